@@ -1,0 +1,74 @@
+// Narrow storage interfaces (engine spec §5.6). The filesystem store implements them now;
+// an S3 store must be a drop-in later (it fills via the local tmp/ directory too).
+import type { Readable } from 'node:stream';
+
+export interface Entry {
+  inst: string;
+  keyHash: string; // sha256(key) hex
+  key: string;
+  kind: string;
+  blob: string; // 'sha256:<hex>'
+  size: number;
+  status: number; // 200
+  headers: Record<string, string>;
+  etag?: string;
+  last_modified?: string;
+  digests: Record<string, string>; // algo -> hex
+  vary?: Record<string, string>;
+  upstream?: string;
+  policy: string;
+  fetched_at: string; // ISO-8601 UTC
+  validated_at: string;
+  last_used_at: string;
+  expires_at: string | null; // null = never
+  meta?: Record<string, unknown>;
+}
+
+export interface BlobStore {
+  stat(digest: string): Promise<{ size: number } | null>;
+  open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  localPath?(digest: string): string;
+  /** move a completed, fsynced temp file into the store; 'existed' if the blob was already there (temp removed) */
+  commit(tempFile: string, digest: string): Promise<'stored' | 'existed'>;
+  delete(digest: string): Promise<void>;
+  list(after?: string): AsyncIterable<{ digest: string; size: number; mtime: Date }>;
+}
+
+export interface EntryStore {
+  get(inst: string, keyHash: string): Promise<Entry | null>;
+  put(e: Entry): Promise<void>; // atomic
+  delete(inst: string, keyHash: string): Promise<void>;
+  list(inst: string): AsyncIterable<Entry>;
+  instances(): Promise<string[]>;
+  touch(batch: { inst: string; keyHash: string; at: Date }[]): Promise<void>;
+}
+
+export interface StateStore {
+  read(name: string): Promise<unknown>;
+  write(name: string, doc: unknown): Promise<void>; // atomic
+}
+
+export interface StoreUsage {
+  usage(): Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number }>;
+}
+
+/** Where fills write their temp files (same filesystem as blobs). */
+export interface TempArea {
+  /** a fresh path under tmp/ (file not yet created) */
+  tempPath(suffix?: string): string;
+  /** remove every file in tmp/ (start-up, holding the lock) */
+  clear(): Promise<number>;
+}
+
+export interface Store extends StoreUsage, TempArea {
+  blobs: BlobStore;
+  entries: EntryStore;
+  state: StateStore;
+  /** directory for mode-private data of an instance (created on demand) */
+  privateDir(inst: string): string;
+  close(): Promise<void>;
+}
+
+export function blobDigest(blob: string): string {
+  return blob.startsWith('sha256:') ? blob.slice(7) : blob;
+}

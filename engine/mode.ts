@@ -1,0 +1,174 @@
+// The mode DSL: a mode is a plain object describing kinds, routes and narrow hooks.
+// The engine interprets it; it never branches on a mode's name.
+import type { Readable } from 'node:stream';
+
+export type Policy = 'bypass' | 'immutable' | 'revalidate';
+export type Busy = 'join' | 'stale' | 'bypass';
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+export type JSONSchema = Record<string, unknown>;
+export type ModeConfig = Readonly<Record<string, unknown>>;
+
+export interface KindSpec {
+  policy: Policy;
+  fresh_for?: string;
+  busy?: Busy;
+  expire_after?: string;
+  /** values a config may choose */
+  allow?: { policy?: Policy[]; busy?: Busy[] };
+  /** false: no derived K_* keys; sharedWith: use another kind's keys */
+  keys?: false | { sharedWith: string };
+  /** request header (lower case) -> class; class keyed, canonical value forwarded */
+  vary?: Record<string, (value?: string) => string>;
+  revalidateWith?: 'get' | 'head';
+  negative?: boolean;
+  failoverOn404?: boolean;
+  evictable?: boolean;
+  storeHeaders?: string[];
+  maxRewriteBody?: string;
+  rewrite?: RewriteHook;
+  verify?: VerifyHook;
+}
+
+export type RouteMatcher = { glob: string } | { pattern: string } | { regex: RegExp };
+
+export interface ReqView {
+  method: string;
+  path: string; // mount-relative, no leading '/'
+  headers: Readonly<Record<string, string | undefined>>;
+  query: URLSearchParams;
+}
+
+export interface Match extends ReqView {
+  params: Readonly<Record<string, string>>;
+  segments: readonly string[];
+  trailingSlash: boolean;
+  config: ModeConfig;
+}
+
+export interface RouteSpec {
+  match: RouteMatcher;
+  methods?: Method[];
+  when?: (req: ReqView) => boolean;
+  kind?: string;
+  key?: string | ((m: Match) => string);
+  upstream?: string | ((m: Match) => string);
+  query?: 'drop' | 'forward' | 'forward+key';
+  headers?: (m: Match) => Record<string, string>;
+  respond?: RespondHook;
+  status?: 403 | 404 | 405 | 410;
+  message?: string;
+  maxBody?: string;
+}
+
+/** Mode-level rules[] block: globs → overrides of kind settings. */
+export interface RuleSpec {
+  subject: 'path' | string; // 'path' or a route param name
+  combine: 'cumulative' | 'first';
+  kinds?: string[]; // kinds the rules apply to (default all)
+  /** extra per-rule fields (JSON Schema properties) beyond match/policy/fresh_for/busy_policy/expire_after */
+  fields?: Record<string, JSONSchema>;
+}
+
+export interface Digests {
+  size?: number;
+  sha256?: string;
+  sha512?: string;
+  sha1?: string;
+  md5?: string;
+}
+
+export interface HookContext {
+  config: ModeConfig;
+  instance: string;
+  log: Logger;
+  /** fetch a key of this same instance through the full cache pipeline (rules apply) */
+  fetchThrough(path: string, opts?: { signal?: AbortSignal }): Promise<{ status: number; body: Buffer } | null>;
+  signal: AbortSignal;
+}
+
+export interface VerifyInput {
+  match: Match;
+  /** whether this fill is itself a checksum source (no recursion) */
+  ctx: HookContext;
+  rule: Readonly<Record<string, unknown>>;
+}
+export type VerifyResult = (Digests & { source?: string }) | null;
+export type VerifyHook = (input: VerifyInput) => Promise<VerifyResult>;
+
+export interface RewriteInput {
+  body: Buffer;
+  headers: Record<string, string>;
+  publicBase: string;
+  match: Match;
+  ctx: HookContext;
+}
+export type RewriteHook = (input: RewriteInput) => Promise<{ body: Buffer; headers?: Record<string, string> }>;
+
+export interface RespondOutput {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+}
+export type RespondHook = (req: Match, body: Buffer, ctx: HookContext) => Promise<RespondOutput>;
+
+export interface TaskSpec {
+  type: string;
+  interval: (config: ModeConfig) => number; // ms
+  run: (ctx: HookContext) => Promise<'success' | 'updated' | 'unchanged' | 'skipped'>;
+}
+
+export interface ModeHooks {
+  snippet?: (publicUrl: string, config: ModeConfig) => string;
+  errorBody?: (status: number, code: string, message: string) => { body: string; type: string };
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ModeDefinition {
+  name: string;
+  contract: 1;
+  schema: JSONSchema;
+  mount: 'route' | 'bind' | 'either';
+  optOut?: ('transport' | 'expire_after' | 'kind_keys')[];
+  kinds: Record<string, KindSpec>;
+  /** legacy key -> derived key, e.g. default_policy -> file_policy */
+  aliases?: Record<string, string>;
+  rules?: RuleSpec;
+  routes: RouteSpec[];
+  /** config key naming the upstream base URLs (string or string[]) */
+  upstreams: (config: ModeConfig) => string[];
+  /** request headers copied upstream (and keyed unless the mode says otherwise) */
+  passHeaders?: (config: ModeConfig) => { names: string[]; keyed: boolean };
+  /** upstream credentials from config */
+  upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
+  hooks?: ModeHooks;
+  tasks?: TaskSpec[];
+}
+
+const MODE_NAME = /^[a-z][a-z0-9_]*$/;
+
+export function defineMode<T extends ModeDefinition>(def: T): Readonly<T> {
+  if (def.contract !== 1) throw new Error(`mode ${def.name}: unsupported contract ${String(def.contract)}`);
+  if (!MODE_NAME.test(def.name)) throw new Error(`mode name "${def.name}" must match ${MODE_NAME}`);
+  for (const [i, r] of def.routes.entries()) {
+    if (r.kind && !def.kinds[r.kind]) throw new Error(`mode ${def.name}: route ${i} names unknown kind "${r.kind}"`);
+    if (!r.kind && !r.respond && !r.status) throw new Error(`mode ${def.name}: route ${i} needs kind, respond or status`);
+  }
+  return Object.freeze(def);
+}
+
+/** Config keys derived for each kind (unless keys:false / optOut). */
+export function derivedKindKeys(def: ModeDefinition): Map<string, { kind: string; field: 'policy' | 'fresh_for' | 'busy_policy' | 'expire_after' }> {
+  const out = new Map<string, { kind: string; field: 'policy' | 'fresh_for' | 'busy_policy' | 'expire_after' }>();
+  if (def.optOut?.includes('kind_keys')) return out;
+  for (const [kind, spec] of Object.entries(def.kinds)) {
+    if (spec.keys === false || (spec.keys && 'sharedWith' in spec.keys)) continue;
+    for (const field of ['policy', 'fresh_for', 'busy_policy', 'expire_after'] as const) out.set(`${kind}_${field}`, { kind, field });
+  }
+  return out;
+}
