@@ -1,0 +1,97 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Readable } from 'node:stream';
+import { mkdtempSync, rmSync, existsSync, readFileSync, renameSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { Fill, readFromFill, type ReadSink } from './fill.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fill-test-'));
+let n = 0;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function slowBody(data: Buffer, chunk = 64 * 1024, delayMs = 1, cut?: number): Readable {
+  return Readable.from((async function* () {
+    for (let o = 0; o < (cut ?? data.length); o += chunk) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      yield data.subarray(o, Math.min(o + chunk, cut ?? data.length));
+    }
+  })());
+}
+function sink(): ReadSink & { bytes(): Buffer } {
+  const parts: Buffer[] = [];
+  return { write: async (b) => { parts.push(Buffer.from(b)); }, closed: () => false, bytes: () => Buffer.concat(parts) };
+}
+function fill(data: Buffer, extra: Partial<ConstructorParameters<typeof Fill>[0]> = {}, cut?: number) {
+  const tempPath = join(dir, `t${n++}.part`);
+  const final = join(dir, `blob${n}`);
+  return new Fill({
+    body: slowBody(data, 64 * 1024, 1, cut), contentLength: data.length, tempPath, detachedBudget: 1 << 30, store: true,
+    commit: async (t) => { renameSync(t, final); return { result: 'stored', path: final }; },
+    isNoSpace: () => false, ...extra,
+  });
+}
+
+test('two readers, one joining late, get identical bytes; stored once', async () => {
+  const data = randomBytes(2 * 1024 * 1024);
+  const f = fill(data);
+  const a = sink(), b = sink();
+  const pa = readFromFill(f, a);
+  await new Promise((r) => setTimeout(r, 20));
+  const pb = readFromFill(f, b);
+  assert.ok(await pa); assert.ok(await pb);
+  assert.is(await f.done, 'stored');
+  assert.is(sha(a.bytes()), sha(data)); assert.is(sha(b.bytes()), sha(data));
+});
+test('range from a growing fill', async () => {
+  const data = randomBytes(1024 * 1024);
+  const f = fill(data);
+  const s = sink();
+  assert.ok(await readFromFill(f, s, data.length - 1024, data.length - 1));
+  assert.ok(s.bytes().equals(data.subarray(data.length - 1024)));
+});
+test('truncated upstream → reader fails, temp removed', async () => {
+  const data = randomBytes(512 * 1024);
+  const f = fill(data, {}, 300 * 1024);
+  const s = sink();
+  assert.not.ok(await readFromFill(f, s));
+  assert.is(await f.done, 'truncated');
+  assert.ok(s.bytes().length < data.length);
+  assert.not.ok(existsSync(f.tempPath));
+});
+test('verify mismatch → reader never gets the full body', async () => {
+  const data = randomBytes(512 * 1024);
+  const f = fill(data, { expected: Promise.resolve({ sha256: '0'.repeat(64) }) });
+  const s = sink();
+  assert.not.ok(await readFromFill(f, s));
+  assert.is(await f.done, 'verify_failed');
+  assert.ok(s.bytes().length <= data.length - 64 * 1024);
+});
+test('late sha512 expectation is checked from the temp file', async () => {
+  const data = randomBytes(300 * 1024);
+  const want = createHash('sha512').update(data).digest('hex');
+  const f = fill(data, { expected: new Promise((r) => setTimeout(() => r({ sha512: want }), 50)) });
+  assert.is(await f.done, 'stored');
+});
+test('detached fill beyond budget stops', async () => {
+  const data = randomBytes(2 * 1024 * 1024);
+  const f = fill(data, { detachedBudget: 64 * 1024 });
+  const s: ReadSink = { write: async () => undefined, closed: () => true };
+  await readFromFill(f, s);
+  assert.is(await f.done, 'detached_budget');
+  assert.not.ok(existsSync(f.tempPath));
+});
+test('ENOSPC → pass-through from memory, nothing stored', async () => {
+  const data = randomBytes(1024 * 1024);
+  const err = Object.assign(new Error('no space'), { code: 'ENOSPC' });
+  const f = fill(data, { tempPath: join(dir, 'nonexistent-dir', 'x.part'), isNoSpace: () => true });
+  void err;
+  const s = sink();
+  assert.ok(await readFromFill(f, s));
+  assert.is(await f.done, 'no_space');
+  assert.is(sha(s.bytes()), sha(data));
+});
+test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+test('no temp files left', () => { assert.equal(readdirSync(dir).filter((x) => x.endsWith('.part')), []); void readFileSync; });
+test.run();
