@@ -1,0 +1,144 @@
+// cache-proxy command line: serve, validate, mode new, mode list (engine spec §9).
+import { Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { builtinModes } from '../modes/index.js';
+import { loadConfigFile, loadConfigText, formatIssue, printEffective } from '../engine/config/load.js';
+import { loadPlugins } from '../engine/config/plugins.js';
+import type { ModeDefinition } from '../engine/mode.js';
+import type { EffectiveConfig } from '../engine/config/types.js';
+import { derivedKindKeys } from '../engine/mode.js';
+import { version } from '../engine/metrics.js';
+
+/** legacy `-config FILE [-validate]` and `-config=FILE` forms */
+export function translateLegacy(argv: string[]): string[] {
+  const args = argv.slice();
+  let config: string | undefined;
+  let validate = false;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-config' || (a === '--config' && !['serve', 'validate'].includes(args[0]!))) { config = args[++i]; continue; }
+    if (a.startsWith('-config=')) { config = a.slice(8); continue; }
+    if (a === '-validate' || a === '--validate') { validate = true; continue; }
+    rest.push(a);
+  }
+  if (config === undefined && !validate) return argv;
+  return [validate ? 'validate' : 'serve', ...(config ? ['-c', config] : []), ...rest];
+}
+
+function findConfig(explicit?: string): string | undefined {
+  if (explicit) return explicit;
+  const candidates = [
+    process.env.CACHE_PROXY_CONFIG,
+    './cache-proxy.yaml',
+    join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cache-proxy', 'config.yaml'),
+    '/etc/cache-proxy/config.yaml',
+  ];
+  return candidates.find((c) => c && existsSync(c));
+}
+
+async function load(file: string | undefined): Promise<{ config?: EffectiveConfig; errors: string[]; warnings: string[]; modes: ModeDefinition[]; json: unknown }> {
+  let modes: ModeDefinition[] = [...builtinModes];
+  if (!file) {
+    const { embeddedDefaultYaml } = await import('../engine/config/embedded.js');
+    const text = await embeddedDefaultYaml();
+    const r = loadConfigText(text, { modes, env: process.env });
+    return { config: r.config, errors: r.errors.map(formatIssue), warnings: r.warnings.map(formatIssue), modes, json: r };
+  }
+  if (!existsSync(file)) return { errors: [`${file}: cannot read the configuration file`], warnings: [], modes, json: { valid: false } };
+  // plugins first: they extend the set of mode keys the document may use
+  const pre = await loadConfigFile(file, { env: process.env, modes, pluginsOnly: true } as Parameters<typeof loadConfigFile>[1]);
+  const names = pre.config?.plugins ?? [];
+  const pluginErrors: string[] = [];
+  if (names.length) {
+    const p = await loadPlugins(names, dirname(resolve(file)));
+    modes = [...modes, ...p.modes];
+    pluginErrors.push(...p.errors);
+  }
+  const r = await loadConfigFile(file, { env: process.env, modes });
+  return { config: r.config, errors: [...pluginErrors, ...r.errors.map(formatIssue)], warnings: r.warnings.map(formatIssue), modes, json: r };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program.name('cache-proxy').description('Caching reverse proxy for package registries and artifact repositories').version(version)
+    .exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let code = 0;
+
+  program.command('serve').description('run the proxy')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--offline', 'serve only what is cached')
+    .option('--bind <host:port>', 'main listener address')
+    .option('--backend <dir>', 'storage directory')
+    .option('--print-config', 'print the effective configuration and exit')
+    .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean }) => {
+      const r = await load(findConfig(o.config));
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return; }
+      const cfg = r.config;
+      if (o.bind) cfg.server.bind = o.bind;
+      if (o.backend) cfg.server.backend = o.backend;
+      if (o.offline) cfg.storage.offline = true;
+      if (o.printConfig) { process.stdout.write(printEffective(cfg)); return; }
+      const { runServer } = await import('../engine/app.js');
+      code = await runServer(cfg, r.modes);
+    });
+
+  program.command('validate').description('check a configuration file; exit 0 when valid')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--json', 'machine-readable result')
+    .option('--print', 'print the effective configuration with defaults (secrets redacted)')
+    .action(async (o: { config?: string; json?: boolean; print?: boolean }) => {
+      const file = findConfig(o.config);
+      const r = await load(file);
+      const valid = !!r.config && r.errors.length === 0;
+      if (valid && r.config) {
+        const { checkBackendWritable } = await import('../engine/app.js');
+        const problem = await checkBackendWritable(r.config.server.backend);
+        if (problem) r.errors.push(`server.backend: ${problem}`);
+      }
+      const ok = valid && r.errors.length === 0;
+      if (o.json) {
+        const j = r.json as { errors?: unknown[]; warnings?: unknown[] };
+        process.stdout.write(JSON.stringify({ valid: ok, errors: j.errors ?? r.errors, warnings: j.warnings ?? r.warnings }, null, 2) + '\n');
+      } else {
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        for (const e of r.errors) process.stderr.write(`${e}\n`);
+        if (ok) process.stderr.write(`${file ?? '(embedded default)'}: configuration is valid\n`);
+        if (ok && o.print && r.config) process.stdout.write(printEffective(r.config));
+      }
+      code = ok ? 0 : 1;
+    });
+
+  const mode = program.command('mode').description('mode tools');
+  mode.command('new <name>').description('scaffold a third-party mode package')
+    .option('--dir <dir>', 'where to create it', '.')
+    .option('--force', 'overwrite an existing directory')
+    .action(async (name: string, o: { dir: string; force?: boolean }) => {
+      const { scaffoldMode } = await import('./scaffold.js');
+      code = await scaffoldMode(name, o.dir, !!o.force, builtinModes.map((x) => x.name));
+    });
+  mode.command('list').description('built-in modes, their kinds and derived keys')
+    .action(() => {
+      for (const d of builtinModes) {
+        process.stdout.write(`${d.name}: kinds ${Object.keys(d.kinds).join(', ')}; derived keys ${[...derivedKindKeys(d).keys()].join(', ') || '-'}\n`);
+      }
+    });
+
+  const args = translateLegacy(argv);
+  if (args.length === 0) { program.outputHelp({ error: true }); return 2; }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  return code;
+}
+
+const isMain = process.argv[1] && (process.argv[1].endsWith('cache-proxy.js') || process.argv[1].endsWith('cli/main.js') || process.argv[1].endsWith('cache-proxy'));
+if (isMain) {
+  main(process.argv.slice(2)).then((c) => { process.exitCode = c; }, (e: Error) => { process.stderr.write(`cache-proxy: ${e.message}\n`); process.exitCode = 3; });
+}

@@ -1,0 +1,216 @@
+// Wires the engine together: store, index, upstream client, instances, listeners, scheduler, status.
+import { mkdir, access, constants } from 'node:fs/promises';
+import type { ModeDefinition } from './mode.js';
+import type { EffectiveConfig, TransportConfig } from './config/types.js';
+import { parseDuration } from './config/values.js';
+import { Instance } from './instance.js';
+import { listen, type Listener, type Mounted } from './http/server.js';
+import { handleInstance, forgetEntry, type EngineCtx } from './pipeline.js';
+import { NegativeCache } from './cache/negative.js';
+import { openFsStore, isNoSpace } from './cache/fs-store.js';
+import { EntryIndex } from './cache/entry-index.js';
+import { expireCleanup, blobGc, evict } from './cache/maintenance.js';
+import { createUpstreamClient } from './upstream/client.js';
+import { Scheduler } from './scheduler.js';
+import { StatusBoard } from './status/status.js';
+import { registry, m } from './metrics.js';
+import { configureLog, logger } from './log.js';
+
+const HOUR = 3600_000;
+
+export async function checkBackendWritable(dir: string): Promise<string | null> {
+  try {
+    await access(dir, constants.W_OK);
+    return null;
+  } catch {
+    let parent = dir;
+    while (parent.includes('/') && parent !== '/') {
+      parent = parent.slice(0, parent.lastIndexOf('/')) || '/';
+      try { await access(parent, constants.W_OK); return null; } catch { /* go up */ }
+    }
+    return `"${dir}" is not a writable directory and cannot be created`;
+  }
+}
+
+const dur = (v: unknown, dflt: string): number => parseDuration(typeof v === 'string' && v !== '' ? v : dflt);
+
+export function transportOf(block: Record<string, unknown>): TransportConfig {
+  const t = (block.transport ?? {}) as Record<string, unknown>;
+  const h = (t.health ?? {}) as Record<string, unknown>;
+  const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+  return {
+    proxy: typeof t.proxy === 'string' && t.proxy ? t.proxy : undefined,
+    ua: typeof t.ua === 'string' && t.ua ? t.ua : 'cache-proxy/1',
+    dial_timeout: dur(t.dial_timeout, '3s'),
+    header_timeout: dur(t.header_timeout, '30s'),
+    idle_body_timeout: dur(t.idle_body_timeout, '5m'),
+    max_request_duration: dur(t.max_request_duration, '30m'),
+    max_idle_conns: num(t.max_idle_conns, 100),
+    max_conns_per_host: num(t.max_conns_per_host, 200),
+    allow_hosts: (t.allow_hosts as string[] | undefined) ?? [],
+    ca_file: typeof t.ca_file === 'string' ? t.ca_file : undefined,
+    forward_authorization: t.forward_authorization === true,
+    health: {
+      enabled: h.enabled !== false,
+      evaluation_window: dur(h.evaluation_window, '2m'),
+      trip_rate: num(h.trip_rate, 0.3),
+      degrade_rate: num(h.degrade_rate, 0.1),
+      degrade_latency: dur(h.degrade_latency, '2s'),
+      canary_cooldown: dur(h.canary_cooldown, '30s'),
+      canary_step: num(h.canary_step, 0.25),
+      min_weight: num(h.min_weight, 0.1),
+      consecutive_failures: num(h.consecutive_failures, 5),
+    },
+  };
+}
+
+export interface RunningEngine { listeners: Listener[]; stop(): Promise<void> }
+
+export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<RunningEngine> {
+  configureLog({ level: cfg.log.level, format: cfg.log.format, secrets: cfg.secrets });
+  const log = logger();
+  await mkdir(cfg.server.backend, { recursive: true, mode: 0o755 });
+  const store = await openFsStore(cfg.server.backend);
+  const byName = new Map(modes.map((d) => [d.name, d]));
+  const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
+  const index = new EntryIndex();
+  const busyKeys = new Set<string>();
+  let ready = false;
+  let shuttingDown = false;
+  let degradedUntil = 0;
+  const status = new StatusBoard(cfg, store.state, instances, async () => store.usage(), () => index.count());
+  await status.load();
+  const upstream = createUpstreamClient({
+    download: cfg.storage.download,
+    transportFor: (name: string) => transportOf(instances.find((i) => i.name === name)?.block ?? {}),
+    log,
+  });
+  const ctx: EngineCtx = {
+    config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,
+    index: {
+      added: (e) => { index.add(e); scheduleEvict(); },
+      removed: (inst, keyHash) => index.remove(inst, keyHash),
+      touched: (inst, keyHash) => index.touch(inst, keyHash),
+    },
+    isNoSpace,
+    storeDegraded: () => Date.now() < degradedUntil,
+    onNoSpace: (err) => {
+      degradedUntil = Date.now() + 60_000;
+      status.degradedUntil = degradedUntil;
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      m.storageErrors.inc({ op: 'write', code });
+      status.event({ storage: 'fill', result: 'failed', reason_code: code, message: 'disk full: fills pass through without storing for 60 s' });
+      log.error('storage write failed; serving without storing', { err: code });
+      scheduleEvict();
+    },
+    event: (e) => status.event({ result: 'event', ...e } as Parameters<StatusBoard['event']>[0]),
+  };
+
+  const quotas = new Map(instances.filter((i) => i.cfg.max_size !== undefined).map((i) => [i.name, i.cfg.max_size!]));
+  let evictTimer: NodeJS.Timeout | undefined;
+  const runEvict = async () => {
+    await index.ready;
+    const r = await evict({ store, index, maxSize: cfg.storage.max_size, instanceQuotas: quotas, minFree: cfg.storage.min_free, busyKeys: (inst: string, keyHash: string) => busyKeys.has(`${inst}/${keyHash}`), onEvicted: (inst: string, keyHash: string) => forgetEntry(inst, keyHash) });
+    return r;
+  };
+  function scheduleEvict(): void {
+    if (evictTimer || (!Number.isFinite(cfg.storage.max_size) && quotas.size === 0 && cfg.storage.min_free <= 0)) return;
+    evictTimer = setTimeout(() => { evictTimer = undefined; void runEvict().catch((e: Error) => log.error('eviction failed', { err: e.message })); }, 50);
+  }
+
+  const scheduler = new Scheduler({ store: store.state, maxConcurrent: cfg.scheduler.max_concurrent, onEvent: (e) => status.event(e) });
+  await scheduler.load();
+  for (const inst of instances) {
+    scheduler.add({
+      id: `${inst.name}:expire_cleanup`, instance: inst.name, type: 'expire_cleanup', intervalMs: HOUR,
+      run: async (signal) => {
+        await index.ready;
+        const r = await expireCleanup({ store, index, inst: inst.name, now: Date.now(), batchSize: cfg.storage.cleanup.batch_size, dryRun: cfg.storage.cleanup.dry_run, signal, log, onRemoved: (keyHash: string) => forgetEntry(inst.name, keyHash) });
+        return r.removed > 0 ? 'updated' : 'unchanged';
+      },
+    });
+  }
+  scheduler.add({
+    id: '_engine:blob_gc', instance: '_engine', type: 'blob_gc', intervalMs: cfg.storage.gc.blob,
+    run: async (signal) => {
+      await index.ready;
+      const r = await blobGc({ store, index, signal, extraReferences: async () => new Set<string>(), inProgress: () => new Set<string>() });
+      return r.deleted > 0 ? 'updated' : 'unchanged';
+    },
+  });
+  scheduler.add({ id: '_engine:evict', instance: '_engine', type: 'evict', intervalMs: 5 * 60_000, run: async () => { await runEvict(); return 'success'; } });
+  scheduler.add({ id: '_engine:disk_sample', instance: '_engine', type: 'disk_sample', intervalMs: cfg.server.status.disk_sample_interval, run: async () => { await status.sampleDisk(); return 'success'; } });
+
+  const dispatcher = {
+    ready: () => ready,
+    shuttingDown: () => shuttingDown,
+    handleInstance: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], target: Parameters<typeof handleInstance>[4], base: string, id: string) =>
+      handleInstance(ctx, inst, req, res, target, base, id),
+    homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => status.homePage(req, res, base, only),
+    status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
+    metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
+      const u = await store.usage();
+      m.storageBlobBytes.set(u.blobBytes);
+      m.storageFreeBytes.set(u.freeBytes);
+      m.storageLimitBytes.set(Number.isFinite(cfg.storage.max_size) ? cfg.storage.max_size : 0);
+      for (const i of instances) { m.storageBytes.set({ instance: i.name }, index.bytes(i.name)); m.storageEntries.set({ instance: i.name }, index.count(i.name)); }
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(head ? undefined : body);
+    },
+  };
+  const mounted: Mounted[] = instances.filter((i) => !i.block.bind).map((i) => ({ inst: i, mount: (i.block.route as { path?: string } | undefined)?.path }));
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(await listen(cfg, cfg.server.bind, dispatcher, mounted));
+    for (const i of instances.filter((x) => x.block.bind)) listeners.push(await listen(cfg, String(i.block.bind), dispatcher, [], i));
+  } catch (e) {
+    for (const l of listeners) await l.close();
+    await store.close();
+    throw Object.assign(new Error(`cannot listen: ${(e as Error).message}`), { exitCode: 3 });
+  }
+  void index.rebuild(store).catch((e: Error) => log.error('index rebuild failed', { err: e.message }));
+  scheduler.start();
+  ready = true;
+  log.info('ready', { listeners: listeners.map((l) => l.address), instances: instances.map((i) => i.name) });
+
+  return {
+    listeners,
+    async stop() {
+      shuttingDown = true;
+      await Promise.race([
+        Promise.all(listeners.map((l) => l.close())),
+        new Promise((r) => setTimeout(r, cfg.server.limits.shutdown_timeout)),
+      ]);
+      for (const l of listeners) l.server.closeAllConnections();
+      await scheduler.stop();
+      await index.flushTouches?.(store).catch(() => undefined);
+      await status.stop();
+      await (upstream as { close?: () => Promise<void> }).close?.();
+      await store.close();
+    },
+  };
+}
+
+/** serve until SIGTERM/SIGINT; returns the exit code */
+export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<number> {
+  let engine: RunningEngine;
+  try {
+    engine = await startEngine(cfg, modes);
+  } catch (e) {
+    process.stderr.write(`cache-proxy: ${(e as Error).message}\n`);
+    return 3;
+  }
+  for (const l of engine.listeners) process.stderr.write(`listening on http://${l.address}\n`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void engine.stop().then(() => resolve(0), () => resolve(0));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    process.on('SIGHUP', () => logger().warn('restart to apply configuration changes'));
+  });
+}

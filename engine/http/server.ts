@@ -1,0 +1,190 @@
+// Listeners: the main one (home page, status, metrics, path mounts) and dedicated `bind` ones.
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { EffectiveConfig, AccessConfig } from '../config/types.js';
+import type { Instance } from '../instance.js';
+import { normaliseTarget, BadRequest } from './normalize.js';
+import { sendError, reason } from './respond.js';
+import { requestIdOf } from '../pipeline.js';
+
+export interface Mounted { inst: Instance; mount?: string }
+
+export interface Dispatcher {
+  ready(): boolean;
+  shuttingDown(): boolean;
+  handleInstance(inst: Instance, req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof normaliseTarget>, publicBase: string, requestId: string): Promise<void>;
+  homePage(req: IncomingMessage, res: ServerResponse, publicBase: string, only?: Instance): void;
+  status(req: IncomingMessage, res: ServerResponse, sub: string): void;
+  metrics(res: ServerResponse, head: boolean): Promise<void>;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+export function tokenMatches(presented: string | undefined, tokens: string[]): boolean {
+  if (!presented) return false;
+  const p = sha(presented);
+  let ok = false;
+  for (const t of tokens) if (timingSafeEqual(p, sha(t))) ok = true;
+  return ok;
+}
+
+function presentedToken(req: IncomingMessage): string | undefined {
+  const a = req.headers.authorization;
+  if (!a) return undefined;
+  const [scheme, value] = a.split(/\s+/, 2);
+  if (!value) return undefined;
+  if (/^bearer$/i.test(scheme!)) return value;
+  if (/^basic$/i.test(scheme!)) {
+    const dec = Buffer.from(value, 'base64').toString('utf8');
+    const i = dec.indexOf(':');
+    return i < 0 ? undefined : dec.slice(i + 1);
+  }
+  return undefined;
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function ipInCidr(ip: string, cidr: string): boolean {
+  const clean = ip.replace(/^::ffff:/, '');
+  if (cidr === 'loopback') return clean === '127.0.0.1' || clean.startsWith('127.') || clean === '::1';
+  const [net, bitsS] = cidr.split('/');
+  if (!net || !net.includes('.') || !clean.includes('.')) return clean === net;
+  const bits = bitsS === undefined ? 32 : Number(bitsS);
+  const n = (s: string) => s.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return (n(clean) & mask) === (n(net) & mask);
+}
+
+export function publicBaseOf(cfg: EffectiveConfig, req: IncomingMessage, listenAddr: string): string {
+  if (cfg.server.public_url) return cfg.server.public_url.replace(/\/+$/, '');
+  const peer = req.socket.remoteAddress ?? '';
+  const trusted = cfg.server.trust_forwarded && (cfg.server.trusted_proxies.length ? cfg.server.trusted_proxies : ['loopback']).some((c) => ipInCidr(peer, c));
+  if (trusted) {
+    const fh = req.headers['x-forwarded-host'];
+    const fp = req.headers['x-forwarded-proto'];
+    if (typeof fh === 'string' && HOST.test(fh.split(',')[0]!.trim())) {
+      const proto = typeof fp === 'string' && /^https?$/.test(fp.split(',')[0]!.trim()) ? fp.split(',')[0]!.trim() : 'http';
+      return `${proto}://${fh.split(',')[0]!.trim()}`;
+    }
+  }
+  const host = req.headers.host;
+  return `http://${host && HOST.test(host) ? host : listenAddr}`;
+}
+
+export interface Listener { server: Server; address: string; close(): Promise<void> }
+
+export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, mounts: Mounted[], dedicated?: Instance): Promise<Listener> {
+  const L = cfg.server.limits;
+  const server = createServer({
+    maxHeaderSize: L.max_header_bytes,
+    headersTimeout: L.header_timeout,
+    requestTimeout: L.request_timeout,
+    keepAliveTimeout: L.keep_alive_timeout,
+    requireHostHeader: false,
+  });
+  server.maxConnections = L.max_connections;
+  server.timeout = L.client_idle_timeout;
+  const sorted = [...mounts].filter((x) => x.mount).sort((a, b) => b.mount!.length - a.mount!.length);
+  const [host, portS] = splitHostPort(bind);
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) { socket.destroy(); return; }
+    const code = err.code ?? '';
+    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : code === 'HPE_INVALID_METHOD' ? 405 : 400;
+    const body = `${status} ${reason(status)}\n`;
+    socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${status === 405 ? 'Allow: GET, HEAD\r\n' : ''}\r\n${body}`);
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  server.on('timeout', (socket: Socket) => socket.destroy());
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = requestIdOf(req);
+    const err = (status: number, msg: string, extra: { retryAfter?: number; headers?: Record<string, string> } = {}) =>
+      sendError(res, status, msg, { requestId, head: req.method === 'HEAD', ...extra });
+    if (d.shuttingDown()) { res.setHeader('connection', 'close'); return err(503, 'shutting down', { retryAfter: 5 }); }
+    if (!d.ready()) return err(503, 'starting', { retryAfter: 5 });
+    const url = req.url ?? '/';
+    if (Buffer.byteLength(url) > L.max_url_bytes) return err(414, 'request target too long');
+    if (req.rawHeaders.length / 2 > L.max_headers) { res.setHeader('connection', 'close'); return err(431, 'too many header fields'); }
+    const host = req.headers.host;
+    if (host !== undefined && !HOST.test(host)) return err(400, 'invalid Host header');
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if ((req.method === 'GET' || req.method === 'HEAD') && hasBody) { res.setHeader('connection', 'close'); return err(400, 'GET and HEAD requests must not have a body'); }
+    let target;
+    try {
+      target = normaliseTarget(url, req.method ?? 'GET');
+    } catch (e) {
+      if (e instanceof BadRequest) return err(e.status, e.message);
+      throw e;
+    }
+    const base = publicBaseOf(cfg, req, bind);
+    const path = target.path;
+    const methodOk = req.method === 'GET' || req.method === 'HEAD';
+    if (dedicated) {
+      if (path === '/' && !dedicated.routes.some((r) => r.test('', []))) {
+        if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
+        return d.homePage(req, res, base, dedicated);
+      }
+      if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
+      void d.handleInstance(dedicated, req, res, target, base, requestId);
+      return;
+    }
+    if (path === '/') {
+      if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
+      return d.homePage(req, res, base);
+    }
+    if (path === '/-/status' || path.startsWith('/-/status/')) {
+      if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
+      if (cfg.server.status.token && !tokenMatches(presentedToken(req), [cfg.server.status.token])) return err(401, 'status token required', { headers: { 'www-authenticate': 'Bearer realm="status"' } });
+      return d.status(req, res, path.slice('/-/status/'.length));
+    }
+    if (path === cfg.metrics.path) {
+      if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
+      if (cfg.metrics.token && !tokenMatches(presentedToken(req), [cfg.metrics.token])) return err(401, 'metrics token required', { headers: { 'www-authenticate': 'Bearer realm="metrics"' } });
+      void d.metrics(res, req.method === 'HEAD');
+      return;
+    }
+    for (const mnt of sorted) {
+      const mp = mnt.mount!;
+      if (path === mp || path.startsWith(mp + '/')) {
+        const depth = mp.split('/').filter(Boolean).length;
+        const sub = { ...target, segments: target.segments.slice(depth), rawSegments: target.rawSegments.slice(depth) };
+        if (sub.segments.length === 0) sub.trailingSlash = false;
+        if (!checkAccess(cfg, mnt.inst, req, res, requestId)) return;
+        void d.handleInstance(mnt.inst, req, res, sub, base + mp, requestId);
+        return;
+      }
+    }
+    return err(404, `no instance is mounted at ${target.segments[0] ? '/' + target.segments[0] : '/'}`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(portS), host, () => { server.off('error', reject); resolve(); });
+  });
+  const a = server.address();
+  const address = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : bind;
+  return {
+    server, address,
+    close: () => new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections(); }),
+  };
+}
+
+function checkAccess(cfg: EffectiveConfig, inst: Instance, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+  const access: AccessConfig | undefined = inst.cfg.access ?? cfg.server.access;
+  if (!access || access.tokens.length === 0) return true;
+  const presented = presentedToken(req);
+  if (presented === undefined && access.anonymous) return true;
+  if (tokenMatches(presented, access.tokens)) return true;
+  sendError(res, 401, presented === undefined ? 'credentials required' : 'wrong credentials', { requestId, headers: { 'www-authenticate': `Basic realm="cache-proxy ${inst.name}"` }, head: req.method === 'HEAD' });
+  return false;
+}
+
+export function splitHostPort(bind: string): [string, string] {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(bind);
+  if (!m) throw new Error(`bad host:port "${bind}"`);
+  const host = m[1] ?? m[2] ?? '';
+  return [host === '' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host, m[3]!];
+}

@@ -1,0 +1,668 @@
+// One request, top to bottom (engine spec §3): classify → policy → cache / fill / revalidate → respond.
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Fill, readFromFill, type ReadSink, type FillResult } from './cache/fill.js';
+import type { Entry, Store } from './cache/store.js';
+import { NegativeCache } from './cache/negative.js';
+import type { Instance, Resolved } from './instance.js';
+import type { Match, HookContext } from './mode.js';
+import { classify, fillTemplate } from './routing.js';
+import { parseRange, ifRangeAllows } from './http/range.js';
+import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
+import type { EffectiveConfig } from './config/types.js';
+import { m } from './metrics.js';
+import type { Logger } from './mode.js';
+
+// ---- what the pipeline needs from the upstream client ----
+export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
+export interface UpstreamRequest {
+  instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
+  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean; credentials?: { origin: string; header: string };
+}
+export interface UpstreamLike { request(o: UpstreamRequest): Promise<UpstreamResponse> }
+/** what an upstream failure tells the client */
+export interface FailureLike { status: number; message: string; retryAfter?: number }
+const asFailure = (e: unknown): FailureLike => {
+  const f = e as Partial<FailureLike> & Error;
+  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter };
+};
+
+// ---- entry index hooks (eviction, refcounts, touches) ----
+export interface EntryIndexHooks {
+  added(e: Entry): void;
+  removed(inst: string, keyHash: string): void;
+  touched(inst: string, keyHash: string): void;
+}
+
+export interface EngineCtx {
+  config: EffectiveConfig;
+  store: Store;
+  upstream: UpstreamLike;
+  negative: NegativeCache;
+  index: EntryIndexHooks;
+  log: Logger;
+  isNoSpace(err: unknown): boolean;
+  storeDegraded(): boolean;
+  onNoSpace(err: unknown): void;
+  event(e: Record<string, unknown>): void;
+  /** keys with a fill running, for eviction */
+  busyKeys: Set<string>;
+}
+
+type FlightOutcome =
+  | { type: 'fill'; fill: Fill; head: Head }
+  | { type: 'entry'; entry: Entry }
+  | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
+  | { type: 'stale' }
+  | { type: 'error'; failure: FailureLike };
+interface Flight { revalidation: boolean; outcome: Promise<FlightOutcome> }
+interface Head { headers: Record<string, string>; size?: number }
+
+/** per-request facts derived from the route */
+interface Work {
+  inst: Instance;
+  res: ServerResponse;
+  req: IncomingMessage;
+  method: 'GET' | 'HEAD';
+  kind: string;
+  resolved: Resolved;
+  key: string;
+  keyHash: string;
+  flightKey: string;
+  candidates: string[];
+  upstreamHeaders: Record<string, string>;
+  match: Match;
+  requestId: string;
+  publicBase: string;
+  started: number;
+  cache?: string;
+  bytes: number;
+  firstByteAt?: number;
+}
+
+const flights = new Map<string, Flight>();
+const entryCache = new Map<string, Entry>();
+const ENTRY_CACHE_MAX = 100_000;
+const rewriteMemo = new Map<string, { body: Buffer; headers: Record<string, string> }>();
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function requestIdOf(req: IncomingMessage): string {
+  const v = req.headers['x-request-id'];
+  return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomUUID();
+}
+
+function headerView(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export interface Target { segments: string[]; rawSegments: string[]; trailingSlash: boolean; query: string }
+
+export async function handleInstance(ctx: EngineCtx, inst: Instance, req: IncomingMessage, res: ServerResponse, t: Target, publicBase: string, requestId: string): Promise<void> {
+  const fmt = inst.def.hooks?.errorBody as ErrorFormatter | undefined;
+  const err = (status: number, msg: string, retryAfter?: number) => sendError(res, status, msg, { requestId, retryAfter, format: fmt, head: req.method === 'HEAD' });
+  const path = t.segments.join('/');
+  const query = new URLSearchParams(t.query);
+  const headers = headerView(req);
+  const hit = classify(inst.routes, path, t.segments, { method: req.method!, headers, query });
+  if (!hit) return err(404, `no such resource in ${inst.def.name} mode`);
+  const { route, params } = hit;
+  const spec = route.spec;
+  const methods = spec.methods ?? ['GET', 'HEAD'];
+  if (!methods.includes(req.method as 'GET')) return sendError(res, 405, `${req.method} is not allowed here`, { requestId, headers: { allow: methods.join(', ') }, format: fmt });
+  const match: Match = Object.freeze({ method: req.method!, path, headers, query, params, segments: t.segments, trailingSlash: t.trailingSlash, config: inst.block });
+  if (spec.status) return err(spec.status, spec.message ?? 'not served');
+  if (spec.respond) {
+    const out = await spec.respond(match, Buffer.alloc(0), hookContext(ctx, inst));
+    res.writeHead(out.status, out.headers ?? {});
+    if (out.body === undefined || typeof out.body === 'string' || Buffer.isBuffer(out.body)) { res.end(out.body); return; }
+    out.body.pipe(res);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return err(405, `${req.method} is not allowed here`);
+  const kindName = spec.kind!;
+  const kind = inst.def.kinds[kindName]!;
+  const routeKey = typeof spec.key === 'function' ? spec.key(match) : spec.key ? fillTemplate(spec.key, params) : path;
+  const queryMode = spec.query ?? (inst.block.keep_query === true ? 'forward+key' : 'drop');
+  const upstreamHeaders: Record<string, string> = { ...(spec.headers?.(match) ?? {}) };
+  let key = `${kindName}/${routeKey}`;
+  if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
+  for (const [h, classOf] of Object.entries(kind.vary ?? {})) {
+    const cls = classOf(headers[h]);
+    upstreamHeaders[h] = cls;
+    key += `;${h}=${cls}`;
+  }
+  const pass = inst.def.passHeaders?.(inst.block);
+  if (pass?.names.length) {
+    const lines: string[] = [];
+    for (const name of pass.names) {
+      const v = headers[name.toLowerCase()];
+      if (v !== undefined) { upstreamHeaders[name] = v; lines.push(`${name.toLowerCase()}=${v}`); }
+    }
+    if (pass.keyed && lines.length) key += `;h=${sha256(lines.sort().join('\n'))}`;
+  }
+  const upstreamPath = typeof spec.upstream === 'function' ? spec.upstream(match) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
+  const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
+  const candidates = /^https?:\/\//.test(upstreamPath) ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
+  const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
+  const resolved = inst.resolve(kindName, subject);
+  const keyHash = sha256(`${inst.name}\n${key}`);
+  const w: Work = {
+    inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
+    candidates, upstreamHeaders, match, requestId, publicBase, started: performance.now(), bytes: 0,
+  };
+  res.once('close', () => record(ctx, w));
+  try {
+    await decide(ctx, w);
+  } catch (e) {
+    ctx.log.error('request failed', { req_id: requestId, instance: inst.name, key: key.slice(0, 256), err: (e as Error).message });
+    if (!res.headersSent) err(500, 'internal error'); else res.destroy();
+  }
+}
+
+function record(ctx: EngineCtx, w: Work): void {
+  const cache = w.cache ?? 'ERROR';
+  const labels = { instance: w.inst.name, kind: w.kind, cache };
+  m.requests.inc({ ...labels, mode: w.inst.def.name, method: w.method, status: String(w.res.statusCode) });
+  m.requestDuration.observe(labels, (performance.now() - w.started) / 1000);
+  if (w.firstByteAt !== undefined) m.firstByte.observe(labels, (w.firstByteAt - w.started) / 1000);
+  m.responseBytes.inc(labels, w.bytes);
+  if (ctx.config.log.access) ctx.log.info('access', { req_id: w.requestId, instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), status: w.res.statusCode, cache, bytes: w.bytes, duration_ms: Math.round(performance.now() - w.started) });
+}
+
+// ---------------------------------------------------------------- decision
+async function decide(ctx: EngineCtx, w: Work): Promise<void> {
+  const { resolved } = w;
+  const offline = w.inst.cfg.offline ?? ctx.config.storage.offline;
+  if (resolved.policy === 'bypass' && !offline) return bypass(ctx, w, 'BYPASS');
+  const neg = ctx.negative.get(w.flightKey);
+  if (neg && !offline) {
+    w.cache = 'NEGATIVE';
+    w.res.writeHead(neg.status, { 'content-type': neg.contentType ?? 'text/plain; charset=utf-8', 'content-length': neg.body.length, 'x-cache': 'NEGATIVE', 'x-request-id': w.requestId });
+    w.res.end(w.method === 'HEAD' ? undefined : neg.body);
+    return;
+  }
+  const entry = await lookup(ctx, w);
+  if (offline) {
+    if (entry) return serveEntry(ctx, w, entry, isFresh(w, entry) ? 'HIT' : 'STALE');
+    return fail(ctx, w, { status: 504, message: 'offline: not cached' });
+  }
+  const flight = flights.get(w.flightKey);
+  if (entry) {
+    if (resolved.policy === 'immutable') return serveEntry(ctx, w, entry, 'HIT');
+    if (isFresh(w, entry)) return serveEntry(ctx, w, entry, 'FRESH');
+    if (flight) {
+      if (resolved.busy === 'stale') return serveEntry(ctx, w, entry, 'STALE');
+      if (resolved.busy === 'bypass') return bypass(ctx, w, 'BYPASS');
+      m.joins.inc({ instance: w.inst.name, kind: w.kind, via: flight.revalidation ? 'revalidation' : 'fill' });
+      return serveOutcome(ctx, w, await flight.outcome, 'JOIN', entry);
+    }
+    const f = startFlight(ctx, w, entry);
+    return serveOutcome(ctx, w, await f.outcome, 'REFRESH', entry);
+  }
+  if (flight) {
+    if (resolved.busy === 'bypass' && resolved.policy !== 'immutable') return bypass(ctx, w, 'BYPASS');
+    m.joins.inc({ instance: w.inst.name, kind: w.kind, via: flight.revalidation ? 'revalidation' : 'fill' });
+    return serveOutcome(ctx, w, await flight.outcome, 'JOIN');
+  }
+  if (w.method === 'HEAD' && !w.inst.def.kinds[w.kind]!.rewrite) {
+    const done = await headMiss(ctx, w);
+    if (done) return;
+  }
+  const f = startFlight(ctx, w, undefined);
+  return serveOutcome(ctx, w, await f.outcome, 'MISS');
+}
+
+function isFresh(w: Work, e: Entry): boolean {
+  const f = w.resolved.freshMs;
+  if (f === undefined) return false;
+  return f === Infinity || Date.now() - Date.parse(e.validated_at) < f;
+}
+
+function expiresAt(w: Work, base: number): string | null {
+  return w.resolved.expireMs === Infinity ? null : iso(base + w.resolved.expireMs);
+}
+
+async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
+  let e: Entry | null | undefined = entryCache.get(w.flightKey);
+  if (!e) {
+    e = await ctx.store.entries.get(w.inst.name, w.keyHash);
+    if (e) cacheEntry(e);
+  }
+  if (!e) return null;
+  if (e.expires_at && Date.parse(e.expires_at) <= Date.now()) return null;
+  if (!(await ctx.store.blobs.stat(e.blob.slice(7)))) {
+    await deleteEntry(ctx, w.inst.name, w.keyHash);
+    return null;
+  }
+  return e;
+}
+
+function cacheEntry(e: Entry): void {
+  const k = `${e.inst}/${e.keyHash}`;
+  entryCache.delete(k);
+  entryCache.set(k, e);
+  if (entryCache.size > ENTRY_CACHE_MAX) entryCache.delete(entryCache.keys().next().value!);
+}
+
+export function forgetEntry(inst: string, keyHash: string): void {
+  entryCache.delete(`${inst}/${keyHash}`);
+}
+
+async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promise<void> {
+  forgetEntry(inst, keyHash);
+  await ctx.store.entries.delete(inst, keyHash).catch(() => undefined);
+  ctx.index.removed(inst, keyHash);
+}
+
+// ---------------------------------------------------------------- upstream flights
+function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
+  const auth = w.inst.def.upstreamAuth?.(w.inst.block);
+  let credentials: UpstreamRequest['credentials'];
+  if (auth && w.inst.upstreams[0]) {
+    const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
+    credentials = { origin: new URL(w.inst.upstreams[0]).origin, header };
+  }
+  const origins = new Set(w.inst.upstreams.map((u) => new URL(u).origin));
+  return ctx.upstream.request({
+    instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin), credentials,
+  });
+}
+
+async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      if (n < max) parts.push(c.subarray(0, max - n));
+      n += c.length;
+    }
+  } catch { /* a short error body is fine */ }
+  return Buffer.concat(parts);
+}
+
+function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight {
+  const flight: Flight = { revalidation: !!stale, outcome: runFlight(ctx, w, stale) };
+  flights.set(w.flightKey, flight);
+  ctx.busyKeys.add(w.flightKey);
+  const clear = () => { if (flights.get(w.flightKey) === flight) flights.delete(w.flightKey); ctx.busyKeys.delete(w.flightKey); };
+  flight.outcome.then((o) => {
+    if (o.type === 'fill') o.fill.done.finally(clear); else clear();
+  }, clear);
+  return flight;
+}
+
+async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
+  const cond: Record<string, string> = {};
+  if (stale?.etag) cond['if-none-match'] = stale.etag;
+  if (stale?.last_modified) cond['if-modified-since'] = stale.last_modified;
+  let resp: UpstreamResponse;
+  try {
+    resp = await upstreamRequest(ctx, w, 'GET', cond);
+  } catch (e) {
+    const failure = asFailure(e);
+    if (stale) return { type: 'stale' };
+    return { type: 'error', failure };
+  }
+  const st = resp.status;
+  if (st === 304 && stale) {
+    resp.release();
+    const now = Date.now();
+    const headers = { ...stale.headers };
+    for (const h of ['etag', 'last-modified', 'cache-control', 'expires']) if (resp.headers[h]) headers[h] = resp.headers[h]!;
+    const updated: Entry = {
+      ...stale, headers, etag: resp.headers.etag ?? stale.etag, last_modified: resp.headers['last-modified'] ?? stale.last_modified,
+      validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
+    };
+    await ctx.store.entries.put(updated);
+    cacheEntry(updated);
+    return { type: 'entry', entry: updated };
+  }
+  if (st === 200) return { type: 'fill', fill: startFill(ctx, w, resp), head: headOf(w, resp) };
+  const body = await readSmall(resp.body);
+  resp.release();
+  const kind = w.inst.def.kinds[w.kind]!;
+  if ((st === 404 || st === 410) && kind.negative !== false) {
+    if (stale) await deleteEntry(ctx, w.inst.name, w.keyHash);
+    const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
+    if (ttl > 0) ctx.negative.set(w.flightKey, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096), expiresAt: Date.now() + ttl });
+  }
+  if (st >= 500 && stale) return { type: 'stale' };
+  return { type: 'response', status: st, headers: resp.headers, body };
+}
+
+function headOf(w: Work, resp: UpstreamResponse): Head {
+  const cl = resp.headers['content-length'];
+  const size = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
+  const headers = storedHeaders(resp.headers, w.inst.def.kinds[w.kind]!.storeHeaders);
+  if (!headers['content-type']) headers['content-type'] = guessType(w.match.path);
+  return { headers, size };
+}
+
+function hookContext(ctx: EngineCtx, inst: Instance, signal = new AbortController().signal): HookContext {
+  return {
+    config: inst.block, instance: inst.name, log: ctx.log, signal,
+    fetchThrough: (p) => fetchThrough(ctx, inst, p),
+  };
+}
+
+/** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
+async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promise<{ status: number; body: Buffer } | null> {
+  const { PassThrough } = await import('node:stream');
+  const chunks: Buffer[] = [];
+  const fake = new PassThrough();
+  let status = 0;
+  const res = Object.assign(fake, {
+    headersSent: false, statusCode: 200,
+    writeHead(s: number) { status = s; this.statusCode = s; this.headersSent = true; return this; },
+    setHeader() { return this; },
+  }) as unknown as ServerResponse;
+  fake.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((r) => { fake.on('finish', r); fake.on('close', r); fake.on('error', () => r()); });
+  const req = { method: 'GET', headers: {}, url: '/' + path } as unknown as IncomingMessage;
+  const segs = path.split('/').filter(Boolean);
+  await handleInstance(ctx, inst, req, res, { segments: segs, rawSegments: segs.map(encodeURIComponent), trailingSlash: false, query: '' }, '', randomUUID());
+  await ended;
+  return status ? { status, body: Buffer.concat(chunks) } : null;
+}
+
+function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
+  const head = headOf(w, resp);
+  const kind = w.inst.def.kinds[w.kind]!;
+  const maxObj = ctx.config.storage.max_object_size;
+  const store = !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
+  const verify = kind.verify;
+  const expected = verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }) : undefined;
+  m.fillsInFlight.inc({ instance: w.inst.name });
+  const fill = new Fill({
+    body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store,
+    detachedBudget: ctx.config.storage.download.detached_fill_budget,
+    isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace,
+    commit: async (temp, digests, size) => {
+      const digest = digests.sha256!;
+      const r = await ctx.store.blobs.commit(temp, digest);
+      const now = Date.now();
+      const entry: Entry = {
+        inst: w.inst.name, keyHash: w.keyHash, key: w.key, kind: w.kind, blob: `sha256:${digest}`, size, status: 200, headers: head.headers,
+        etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin, policy: w.resolved.policy,
+        fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
+      };
+      await ctx.store.entries.put(entry);
+      cacheEntry(entry);
+      ctx.negative.delete(w.flightKey);
+      ctx.index.added(entry);
+      return { result: r === 'existed' ? 'deduplicated' : 'stored', path: ctx.store.blobs.localPath!(digest) };
+    },
+  });
+  void fill.done.then((result: FillResult) => {
+    m.fillsInFlight.dec({ instance: w.inst.name });
+    m.fills.inc({ instance: w.inst.name, kind: w.kind, result });
+    resp.release();
+    if (result === 'verify_failed') {
+      m.verifyFailures.inc({ instance: w.inst.name, kind: w.kind });
+      ctx.event({ instance: w.inst.name, result: 'verify_failed', reason_code: 'verify_failed', message: `${w.match.path}: ${fill.error?.message ?? ''}` });
+      ctx.log.warn('verification failed; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: fill.error?.message });
+    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large') {
+      ctx.log.warn('fill did not complete', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), result, err: fill.error?.message });
+    }
+  });
+  return fill;
+}
+
+async function headMiss(ctx: EngineCtx, w: Work): Promise<boolean> {
+  let resp: UpstreamResponse;
+  try {
+    resp = await upstreamRequest(ctx, w, 'HEAD');
+  } catch (e) {
+    fail(ctx, w, asFailure(e));
+    return true;
+  }
+  resp.release();
+  resp.body.resume();
+  if (resp.status === 405 || resp.status === 501) return false; // fill normally and answer from its head
+  const kind = w.inst.def.kinds[w.kind]!;
+  if ((resp.status === 404 || resp.status === 410) && kind.negative !== false) {
+    const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
+    if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
+  }
+  w.cache = 'MISS';
+  const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};
+  if (resp.headers['content-length']) headers['content-length'] = resp.headers['content-length'];
+  w.res.writeHead(resp.status, { ...headers, 'x-cache': 'MISS', 'x-request-id': w.requestId });
+  w.res.end();
+  return true;
+}
+
+// ---------------------------------------------------------------- serving
+function fail(ctx: EngineCtx, w: Work, f: FailureLike): void {
+  w.cache = 'ERROR';
+  sendError(w.res, f.status, f.message, { requestId: w.requestId, retryAfter: f.retryAfter, format: w.inst.def.hooks?.errorBody, head: w.method === 'HEAD' });
+}
+
+async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: string, stale?: Entry): Promise<void> {
+  switch (o.type) {
+    case 'entry':
+      return serveEntry(ctx, w, o.entry, 'HIT');
+    case 'stale':
+      if (stale) return serveEntry(ctx, w, stale, 'STALE');
+      return fail(ctx, w, { status: 502, message: 'upstream failed' });
+    case 'error':
+      if (stale && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
+      return fail(ctx, w, o.failure);
+    case 'response': {
+      w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
+      const ct = o.headers['content-type'] ?? '';
+      const textual = /^(text\/|application\/(json|problem\+json|xml))/.test(ct);
+      const body = textual ? o.body : Buffer.from(`${o.status} ${o.status === 404 ? 'Not Found' : 'upstream answered ' + o.status}\n`);
+      const h: Record<string, string | number> = { 'content-type': textual ? ct : 'text/plain; charset=utf-8', 'content-length': body.length, 'x-cache': w.cache, 'x-request-id': w.requestId };
+      if (o.headers['retry-after']) h['retry-after'] = o.headers['retry-after'];
+      w.res.writeHead(o.status, h);
+      w.res.end(w.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    case 'fill':
+      return serveFill(ctx, w, o.fill, o.head, label);
+  }
+}
+
+function commonHeaders(w: Work, cache: string, extra: Record<string, string>): Record<string, string> {
+  w.cache = cache;
+  const h: Record<string, string> = { ...extra, 'x-cache': cache, 'x-request-id': w.requestId, 'x-cache-policy': w.resolved.policy };
+  const vary = Object.keys(w.inst.def.kinds[w.kind]!.vary ?? {});
+  if (vary.length) h.vary = [...new Set([...(h.vary ? h.vary.split(/,\s*/) : []), ...vary.map((v) => v.replace(/\b\w/g, (c) => c.toUpperCase()))])].join(', ');
+  return h;
+}
+
+function sinkFor(w: Work): ReadSink {
+  const res = w.res;
+  return {
+    closed: () => res.destroyed || res.writableEnded,
+    write: (buf) => {
+      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
+      w.bytes += buf.length;
+      if (res.write(buf)) return Promise.resolve();
+      return new Promise((r) => {
+        const done = () => { res.off('drain', done); res.off('close', done); r(); };
+        res.on('drain', done); res.on('close', done);
+      });
+    },
+  };
+}
+
+async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache: string): Promise<void> {
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (kind.rewrite) {
+    const result = await fill.done;
+    if (fill.state !== 'complete') return fail(ctx, w, { status: 502, message: fill.error?.message ?? 'upstream failed' });
+    const entry = await ctx.store.entries.get(w.inst.name, w.keyHash);
+    if (!entry) return fail(ctx, w, { status: 502, message: `could not store the response (${result})` });
+    return serveEntry(ctx, w, entry, cache);
+  }
+  const h = commonHeaders(w, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
+  if (notModified(w.req, head.headers.etag, head.headers['last-modified'])) return send304(w.res, h);
+  let size = head.size;
+  const rangeHeader = w.req.headers.range;
+  if (rangeHeader && size === undefined && /=\s*-/.test(rangeHeader)) { await fill.done; size = fill.state === 'complete' ? fill.received : undefined; }
+  let start = 0, end: number | undefined;
+  let status = 200;
+  if (size !== undefined) {
+    h['accept-ranges'] = 'bytes';
+    const r = ifRangeAllows(w.req.headers['if-range'] as string | undefined, head.headers.etag, head.headers['last-modified']) ? parseRange(rangeHeader, size) : { type: 'none' as const };
+    if (r.type === 'unsatisfiable') return sendError(w.res, 416, 'range not satisfiable', { requestId: w.requestId, headers: { 'content-range': `bytes */${size}` } });
+    if (r.type === 'ranges' && r.ranges.length === 1) {
+      start = r.ranges[0]!.start; end = r.ranges[0]!.end; status = 206;
+      h['content-range'] = `bytes ${start}-${end}/${size}`;
+      h['content-length'] = String(end - start + 1);
+    } else if (r.type === 'ranges') {
+      await fill.done;
+      const entry = fill.state === 'complete' ? await ctx.store.entries.get(w.inst.name, w.keyHash) : null;
+      if (entry) return serveEntry(ctx, w, entry, cache);
+    } else {
+      h['content-length'] = String(size);
+    }
+  }
+  w.res.writeHead(status, h);
+  if (w.method === 'HEAD') { w.res.end(); return; }
+  const ok = await readFromFill(fill, sinkFor(w), start, end);
+  if (ok && !w.res.destroyed) w.res.end();
+  else w.res.destroy();
+}
+
+async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Promise<void> {
+  const now = Date.now();
+  ctx.index.touched(w.inst.name, w.keyHash);
+  if (w.resolved.policy === 'immutable' && w.resolved.expireMs !== Infinity) {
+    const lastUsed = Date.parse(e.last_used_at);
+    if (now - lastUsed > 3600_000) {
+      const touched: Entry = { ...e, last_used_at: iso(now), expires_at: expiresAt(w, now) };
+      cacheEntry(touched);
+      void ctx.store.entries.put(touched).catch(() => undefined);
+    }
+  }
+  const kind = w.inst.def.kinds[w.kind]!;
+  let headers: Record<string, string> = { ...e.headers };
+  let body: Buffer | undefined;
+  if (kind.rewrite) {
+    const memoKey = `${e.blob}\n${w.publicBase}\n${w.kind}`;
+    let out = rewriteMemo.get(memoKey);
+    if (!out) {
+      const raw = await streamToBuffer(await ctx.store.blobs.open(e.blob.slice(7)));
+      const r = await kind.rewrite({ body: raw, headers: { ...e.headers }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
+      const etag = `W/"${sha256(`${e.blob}\n1\n${w.publicBase}`).slice(0, 32)}"`;
+      out = { body: r.body, headers: { ...e.headers, ...(r.headers ?? {}), etag } };
+      rewriteMemo.set(memoKey, out);
+      if (rewriteMemo.size > 1000) rewriteMemo.delete(rewriteMemo.keys().next().value!);
+    }
+    headers = { ...out.headers };
+    body = out.body;
+  }
+  const size = body ? body.length : e.size;
+  const h = commonHeaders(w, cache, headers);
+  h.age = String(Math.max(0, Math.floor((now - Date.parse(e.validated_at)) / 1000)));
+  h['x-cache-fetched-at'] = new Date(e.fetched_at).toUTCString();
+  if (e.expires_at) h['x-cache-expires-at'] = new Date(e.expires_at).toUTCString();
+  if (w.resolved.freshMs !== undefined && w.resolved.freshMs !== Infinity) h['x-cache-fresh-until'] = new Date(Date.parse(e.validated_at) + w.resolved.freshMs).toUTCString();
+  if (!h['content-type']) h['content-type'] = guessType(w.match.path);
+  h['accept-ranges'] = 'bytes';
+  if (notModified(w.req, h.etag, h['last-modified'])) return send304(w.res, h);
+  const allowRange = body ? !w.req.headers['if-range'] : ifRangeAllows(w.req.headers['if-range'] as string | undefined, h.etag, h['last-modified']);
+  const r = allowRange ? parseRange(w.req.headers.range, size) : { type: 'none' as const };
+  if (r.type === 'unsatisfiable') return sendError(w.res, 416, 'range not satisfiable', { requestId: w.requestId, headers: { 'content-range': `bytes */${size}` } });
+  const digest = e.blob.slice(7);
+  const open = async (start: number, end: number): Promise<Readable | Buffer> => (body ? body.subarray(start, end + 1) : ctx.store.blobs.open(digest, { start, end }));
+  if (r.type === 'ranges' && r.ranges.length > 1) {
+    const boundary = `cp-${randomUUID()}`;
+    const ct = h['content-type'];
+    const parts = r.ranges.map((x) => ({ ...x, head: `\r\n--${boundary}\r\ncontent-type: ${ct}\r\ncontent-range: bytes ${x.start}-${x.end}/${size}\r\n\r\n` }));
+    const tail = `\r\n--${boundary}--\r\n`;
+    const total = parts.reduce((n, p) => n + Buffer.byteLength(p.head) + p.end - p.start + 1, 0) + Buffer.byteLength(tail);
+    w.res.writeHead(206, { ...h, 'content-type': `multipart/byteranges; boundary=${boundary}`, 'content-length': String(total) });
+    if (w.method === 'HEAD') { w.res.end(); return; }
+    const sink = sinkFor(w);
+    for (const p of parts) {
+      await sink.write(Buffer.from(p.head));
+      await pipeTo(await open(p.start, p.end), sink);
+    }
+    w.res.end(tail);
+    return;
+  }
+  let start = 0, end = size - 1, status = 200;
+  if (r.type === 'ranges') {
+    start = r.ranges[0]!.start; end = r.ranges[0]!.end; status = 206;
+    h['content-range'] = `bytes ${start}-${end}/${size}`;
+  }
+  h['content-length'] = String(end - start + 1);
+  w.res.writeHead(status, h);
+  if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
+  const src = await open(start, end);
+  if (Buffer.isBuffer(src)) { w.firstByteAt = performance.now(); w.bytes += src.length; w.res.end(src); return; }
+  await new Promise<void>((resolve) => {
+    src.once('data', () => { w.firstByteAt ??= performance.now(); });
+    src.on('data', (c: Buffer) => { w.bytes += c.length; });
+    src.once('error', () => { w.res.destroy(); resolve(); });
+    w.res.once('close', () => { src.destroy(); resolve(); });
+    src.pipe(w.res);
+  });
+}
+
+async function pipeTo(src: Readable | Buffer, sink: ReadSink): Promise<void> {
+  if (Buffer.isBuffer(src)) return sink.write(src);
+  for await (const c of src as AsyncIterable<Buffer>) await sink.write(c);
+}
+
+async function streamToBuffer(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+async function bypass(ctx: EngineCtx, w: Work, cache: string): Promise<void> {
+  const extra: Record<string, string> = {};
+  for (const h of ['if-none-match', 'if-modified-since', 'range', 'if-range']) {
+    const v = w.req.headers[h];
+    if (typeof v === 'string') extra[h] = v;
+  }
+  let resp: UpstreamResponse;
+  try {
+    resp = await upstreamRequest(ctx, w, w.method, extra);
+  } catch (e) {
+    return fail(ctx, w, asFailure(e));
+  }
+  const kind = w.inst.def.kinds[w.kind]!;
+  const h = commonHeaders(w, cache, storedHeaders(resp.headers, kind.storeHeaders));
+  for (const k of ['content-length', 'content-range', 'accept-ranges', 'retry-after']) if (resp.headers[k]) h[k] = resp.headers[k]!;
+  if (kind.rewrite && resp.status === 200 && w.method === 'GET') {
+    const raw = await streamToBuffer(resp.body);
+    resp.release();
+    const r = await kind.rewrite({ body: raw, headers: { ...h }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
+    Object.assign(h, r.headers ?? {});
+    h['content-length'] = String(r.body.length);
+    delete h.etag;
+    w.res.writeHead(200, h);
+    w.res.end(r.body);
+    return;
+  }
+  w.res.writeHead(resp.status, h);
+  if (w.method === 'HEAD' || resp.status === 304) { resp.body.resume(); resp.release(); w.res.end(); return; }
+  const sink = sinkFor(w);
+  try {
+    let n = 0;
+    for await (const c of resp.body as AsyncIterable<Buffer>) { n += c.length; await sink.write(c); if (sink.closed()) break; }
+    const cl = resp.headers['content-length'];
+    if (cl && Number(cl) !== n && resp.status === 200) w.res.destroy(); else w.res.end();
+  } catch {
+    w.res.destroy();
+  } finally {
+    resp.release();
+  }
+}
+
+/** every blob digest of a fill in progress (blob GC must keep them) */
+export function inProgressCount(): number {
+  return flights.size;
+}

@@ -1,0 +1,105 @@
+// Status: recent events, disk samples (persisted), the JSON API and the home page (engine spec §7.3, §7.4).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StateStore } from '../cache/store.js';
+import type { EffectiveConfig } from '../config/types.js';
+import type { Instance } from '../instance.js';
+import { sendError } from '../http/respond.js';
+import { version, registry } from '../metrics.js';
+
+export interface StatusEvent { instance?: string; storage?: string; task_type?: string; target?: string; started_at: string; finished_at?: string; duration_ms?: number; result: string; state_from?: string; reason_code?: string; detail?: string; message?: string }
+
+export class StatusBoard {
+  events: StatusEvent[] = [];
+  disk: { at: string; total_bytes: number; free_bytes: number }[] = [];
+  private started = Date.now();
+  private dirty = false;
+  private timer?: NodeJS.Timeout;
+  degradedUntil = 0;
+
+  constructor(private cfg: EffectiveConfig, private state: StateStore, private instances: Instance[], private usage: () => Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number; totalBytes?: number }>, private entries: () => number) {}
+
+  async load(): Promise<void> {
+    const doc = (await this.state.read('status').catch(() => null)) as { events?: StatusEvent[]; disk?: StatusBoard['disk'] } | null;
+    const windowStart = Date.now() - this.cfg.server.status.disk_history_window;
+    this.events = (doc?.events ?? []).slice(0, this.cfg.server.status.event_limit);
+    this.disk = (doc?.disk ?? []).filter((s) => Date.parse(s.at) >= windowStart);
+    this.timer = setInterval(() => { if (this.dirty) void this.persist(); }, 5000);
+    this.timer.unref();
+  }
+
+  event(e: Omit<StatusEvent, 'started_at'> & { started_at?: string }): void {
+    this.events.unshift({ started_at: new Date().toISOString(), ...e });
+    if (this.events.length > this.cfg.server.status.event_limit) this.events.length = this.cfg.server.status.event_limit;
+    this.dirty = true;
+  }
+
+  async sampleDisk(): Promise<void> {
+    const u = await this.usage();
+    this.disk.push({ at: new Date().toISOString(), total_bytes: u.totalBytes ?? u.blobBytes + u.tmpBytes + u.freeBytes, free_bytes: u.freeBytes });
+    const max = Math.max(1, Math.floor(this.cfg.server.status.disk_history_window / this.cfg.server.status.disk_sample_interval));
+    if (this.disk.length > max) this.disk.splice(0, this.disk.length - max);
+    this.dirty = true;
+  }
+
+  async persist(): Promise<void> {
+    this.dirty = false;
+    await this.state.write('status', { events: this.events, disk: this.disk }).catch(() => { this.dirty = true; });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.persist();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
+    const send = (doc: unknown) => {
+      const body = JSON.stringify(doc);
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (sub) {
+      case 'summary': {
+        const u = await this.usage();
+        const degraded = Date.now() < this.degradedUntil;
+        return send({
+          healthy: !degraded, state: degraded ? 'degraded' : 'ok', version, uptime_s: Math.floor((Date.now() - this.started) / 1000),
+          degraded_objects: 0, last_sample_at: this.disk.at(-1)?.at ?? null,
+          storage: { used_bytes: u.blobBytes + u.tmpBytes, limit_bytes: Number.isFinite(this.cfg.storage.max_size) ? this.cfg.storage.max_size : null, free_bytes: u.freeBytes, entries: this.entries(), degraded },
+          disk_sample_interval_seconds: this.cfg.server.status.disk_sample_interval / 1000,
+          disk_history_window_seconds: this.cfg.server.status.disk_history_window / 1000,
+          event_limit: this.cfg.server.status.event_limit,
+          instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled' })),
+        });
+      }
+      case 'disk':
+        return send({ samples: this.disk });
+      case 'events': {
+        const l = url.searchParams.get('limit') ?? '';
+        const n = /^\d+$/.test(l) && Number(l) >= 1 && Number(l) <= this.cfg.server.status.event_limit ? Number(l) : this.cfg.server.status.event_limit;
+        return send({ events: this.events.slice(0, n) });
+      }
+      case 'network': {
+        const metrics = await registry.getMetricsAsJSON();
+        const pick = (name: string) => metrics.find((x) => x.name === name)?.values ?? [];
+        return send({ requests: pick('cache_proxy_requests_total'), upstream_requests: pick('cache_proxy_upstream_requests_total'), upstream_errors: pick('cache_proxy_upstream_errors_total'), health: pick('cache_proxy_upstream_health'), bytes: pick('cache_proxy_response_bytes_total') });
+      }
+      default:
+        return sendError(res, 404, `no status document "${sub}"`, { head: req.method === 'HEAD' });
+    }
+  }
+
+  homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance): void {
+    const list = only ? [only] : this.instances;
+    const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+    const rows = list.map((i) => {
+      const url = only ? base : `${base}${String((i.block.route as { path?: string } | undefined)?.path ?? '')}`;
+      const snippet = i.def.hooks?.snippet?.(url, i.block) ?? url;
+      return `<tr><td>${esc(i.name)}</td><td>${esc(i.def.name)}</td><td><code>${esc(url)}</code></td><td><code>${esc(snippet)}</code></td></tr>`;
+    }).join('');
+    const warn = this.cfg.instances.length === 0 ? '<p>No instances are configured. A minimal configuration:</p><pre>instances:\n  - name: files\n    enabled: true\n    file: { route: { path: /files }, upstreams: [https://files.example] }</pre>' : '';
+    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cache-proxy</title><style>body{font:14px system-ui;margin:2em}td,th{padding:.3em .8em;text-align:left}code{background:#f3f3f3}</style></head><body><h1>cache-proxy ${esc(version)}</h1>${warn}<table><tr><th>Instance</th><th>Mode</th><th>URL</th><th>Client setup</th></tr>${rows}</table><p><a href="/-/status/summary">status</a> · <a href="${esc(this.cfg.metrics.path)}">metrics</a></p></body></html>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}

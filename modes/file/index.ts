@@ -1,0 +1,42 @@
+// Mode `file`: a generic HTTP file cache over an ordered list of upstream base URLs.
+import { defineMode, type ModeConfig } from '../../engine/mode.js';
+import { readSchema } from '../../engine/paths.js';
+import { checksumFor } from './checksum.js';
+
+const IGNORED_PASS_HEADERS = /^(cookie|forwarded|range|if-.*)$/i;
+
+export default defineMode({
+  name: 'file',
+  contract: 1,
+  schema: readSchema('file'),
+  mount: 'route',
+  kinds: {
+    file: { policy: 'bypass', busy: 'bypass', verify: checksumFor },
+  },
+  aliases: { default_policy: 'file_policy', fresh_for: 'file_fresh_for', busy_policy: 'file_busy_policy' },
+  rules: {
+    subject: 'path',
+    combine: 'cumulative',
+    fields: {
+      checksum: { type: 'string', pattern: '^(sidecar:.+|sums:[^/]+)$' },
+      checksum_required: { type: 'boolean' },
+    },
+  },
+  routes: [
+    { match: { regex: /^$/ }, status: 404, message: 'no file named' },
+    { match: { glob: '**' }, kind: 'file' },
+  ],
+  upstreams: (c: ModeConfig) => [...new Set((c.upstreams as string[]).map((u) => u.replace(/\/+$/, '')))],
+  passHeaders: (c: ModeConfig) => ({
+    names: ((c.pass_headers as string[] | undefined) ?? []).filter((h) => !IGNORED_PASS_HEADERS.test(h)),
+    keyed: c.vary_pass_headers !== false,
+  }),
+  upstreamAuth: (c: ModeConfig) => {
+    const a = c.auth as { type?: string; username?: string; password?: string; token?: string } | undefined;
+    if (!a || !a.type || a.type === 'none') return null;
+    return { type: a.type as 'basic' | 'bearer', username: a.username, password: a.password, token: a.token };
+  },
+  hooks: {
+    snippet: (url) => `curl -O ${url}/<path>`,
+  },
+});

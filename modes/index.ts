@@ -1,0 +1,5 @@
+// Every built-in mode, in one list. The engine knows them only through this array.
+import type { ModeDefinition } from '../engine/mode.js';
+import file from './file/index.js';
+
+export const builtinModes: readonly ModeDefinition[] = [file];
