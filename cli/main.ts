@@ -43,7 +43,7 @@ async function load(file: string | undefined): Promise<{ config?: EffectiveConfi
   let modes: ModeDefinition[] = [...builtinModes];
   if (!file) {
     const { embeddedDefaultYaml } = await import('../engine/config/embedded.js');
-    const text = await embeddedDefaultYaml();
+    const text = await embeddedDefaultYaml(modes);
     const r = loadConfigText(text, { modes, env: process.env });
     return { config: r.config, errors: r.errors.map(formatIssue), warnings: r.warnings.map(formatIssue), modes, json: r };
   }

@@ -148,6 +148,8 @@ export interface ModeDefinition {
   upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
   hooks?: ModeHooks;
   tasks?: TaskSpec[];
+  /** embedded default config: instances derived from this machine's client settings (never hosts written in the project) */
+  discover?: () => Promise<{ name: string; block: Record<string, unknown> }[]>;
 }
 
 const MODE_NAME = /^[a-z][a-z0-9_]*$/;

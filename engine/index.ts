@@ -1,0 +1,6 @@
+// Public API for third-party mode packages.
+export { defineMode, derivedKindKeys } from './mode.js';
+export type {
+  ModeDefinition, KindSpec, RouteSpec, RuleSpec, Match, ReqView, HookContext, VerifyHook, VerifyInput, VerifyResult,
+  RewriteHook, RewriteInput, RespondHook, RespondOutput, TaskSpec, ModeHooks, Policy, Busy, Digests, ModeConfig,
+} from './mode.js';
