@@ -46,6 +46,8 @@ export interface EngineCtx {
   storeDegraded(): boolean;
   onNoSpace(err: unknown): void;
   event(e: Record<string, unknown>): void;
+  /** test-only fault injection (CACHE_PROXY_FAULT_ENOSPC_AFTER) */
+  faultEnospcAfter?: number;
   /** keys with a fill running, for eviction */
   busyKeys: Set<string>;
 }
@@ -382,7 +384,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
   const fill = new Fill({
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
-    isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace,
+    isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
       const r = await ctx.store.blobs.commit(temp, digest);

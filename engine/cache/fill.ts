@@ -25,6 +25,8 @@ export interface FillOptions {
   isNoSpace: (err: unknown) => boolean;
   onNoSpace?: (err: unknown) => void;
   memoryWindow?: number;
+  /** fault injection for tests: writes beyond this many bytes fail with ENOSPC */
+  failWritesAfter?: number;
 }
 
 const WITHHELD = 64 * 1024;
@@ -216,6 +218,8 @@ export class Fill extends EventEmitter {
   private async write(chunk: Buffer): Promise<void> {
     if (!this.memoryMode) {
       try {
+        if (this.o.failWritesAfter !== undefined && this.fileBytes + chunk.length > this.o.failWritesAfter)
+          throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
         let off = 0;
         while (off < chunk.length) {
           const { bytesWritten } = await this.writer!.write(chunk, off, chunk.length - off, this.fileBytes + off);
