@@ -1,0 +1,61 @@
+// §10.12 (Accept classes keyed, canonical value forwarded) and §10.29 (plugins, mode new scaffold).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll } from './index.js';
+import { repoRoot } from './launcher.js';
+
+const plugins = join(repoRoot, 'conformance/fixtures/plugins');
+const cli = (args: string[], cwd?: string) => spawnSync(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+
+test('§10.12 two Accept classes on one path → 2 upstream GETs with canonical values, each its own body with Vary: Accept; repeats FRESH', async () => {
+  const up = await startFixtureServer();
+  up.set('/doc', { body: '{"full":true}', headers: { 'content-type': 'application/json' } });
+  const proxy = await startProxy({
+    config: `
+server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
+instances:
+  - { name: v, enabled: true, varytest: { route: { path: /v }, upstream: "${up.url}" } }
+`,
+  });
+  const a = await httpGet(`${proxy.url}/v/doc`, { headers: { accept: 'application/vnd.test.small+json; q=1.0, */*' } });
+  const b = await httpGet(`${proxy.url}/v/doc`, { headers: { accept: 'text/html' } });
+  assert.is(a.status, 200); assert.is(b.status, 200);
+  assert.match(String(a.headers.vary), /Accept/);
+  const seen = up.requests.filter((q) => q.path === '/doc').map((q) => q.headers.accept).sort();
+  assert.equal(seen, ['application/json', 'application/vnd.test.small+json']);
+  assert.is((await httpGet(`${proxy.url}/v/doc`, { headers: { accept: 'application/vnd.test.small+json' } })).headers['x-cache'], 'FRESH');
+  assert.is((await httpGet(`${proxy.url}/v/doc`)).headers['x-cache'], 'FRESH');
+  assert.is(up.count('GET', '/doc'), 2);
+  await proxy.stop();
+});
+
+test('§10.29 a plugin route naming an unknown kind → validate exit 1 naming package and kind', () => {
+  const dir = tmpDir('plugin-');
+  const f = join(dir, 'c.yaml');
+  writeFileSync(f, `plugins: ["${join(plugins, 'cache-proxy-mode-badkind')}"]\ninstances: []\n`);
+  const r = cli(['validate', '-c', f]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /cache-proxy-mode-badkind/);
+  assert.match(r.stderr, /nosuchkind/);
+});
+
+test('§10.29 mode new demo → npm install && npm test pass offline; existing dir → exit 1', () => {
+  const dir = tmpDir('scaffold-');
+  const r = cli(['mode', 'new', 'demo', '--dir', dir]);
+  assert.is(r.status, 0, r.stderr);
+  const pkg = join(dir, 'cache-proxy-mode-demo');
+  const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+  const inst = spawnSync('npm', ['install'], { cwd: pkg, encoding: 'utf8', env, timeout: 120_000 });
+  assert.is(inst.status, 0, inst.stderr);
+  const t = spawnSync('npm', ['test'], { cwd: pkg, encoding: 'utf8', env, timeout: 120_000 });
+  assert.is(t.status, 0, t.stdout + t.stderr);
+  assert.is(cli(['mode', 'new', 'demo', '--dir', dir]).status, 1);
+  assert.is(cli(['mode', 'new', 'file', '--dir', dir]).status, 1);
+});
+
+test.after(cleanupAll);
+test.run();
