@@ -1,0 +1,187 @@
+// A fixture upstream on 127.0.0.1: serves files or in-memory bodies with ETag/Last-Modified, conditionals
+// and ranges; counts requests; injects faults (delay, throttle, reset, truncate, flip, status, stall, refuse).
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import picomatch from 'picomatch';
+import { track } from './cleanup.js';
+
+export interface Content { status?: number; headers?: Record<string, string>; body?: Buffer | string; file?: string }
+export interface Fault {
+  delay_ms?: number; rate?: number; reset_after?: number; truncate_at?: number; flip_byte?: number;
+  status?: number; retry_after?: number | string; stall?: boolean; refuse?: boolean; once?: boolean;
+  methods?: string[]; location?: string;
+}
+export interface SeenRequest { method: string; path: string; headers: Record<string, string>; at: number }
+export interface Exchange { method?: string; path: string; match_headers?: Record<string, string>; status: number; headers?: Record<string, string>; body?: string; body_file?: string; delay_ms?: number; rate?: number; fault?: string; fault_at?: number }
+
+export interface FixtureServer {
+  url: string; port: number;
+  requests: SeenRequest[];
+  unmatched: SeenRequest[];
+  inFlight: number; maxInFlight: number;
+  set(path: string, c: Content): void;
+  fault(pathOrGlob: string, f: Fault): void;
+  clearFaults(): void;
+  count(method: string, path: string): number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFixtureServer(o: { root?: string; exchanges?: Exchange[]; port?: number } = {}): Promise<FixtureServer> {
+  const mem = new Map<string, Content>();
+  let faults: { test: (p: string) => boolean; f: Fault; used: boolean }[] = [];
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = o.port ?? 0;
+
+  const fx: FixtureServer = {
+    url: '', port: 0, requests: [], unmatched: [], inFlight: 0, maxInFlight: 0,
+    set: (p, c) => { mem.set(p, c); },
+    fault: (p, f) => { const isGlob = /[*?{[]/.test(p); const m = isGlob ? picomatch(p, { dot: true }) : (x: string) => x === p; faults.push({ test: m, f, used: false }); },
+    clearFaults: () => { faults = []; },
+    count: (method, path) => fx.requests.filter((r) => r.method === method && r.path === path).length,
+    stop: async () => {
+      if (!server) return;
+      const s = server;
+      server = undefined;
+      await new Promise<void>((r) => { s.close(() => r()); for (const k of sockets) k.destroy(); });
+    },
+    start: async () => {
+      if (server) return;
+      server = createServer(handle);
+      server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+      await new Promise<void>((r, j) => { server!.once('error', j); server!.listen(port, '127.0.0.1', () => r()); });
+      const a = server.address();
+      port = typeof a === 'object' && a ? a.port : port;
+      fx.port = port;
+      fx.url = `http://127.0.0.1:${port}`;
+    },
+    close: () => fx.stop(),
+  };
+
+  function content(path: string): { status: number; headers: Record<string, string>; body: Buffer } | null {
+    const c = mem.get(path);
+    if (c) {
+      const body = c.file ? readFileSync(c.file) : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body ?? '');
+      return { status: c.status ?? 200, headers: { ...(c.headers ?? {}) }, body };
+    }
+    if (o.exchanges) return null;
+    if (o.root) {
+      const f = normalize(join(o.root, decodeURIComponent(path)));
+      if (!f.startsWith(normalize(o.root))) return null;
+      if (existsSync(f) && statSync(f).isFile()) {
+        const st = statSync(f);
+        return { status: 200, headers: { 'last-modified': st.mtime.toUTCString() }, body: readFileSync(f) };
+      }
+    }
+    return null;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    const seen = { method, path, headers, at: Date.now() };
+    fx.requests.push(seen);
+    fx.inFlight++;
+    fx.maxInFlight = Math.max(fx.maxInFlight, fx.inFlight);
+    res.on('close', () => { fx.inFlight--; });
+    const fe = faults.find((x) => x.test(path) && !(x.f.once && x.used) && (!x.f.methods || x.f.methods.includes(method)));
+    const f: Fault = fe?.f ?? {};
+    if (fe) fe.used = true;
+    if (f.refuse) { req.socket.destroy(); return; }
+    if (f.delay_ms) await sleep(f.delay_ms);
+    if (f.stall) return; // never answers
+    if (f.status) {
+      const h: Record<string, string> = { 'content-type': 'text/plain' };
+      if (f.retry_after !== undefined) h['retry-after'] = String(f.retry_after);
+      if (f.location) h.location = f.location;
+      res.writeHead(f.status, h);
+      res.end(method === 'HEAD' ? undefined : `fixture status ${f.status}\n`);
+      return;
+    }
+    let c = content(path);
+    if (!c && o.exchanges) {
+      const ex = o.exchanges.find((e) => (e.method ?? 'GET') === method && e.path === (req.url ?? '/') && Object.entries(e.match_headers ?? {}).every(([k, v]) => headers[k.toLowerCase()] === v))
+        ?? o.exchanges.find((e) => (e.method ?? 'GET') === 'GET' && method === 'HEAD' && e.path === (req.url ?? '/'));
+      if (ex) {
+        if (ex.delay_ms) await sleep(ex.delay_ms);
+        c = { status: ex.status, headers: { ...(ex.headers ?? {}) }, body: ex.body_file ? readFileSync(ex.body_file) : Buffer.from(ex.body ?? '') };
+        if (ex.rate) f.rate = ex.rate;
+        if (ex.fault === 'reset_after') f.reset_after = ex.fault_at ?? 0;
+        if (ex.fault === 'truncate_at') f.truncate_at = ex.fault_at ?? 0;
+        if (ex.fault === 'flip_byte') f.flip_byte = ex.fault_at ?? 0;
+        if (ex.fault === 'refuse') { req.socket.destroy(); return; }
+      } else {
+        fx.unmatched.push(seen);
+      }
+    }
+    if (!c) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end(method === 'HEAD' ? undefined : 'not found\n'); return; }
+    let body = c.body;
+    if (f.flip_byte !== undefined && f.flip_byte < body.length) { body = Buffer.from(body); body[f.flip_byte] = body[f.flip_byte]! ^ 0xff; }
+    const h: Record<string, string> = { 'content-type': 'application/octet-stream', ...c.headers };
+    if (c.status === 200) {
+      h.etag ??= `"${createHash('sha256').update(c.body).digest('hex').slice(0, 32)}"`;
+      h['last-modified'] ??= new Date(Math.floor(Date.now() / 86400000) * 86400000 - 86400000).toUTCString();
+      h['accept-ranges'] = 'bytes';
+      const inm = headers['if-none-match'];
+      const ims = headers['if-modified-since'];
+      if ((inm && inm.split(',').some((t) => t.trim() === h.etag)) || (!inm && ims && Date.parse(ims) >= Date.parse(h['last-modified']!))) {
+        res.writeHead(304, { etag: h.etag, 'last-modified': h['last-modified']! });
+        res.end();
+        return;
+      }
+    }
+    let status = c.status;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(headers.range ?? '');
+    if (range && status === 200 && (!headers['if-range'] || headers['if-range'] === h.etag)) {
+      const size = body.length;
+      let start = range[1] === '' ? size - Number(range[2]) : Number(range[1]);
+      let end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
+      if (start >= size) { res.writeHead(416, { 'content-range': `bytes */${size}` }); res.end(); return; }
+      start = Math.max(0, start); end = Math.max(start, end);
+      h['content-range'] = `bytes ${start}-${end}/${size}`;
+      body = body.subarray(start, end + 1);
+      status = 206;
+    }
+    h['content-length'] = String(body.length);
+    res.writeHead(status, h);
+    if (method === 'HEAD') { res.end(); return; }
+    await sendBody(res, body, f);
+  }
+
+  async function sendBody(res: ServerResponse, body: Buffer, f: Fault): Promise<void> {
+    const limit = f.truncate_at ?? f.reset_after ?? body.length;
+    const chunk = 64 * 1024;
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < Math.min(limit, body.length)) {
+      if (res.destroyed) return;
+      const n = Math.min(chunk, Math.min(limit, body.length) - sent);
+      const ok = res.write(body.subarray(sent, sent + n));
+      sent += n;
+      if (!ok) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (f.rate) {
+        const due = (sent / f.rate) * 1000 - (performance.now() - t0);
+        if (due > 1) await sleep(due);
+      }
+    }
+    if (sent < body.length) {
+      if (f.truncate_at !== undefined) { res.socket?.end(); res.socket?.destroySoon?.(); return; }
+      res.socket?.resetAndDestroy?.() ?? res.destroy();
+      return;
+    }
+    res.end();
+  }
+
+  await fx.start();
+  track(() => fx.stop());
+  return fx;
+}

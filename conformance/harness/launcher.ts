@@ -1,0 +1,91 @@
+// Starts the real `cache-proxy serve` on free loopback ports with a generated config.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { packageRoot } from '../../engine/paths.js';
+import { track } from './cleanup.js';
+
+export const repoRoot = packageRoot;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tmpDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `cp-${prefix}`));
+  track(() => rmSync(d, { recursive: true, force: true }), () => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+export interface ProxyHandle {
+  url: string; port: number; backend: string; pid: number; configFile: string;
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+  kill(): void;
+  restart(o?: { env?: NodeJS.ProcessEnv; args?: string[] }): Promise<void>;
+}
+
+export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; readyTimeoutMs?: number }
+
+export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
+  const dir = tmpDir('proxy-');
+  const backend = join(dir, 'backend');
+  mkdirSync(backend, { recursive: true });
+  const port = await freePort();
+  let text = typeof o.config === 'string' ? o.config : stringify(o.config);
+  text = text.replace(/\$\{PORT\}/g, String(port)).replace(/\$\{BACKEND\}/g, backend);
+  const ports = [...text.matchAll(/\$\{PORT(\d+)\}/g)].map((x) => x[1]!);
+  for (const n of new Set(ports)) text = text.split(`\${PORT${n}}`).join(String(await freePort()));
+  const configFile = join(dir, 'cache-proxy.yaml');
+  writeFileSync(configFile, text);
+  let child: ChildProcess | undefined;
+  let log = '';
+  let exited: Promise<number> = Promise.resolve(0);
+
+  const launch = async (extra: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) => {
+    const c = spawn(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), 'serve', '-c', configFile, ...(o.args ?? []), ...(extra.args ?? [])], {
+      env: { ...process.env, ...(o.env ?? {}), ...(extra.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = c;
+    c.stdout!.on('data', (d) => { log += d; });
+    c.stderr!.on('data', (d) => { log += d; });
+    exited = new Promise((r) => c.on('exit', (code, sig) => r(code ?? (sig ? 128 : 0))));
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`cache-proxy exited with ${c.exitCode}:\n${log}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/-/status/summary`).then((r) => r.status === 200, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) { c.kill('SIGKILL'); throw new Error(`cache-proxy not ready in time:\n${log}`); }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await launch();
+  const handle: ProxyHandle = {
+    url: `http://127.0.0.1:${port}`, port, backend, configFile,
+    get pid() { return child?.pid ?? 0; },
+    logs: () => log,
+    stop: async (signal = 'SIGTERM') => {
+      if (!child || child.exitCode !== null || child.signalCode) return exited;
+      child.kill(signal);
+      const t = setTimeout(() => child?.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    kill: () => { child?.kill('SIGKILL'); },
+    restart: async (extra) => { await handle.stop(); await exited; await launch(extra); },
+  };
+  track(() => { void handle.stop(); }, () => { if (child && child.exitCode === null) child.kill('SIGKILL'); });
+  return handle;
+}

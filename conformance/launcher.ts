@@ -1,0 +1,1 @@
+export { repoRoot } from './harness/launcher.js';
