@@ -1,0 +1,206 @@
+// The filesystem store (engine spec §5.1–5.2): content-addressed blobs, one JSON record per entry,
+// atomic writes (temp + fsync + rename + directory fsync), an exclusive lock, tmp/ emptied at start.
+import { open, mkdir, rename, readFile, readdir, rm, stat, unlink, chmod, statfs, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Store, Entry, BlobStore, EntryStore, StateStore } from './store.js';
+
+export class StoreError extends Error {
+  constructor(public code: 'E_FORMAT' | 'E_LOCKED', message: string) { super(message); }
+}
+
+const FORMAT = 1;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO';
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+export async function openFsStore(backend: string): Promise<Store> {
+  const root = resolve(backend);
+  const dirs = { blobs: join(root, 'blobs', 'sha256'), entries: join(root, 'entries'), tmp: join(root, 'tmp'), modes: join(root, 'modes'), state: join(root, 'state') };
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  // store format marker
+  const marker = join(root, 'store.json');
+  try {
+    const doc = JSON.parse(await readFile(marker, 'utf8')) as { format?: number };
+    if (doc.format !== FORMAT) throw new StoreError('E_FORMAT', `${marker}: unknown store format ${String(doc.format)}`);
+  } catch (e) {
+    if (e instanceof StoreError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError('E_FORMAT', `${marker}: unreadable store marker`);
+    await writeFile(marker, JSON.stringify({ format: FORMAT }) + '\n');
+  }
+  // exclusive lock
+  const lockFile = join(root, 'lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(lockFile, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
+      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (pid && pid !== process.pid && pidAlive(pid)) throw new StoreError('E_LOCKED', `${root} is in use by process ${pid}`);
+      await unlink(lockFile).catch(() => undefined);
+    }
+  }
+  for (const d of Object.values(dirs)) await mkdir(d, { recursive: true, mode: 0o755 });
+
+  let blobBytes = 0;
+  let tmpBytes = 0;
+  const tempPath = (suffix = '') => join(dirs.tmp, randomBytes(12).toString('hex') + suffix);
+
+  async function atomicWrite(target: string, data: string | Buffer): Promise<void> {
+    const t = tempPath('.w');
+    const fh = await open(t, 'w', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally { await fh.close(); }
+    try {
+      await rename(t, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') { await unlink(t).catch(() => undefined); throw e; }
+      await mkdir(join(target, '..'), { recursive: true });
+      await rename(t, target);
+    }
+    await fsyncDir(join(target, '..'));
+  }
+
+  const blobPath = (d: string) => {
+    if (!HEX64.test(d)) throw new Error(`bad blob digest ${d.slice(0, 80)}`);
+    return join(dirs.blobs, d.slice(0, 2), d);
+  };
+  const entryPath = (inst: string, keyHash: string) => {
+    if (!HEX64.test(keyHash) || !/^[A-Za-z0-9_-]+$/.test(inst)) throw new Error('bad entry address');
+    return join(dirs.entries, inst, keyHash.slice(0, 2), `${keyHash}.json`);
+  };
+
+  const blobs: BlobStore = {
+    async stat(d) {
+      try { const s = await stat(blobPath(d)); return { size: s.size }; } catch { return null; }
+    },
+    async open(d, range) {
+      return createReadStream(blobPath(d), { highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) }) as Readable;
+    },
+    localPath: (d) => blobPath(d),
+    async commit(temp, d) {
+      const target = blobPath(d);
+      if (await stat(target).then(() => true, () => false)) { await unlink(temp).catch(() => undefined); return 'existed'; }
+      await mkdir(join(target, '..'), { recursive: true });
+      const size = (await stat(temp)).size;
+      await chmod(temp, 0o444);
+      await rename(temp, target);
+      await fsyncDir(join(target, '..'));
+      blobBytes += size;
+      return 'stored';
+    },
+    async delete(d) {
+      const p = blobPath(d);
+      const size = await stat(p).then((s) => s.size, () => 0);
+      await unlink(p).catch(() => undefined);
+      blobBytes = Math.max(0, blobBytes - size);
+    },
+    async *list() {
+      for (const pre of (await readdir(dirs.blobs).catch(() => [])).sort()) {
+        for (const name of (await readdir(join(dirs.blobs, pre)).catch(() => [])).sort()) {
+          const s = await stat(join(dirs.blobs, pre, name)).catch(() => null);
+          if (s && HEX64.test(name)) yield { digest: name, size: s.size, mtime: s.mtime };
+        }
+      }
+    },
+  };
+
+  const entries: EntryStore = {
+    async get(inst, keyHash) {
+      const p = entryPath(inst, keyHash);
+      let text: string;
+      try { text = await readFile(p, 'utf8'); } catch { return null; }
+      try {
+        const e = JSON.parse(text) as Entry;
+        if (e.keyHash !== keyHash || typeof e.blob !== 'string') throw new Error('bad record');
+        return e;
+      } catch {
+        await unlink(p).catch(() => undefined); // unparseable record: dropped when met
+        return null;
+      }
+    },
+    put: (e) => atomicWrite(entryPath(e.inst, e.keyHash), JSON.stringify(e)),
+    async delete(inst, keyHash) { await unlink(entryPath(inst, keyHash)).catch(() => undefined); },
+    async *list(inst) {
+      const base = join(dirs.entries, inst);
+      for (const pre of await readdir(base).catch(() => [] as string[])) {
+        for (const name of await readdir(join(base, pre)).catch(() => [] as string[])) {
+          if (!name.endsWith('.json')) continue;
+          const keyHash = name.slice(0, -5);
+          if (!HEX64.test(keyHash)) continue;
+          const e = await entries.get(inst, keyHash);
+          if (e) yield e;
+        }
+      }
+    },
+    async instances() { return (await readdir(dirs.entries).catch(() => [])).filter((n) => /^[A-Za-z0-9_-]+$/.test(n)); },
+    async touch(batch) {
+      for (const t of batch) {
+        const e = await entries.get(t.inst, t.keyHash);
+        if (e) await entries.put({ ...e, last_used_at: t.at.toISOString() });
+      }
+    },
+  };
+
+  const state: StateStore = {
+    async read(name) {
+      try { return JSON.parse(await readFile(statePath(name), 'utf8')) as unknown; } catch { return null; }
+    },
+    write: (name, doc) => atomicWrite(statePath(name), JSON.stringify(doc)),
+  };
+  function statePath(name: string): string {
+    if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)?$/.test(name)) throw new Error(`bad state document name ${name}`);
+    return join(dirs.state, `${name}.json`);
+  }
+
+  async function clearTmp(): Promise<number> {
+    const names = await readdir(dirs.tmp).catch(() => []);
+    for (const n of names) await rm(join(dirs.tmp, n), { recursive: true, force: true });
+    return names.length;
+  }
+  await clearTmp();
+  // blob byte total (background: large stores must not delay start)
+  void (async () => { let n = 0; for await (const b of blobs.list()) n += b.size; blobBytes += n; })();
+
+  return {
+    blobs, entries, state,
+    tempPath,
+    clear: clearTmp,
+    privateDir(inst) {
+      if (!/^[A-Za-z0-9_-]+$/.test(inst)) throw new Error(`bad instance name ${inst}`);
+      const d = join(dirs.modes, inst);
+      if (!d.startsWith(dirs.modes + sep)) throw new Error('privateDir escapes the store');
+      return d;
+    },
+    async usage() {
+      const names = await readdir(dirs.tmp).catch(() => []);
+      tmpBytes = 0;
+      for (const n of names) tmpBytes += await stat(join(dirs.tmp, n)).then((s) => s.size, () => 0);
+      const fs = await statfs(root);
+      return { blobBytes, tmpBytes, freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
+    },
+    async close() {
+      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (pid === process.pid) await unlink(lockFile).catch(() => undefined);
+    },
+  } as Store & { usage(): Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number; totalBytes: number }> };
+}

@@ -1,0 +1,77 @@
+// Passive circuit breaker per (instance, upstream) (engine spec §4.5).
+import type { HealthConfig } from '../config/types.js';
+import { m } from '../metrics.js';
+import { hostOf } from './cooldown.js';
+
+type State = 'closed' | 'degraded' | 'open' | 'half-open';
+const GAUGE: Record<State, number> = { closed: 0, degraded: 1, open: 2, 'half-open': 3 };
+
+interface Breaker { state: State; samples: { at: number; ok: boolean }[]; consecutive: number; openedAt: number; cooldown: number; trialOut: boolean; trialSuccesses: number; latency: number }
+
+export class Health {
+  private b = new Map<string, Breaker>();
+  constructor(private cfg: (instance: string) => HealthConfig, private onTransition?: (instance: string, origin: string, from: State, to: State) => void) {}
+
+  private get(instance: string, origin: string): Breaker {
+    const k = `${instance} ${origin}`;
+    let b = this.b.get(k);
+    if (!b) { b = { state: 'closed', samples: [], consecutive: 0, openedAt: 0, cooldown: 0, trialOut: false, trialSuccesses: 0, latency: 0 }; this.b.set(k, b); }
+    return b;
+  }
+
+  private set(instance: string, origin: string, b: Breaker, to: State): void {
+    if (b.state === to) return;
+    const from = b.state;
+    b.state = to;
+    m.upstreamHealth.set({ instance, upstream: hostOf(origin) }, GAUGE[to]);
+    m.circuitEvents.inc({ instance, upstream: hostOf(origin), event: `${from}->${to}` });
+    this.onTransition?.(instance, origin, from, to);
+  }
+
+  /** candidates reordered: closed, degraded, one half-open trial; open skipped unless all are open */
+  order(instance: string, origins: string[]): string[] {
+    const c = this.cfg(instance);
+    if (!c.enabled || origins.length < 2) return origins;
+    const now = Date.now();
+    const closed: string[] = [], degraded: string[] = [], trial: string[] = [], open: string[] = [];
+    for (const o of origins) {
+      const b = this.get(instance, o);
+      if (b.state === 'open' && now - b.openedAt >= b.cooldown && !b.trialOut) { this.set(instance, o, b, 'half-open'); }
+      if (b.state === 'closed') closed.push(o);
+      else if (b.state === 'degraded') degraded.push(o);
+      else if (b.state === 'half-open' && !b.trialOut) { trial.push(o); }
+      else open.push(o);
+    }
+    const firstTrial = trial.slice(0, 1);
+    for (const t of firstTrial) this.get(instance, t).trialOut = true;
+    const out = [...closed, ...degraded, ...firstTrial];
+    return out.length ? out : open;
+  }
+
+  record(instance: string, origin: string, ok: boolean, latencyMs = 0): void {
+    const c = this.cfg(instance);
+    const b = this.get(instance, origin);
+    const now = Date.now();
+    b.samples.push({ at: now, ok });
+    b.samples = b.samples.filter((s) => now - s.at <= c.evaluation_window);
+    b.latency = b.latency === 0 ? latencyMs : 0.2 * latencyMs + 0.8 * b.latency;
+    if (b.state === 'half-open') {
+      b.trialOut = false;
+      if (!ok) { b.cooldown = Math.min(300_000, Math.max(c.canary_cooldown, b.cooldown * 2)); b.openedAt = now; this.set(instance, origin, b, 'open'); return; }
+      b.trialSuccesses++;
+      if (b.trialSuccesses >= Math.ceil(0.5 / c.canary_step)) { b.trialSuccesses = 0; b.consecutive = 0; b.samples = []; this.set(instance, origin, b, 'closed'); }
+      return;
+    }
+    b.consecutive = ok ? 0 : b.consecutive + 1;
+    const fails = b.samples.filter((s) => !s.ok).length;
+    const rate = b.samples.length ? fails / b.samples.length : 0;
+    if (b.consecutive >= c.consecutive_failures || (b.samples.length >= 10 && rate >= c.trip_rate)) {
+      b.openedAt = now; b.cooldown = c.canary_cooldown; b.trialSuccesses = 0;
+      this.set(instance, origin, b, 'open');
+    } else if (b.state !== 'open') {
+      this.set(instance, origin, b, (b.samples.length >= 10 && rate >= c.degrade_rate) || b.latency > c.degrade_latency ? 'degraded' : 'closed');
+    }
+  }
+
+  state(instance: string, origin: string): State { return this.get(instance, origin).state; }
+}
