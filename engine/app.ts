@@ -73,6 +73,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const store = await openFsStore(cfg.server.backend);
   const byName = new Map(modes.map((d) => [d.name, d]));
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
+  for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
   const busyKeys = new Set<string>();
   let ready = false;

@@ -1,5 +1,7 @@
 // Every built-in mode, in one list. The engine knows them only through this array.
 import type { ModeDefinition } from '../engine/mode.js';
 import file from './file/index.js';
+import npm from './npm/index.js';
+import oci from './oci/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci];
