@@ -18,7 +18,7 @@ export function scaffoldFiles(name: string, root: string): Record<string, string
       devDependencies: { 'cache-proxy': `file:${root}` },
     }, null, 2) + '\n',
     'tsconfig.json': JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', rootDir: '.', skipLibCheck: true, types: [] },
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', rootDir: '.', skipLibCheck: true, types: ['node'], typeRoots: ['./node_modules/cache-proxy/node_modules/@types'] },
       include: ['src', 'conformance/*.ts'],
     }, null, 2) + '\n',
     'src/index.ts': `// Mode "${name}": an immutable kind and a revalidated kind, one route each.

@@ -33,7 +33,7 @@ const blobFiles = (backend: string) => {
 };
 
 test('§10.10 fresh_for 1s: no contact while fresh, then one conditional GET; changed → REFRESH; 50 on stale → 1 GET; client conditionals → 304', async () => {
-  const { up, proxy, X } = await setup();
+  const { up, proxy, X } = await setup({ file: '      default_policy: revalidate\n      fresh_for: 1s\n      busy_policy: stale\n' });
   up.set('/doc.txt', { body: 'version 1\n' });
   assert.is((await httpGet(`${X}/doc.txt`)).headers['x-cache'], 'MISS');
   assert.is((await httpGet(`${X}/doc.txt`)).headers['x-cache'], 'FRESH');

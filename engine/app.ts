@@ -75,6 +75,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
+  index.onUnreferenced = (blob) => { void store.blobs.delete(blob); };
   const busyKeys = new Set<string>();
   let ready = false;
   let shuttingDown = false;

@@ -169,7 +169,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
 function record(ctx: EngineCtx, w: Work): void {
   const cache = w.cache ?? 'ERROR';
   const labels = { instance: w.inst.name, kind: w.kind, cache };
-  m.requests.inc({ ...labels, mode: w.inst.def.name, method: w.method, status: String(w.res.statusCode) });
+  m.requests.inc({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, method: w.method, cache, status: String(w.res.statusCode) });
   m.requestDuration.observe(labels, (performance.now() - w.started) / 1000);
   if (w.firstByteAt !== undefined) m.firstByte.observe(labels, (w.firstByteAt - w.started) / 1000);
   m.responseBytes.inc(labels, w.bytes);
@@ -482,16 +482,27 @@ function commonHeaders(w: Work, cache: string, extra: Record<string, string>): R
 
 function sinkFor(w: Work): ReadSink {
   const res = w.res;
+  const drained = (ok: boolean): Promise<void> => {
+    if (ok) return Promise.resolve();
+    return new Promise((r) => {
+      const done = () => { res.off('drain', done); res.off('close', done); r(); };
+      res.on('drain', done); res.on('close', done);
+    });
+  };
   return {
     closed: () => res.destroyed || res.writableEnded,
     write: (buf) => {
       if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
       w.bytes += buf.length;
-      if (res.write(buf)) return Promise.resolve();
-      return new Promise((r) => {
-        const done = () => { res.off('drain', done); res.off('close', done); r(); };
-        res.on('drain', done); res.on('close', done);
-      });
+      return drained(res.write(buf));
+    },
+    writev: (bufs) => {
+      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
+      let ok = true;
+      res.cork();
+      for (const b of bufs) { w.bytes += b.length; ok = res.write(b) && ok; }
+      res.uncork();
+      return drained(ok);
     },
   };
 }

@@ -167,7 +167,7 @@ export async function startFixtureServer(o: { root?: string; exchanges?: Exchang
       const n = Math.min(chunk, Math.min(limit, body.length) - sent);
       const ok = res.write(body.subarray(sent, sent + n));
       sent += n;
-      if (!ok) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      if (!ok) await new Promise<void>((r) => { const done = () => { res.off('drain', done); res.off('close', done); r(); }; res.on('drain', done); res.on('close', done); });
       if (f.rate) {
         const due = (sent / f.rate) * 1000 - (performance.now() - t0);
         if (due > 1) await sleep(due);

@@ -36,7 +36,7 @@ export interface ProxyHandle {
   restart(o?: { env?: NodeJS.ProcessEnv; args?: string[] }): Promise<void>;
 }
 
-export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; readyTimeoutMs?: number }
+export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number }
 
 export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const dir = tmpDir('proxy-');
@@ -54,7 +54,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   let exited: Promise<number> = Promise.resolve(0);
 
   const launch = async (extra: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) => {
-    const c = spawn(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), 'serve', '-c', configFile, ...(o.args ?? []), ...(extra.args ?? [])], {
+    const c = spawn(process.execPath, [...(o.nodeArgs ?? []), join(repoRoot, 'bin/cache-proxy.js'), 'serve', '-c', configFile, ...(o.args ?? []), ...(extra.args ?? [])], {
       env: { ...process.env, ...(o.env ?? {}), ...(extra.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;

@@ -31,6 +31,10 @@ export interface FillOptions {
 
 const WITHHELD = 64 * 1024;
 const READ_CHUNK = 256 * 1024;
+const RECENT_WINDOW = 8 * 1024 * 1024;
+const NOTIFY_BYTES = 256 * 1024;
+const NOTIFY_MS = 4;
+const BATCH = 1024 * 1024;
 
 export class VerifyError extends Error {
   constructor(message: string, public expected: string, public actual: string) { super(message); }
@@ -58,6 +62,9 @@ export class Fill extends EventEmitter {
   private opened!: Promise<void>;
   private markOpened!: () => void;
   private readerOffsets = new Map<symbol, number>();
+  /** the most recent chunks, so followers near the head of the fill never touch the file */
+  private recent: { offset: number; buf: Buffer }[] = [];
+  private recentBytes = 0;
   readonly done: Promise<FillResult>;
 
   constructor(private o: FillOptions) {
@@ -75,7 +82,7 @@ export class Fill extends EventEmitter {
   /** bytes a reader may consume now (withheld tail until verification) */
   get readable(): number {
     if (this.state === 'complete') return this.received;
-    if (this.o.expected === undefined || this.verified) return this.received;
+    if ((this.o.expected === undefined && this.o.contentLength === undefined) || this.verified) return this.received;
     const tail = Math.min(WITHHELD, this.o.contentLength ?? WITHHELD);
     return Math.max(0, this.received - tail);
   }
@@ -160,13 +167,14 @@ export class Fill extends EventEmitter {
         await this.hashLate(expected);
         this.check(expected);
       }
-      this.verified = true;
       let result: FillResult = this.spilled ? 'no_space' : 'too_large';
       if (o.store && !this.spilled) {
         const c = await o.commit(o.tempPath, this.digests, this.received);
         result = c.result;
         this.committedPath = c.path;
       }
+      // the tail is released only now: a client holding the whole body means the object is committed
+      this.verified = true;
       this.state = 'complete';
       this.result = result;
       return result;
@@ -175,6 +183,9 @@ export class Fill extends EventEmitter {
       this.fail(err instanceof VerifyError ? 'verify_failed' : /more bytes|terminated|aborted|reset|socket|premature|closed/i.test(e.message) ? 'truncated' : 'upstream_error', e);
       return this.result!;
     } finally {
+      if (this.notifyTimer) clearTimeout(this.notifyTimer);
+      this.recent = [];
+      this.recentBytes = 0;
       this.markOpened();
       if (this.writer) await this.writer.close().catch(() => undefined);
       if (this.result !== 'stored' && this.result !== 'deduplicated') await unlink(o.tempPath).catch(() => undefined);
@@ -233,8 +244,26 @@ export class Fill extends EventEmitter {
     } else {
       this.memory.push({ offset: this.received, buf: chunk });
     }
+    if (!this.memoryMode) {
+      this.recent.push({ offset: this.received, buf: chunk });
+      this.recentBytes += chunk.length;
+      while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1) this.recentBytes -= this.recent.shift()!.buf.length;
+    }
     this.received += chunk.length;
-    this.emit('progress');
+    this.notify();
+  }
+
+  private lastNotified = 0;
+  private notifyTimer?: NodeJS.Timeout;
+  /** wake readers every NOTIFY_BYTES or NOTIFY_MS, so followers write bigger batches */
+  private notify(): void {
+    if (this.received - this.lastNotified >= NOTIFY_BYTES) {
+      if (this.notifyTimer) { clearTimeout(this.notifyTimer); this.notifyTimer = undefined; }
+      this.lastNotified = this.received;
+      this.emit('progress');
+    } else if (!this.notifyTimer) {
+      this.notifyTimer = setTimeout(() => { this.notifyTimer = undefined; this.lastNotified = this.received; this.emit('progress'); }, NOTIFY_MS);
+    }
   }
 
   private onWriteError(err: unknown): void {
@@ -254,8 +283,36 @@ export class Fill extends EventEmitter {
     this.emit('drained');
   }
 
+  /** up to `max` bytes at `offset` as several buffers when they are in the recent window (no copy) */
+  recentSlices(offset: number, max: number): Buffer[] | null {
+    const r = this.recent;
+    if (!r.length || offset < r[0]!.offset) return null;
+    let i = r.length - 1;
+    while (i >= 0 && r[i]!.offset > offset) i--;
+    if (i < 0) return null;
+    const out: Buffer[] = [];
+    let pos = offset, left = max;
+    for (; i < r.length && left > 0; i++) {
+      const c = r[i]!;
+      const from = pos - c.offset;
+      if (from >= c.buf.length) continue;
+      const part = c.buf.subarray(from, Math.min(c.buf.length, from + left));
+      out.push(part);
+      pos += part.length;
+      left -= part.length;
+    }
+    return out.length ? out : null;
+  }
+
   /** read up to `max` bytes at `offset` (below `readable`) */
   async readAt(fh: FileHandle | undefined, offset: number, max: number): Promise<Buffer> {
+    const r = this.recent;
+    if (r.length && offset >= r[0]!.offset) {
+      for (let i = r.length - 1; i >= 0; i--) {
+        const c = r[i]!;
+        if (offset >= c.offset && offset < c.offset + c.buf.length) return c.buf.subarray(offset - c.offset, Math.min(c.buf.length, offset - c.offset + max));
+      }
+    }
     if (offset < this.fileBytes && fh) {
       const len = Math.min(max, this.fileBytes - offset);
       const buf = Buffer.allocUnsafe(len);
@@ -290,6 +347,8 @@ export class Fill extends EventEmitter {
 export interface ReadSink {
   /** write a chunk; resolves when the sink can take more */
   write(buf: Buffer): Promise<void>;
+  /** write several chunks at once (one syscall where possible) */
+  writev?(bufs: Buffer[]): Promise<void>;
   closed(): boolean;
 }
 
@@ -310,6 +369,13 @@ export async function readFromFill(fill: Fill, sink: ReadSink, start = 0, end?: 
       if (offset >= limit) return true;
       const avail = Math.min(fill.readable, limit);
       if (offset < avail) {
+        const slices = sink.writev ? fill.recentSlices(offset, Math.min(BATCH, avail - offset)) : null;
+        if (slices) {
+          for (const b of slices) offset += b.length;
+          fill.readerAt(id, offset);
+          await sink.writev!(slices);
+          continue;
+        }
         const buf = await fill.readAt(fh, offset, Math.min(READ_CHUNK, avail - offset));
         if (buf.length === 0) return false; // bytes neither on disk nor in memory: cannot serve them
         offset += buf.length;
