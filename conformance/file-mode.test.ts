@@ -151,13 +151,13 @@ test('F7 outage: both stopped → app.zip HIT, index.html STALE, uncached → 50
 });
 
 test('F9 checksum: flipped byte in app2.zip, SHA256SUMS intact → failure, nothing stored, verify_failures{kind="file"} 1', async () => {
-  u1.fault('/releases/v1/app2.zip', { flip_byte: 10 });
+  u1.fault('/releases/v1/app2.zip', { flip_byte: 10 }); u2.fault('/releases/v1/app2.zip', { flip_byte: 10 });
   const r = await httpGet(`${X}/releases/v1/app2.zip`);
   assert.ok(r.status === 502 || r.aborted, `status ${r.status} aborted ${r.aborted}`);
   assert.ok(!(r.status === 200 && !r.aborted && r.body.length === fixture('releases/v1/app2.zip').length));
   const m = await httpGet(`${proxy.url}/metrics`);
   assert.match(m.body.toString(), /cache_proxy_verify_failures_total\{instance="files",kind="file"\} 1/);
-  u1.clearFaults();
+  u1.clearFaults(); u2.clearFaults();
   const again = await httpGet(`${X}/releases/v1/app2.zip`);
   assert.is(again.headers['x-cache'], 'MISS', 'nothing was stored');
   assert.ok(again.body.equals(fixture('releases/v1/app2.zip')));

@@ -539,11 +539,21 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
       h['content-length'] = String(size);
     }
   }
-  w.res.writeHead(status, h);
-  if (w.method === 'HEAD') { w.res.end(); return; }
-  const ok = await readFromFill(fill, sinkFor(w), start, end);
-  if (ok && !w.res.destroyed) w.res.end();
-  else w.res.destroy();
+  if (w.method === 'HEAD') { w.res.writeHead(status, h); w.res.end(); return; }
+  // the head goes out with the first body bytes, so a fill that fails before any byte becomes a clean 502
+  const sink = sinkFor(w);
+  const lazy: ReadSink = {
+    closed: sink.closed,
+    write: (b) => { if (!w.res.headersSent) w.res.writeHead(status, h); return sink.write(b); },
+    writev: (bs) => { if (!w.res.headersSent) w.res.writeHead(status, h); return sink.writev!(bs); },
+  };
+  const ok = await readFromFill(fill, lazy, start, end);
+  if (ok && !w.res.destroyed) {
+    if (!w.res.headersSent) w.res.writeHead(status, h);
+    w.res.end();
+  } else if (!w.res.headersSent && fill.state === 'failed') {
+    fail(ctx, w, { status: fill.status ?? 502, message: fill.describe(w.match.path) });
+  } else w.res.destroy();
 }
 
 async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Promise<void> {

@@ -53,6 +53,7 @@ export class Fill extends EventEmitter {
   digests: Record<string, string> = {};
   private hashes: Record<string, Hash> = { sha256: createHash('sha256') };
   private expectedDigests: (Digests & { source?: string }) | null | undefined;
+  get expectedSource(): string | undefined { return this.expectedDigests?.source ?? undefined; }
   private writer?: FileHandle;
   private memory: { offset: number; buf: Buffer }[] = [];
   private spilled = false; // disk write failed: later bytes live in memory only
@@ -270,6 +271,15 @@ export class Fill extends EventEmitter {
     if (!this.o.isNoSpace(err)) throw err;
     this.spilled = true;
     this.o.onNoSpace?.(err);
+  }
+
+  /** status for a client that got no byte of a failed fill */
+  get status(): number | undefined { return this.state === 'failed' ? 502 : undefined; }
+
+  describe(path: string): string {
+    const e = this.error;
+    if (e instanceof VerifyError) return `checksum mismatch for ${path}: ${this.expectedSource ? `${this.expectedSource} says` : 'expected'} ${e.expected}, upstream sent ${e.actual}; nothing was cached`;
+    return `${this.result === 'truncated' ? 'upstream body was cut short' : 'upstream transfer failed'} for ${path}; nothing was cached`;
   }
 
   /** a reader reports its offset; memory chunks every reader has passed are dropped */
