@@ -24,6 +24,8 @@ export class Instance {
   readonly routes: CompiledRoute[];
   readonly block: ModeConfig;
   readonly upstreams: string[];
+  /** origins (and bare hosts) this instance may fetch: its upstreams and transport.allow_hosts (SSRF guard) */
+  readonly allowedOrigins: Set<string>;
   private readonly base = new Map<string, Omit<Resolved, 'rule'>>();
   private readonly rules: CompiledRule[] = [];
 
@@ -32,6 +34,8 @@ export class Instance {
     this.block = Object.freeze({ ...cfg.block });
     this.routes = compileRoutes(def);
     this.upstreams = def.upstreams(this.block).map((u) => u.replace(/\/+$/, ''));
+    const extra = ((this.block.transport as { allow_hosts?: string[] } | undefined)?.allow_hosts ?? []).map((h) => (h.includes('://') ? new URL(h).origin : h));
+    this.allowedOrigins = new Set([...this.upstreams.map((u) => new URL(u).origin), ...extra]);
     const blockExpire = str(this.block.expire_after);
     const keyOf = (kind: string, field: string): unknown => {
       const spec = def.kinds[kind]!;

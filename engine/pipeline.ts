@@ -269,10 +269,10 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
     const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
     credentials = { origin: new URL(w.inst.upstreams[0]).origin, header };
   }
-  const origins = new Set(w.inst.upstreams.map((u) => new URL(u).origin));
+  const origins = w.inst.allowedOrigins;
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin), credentials,
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials,
   });
 }
 

@@ -4,9 +4,10 @@ import { m } from '../metrics.js';
 import { hostOf } from './cooldown.js';
 
 type State = 'closed' | 'degraded' | 'open' | 'half-open';
+const TRIAL_TIMEOUT = 30_000;
 const GAUGE: Record<State, number> = { closed: 0, degraded: 1, open: 2, 'half-open': 3 };
 
-interface Breaker { state: State; samples: { at: number; ok: boolean }[]; consecutive: number; openedAt: number; cooldown: number; trialOut: boolean; trialSuccesses: number; latency: number }
+interface Breaker { state: State; samples: { at: number; ok: boolean }[]; consecutive: number; openedAt: number; cooldown: number; trialAt: number; trialSuccesses: number; latency: number }
 
 export class Health {
   private b = new Map<string, Breaker>();
@@ -15,7 +16,7 @@ export class Health {
   private get(instance: string, origin: string): Breaker {
     const k = `${instance} ${origin}`;
     let b = this.b.get(k);
-    if (!b) { b = { state: 'closed', samples: [], consecutive: 0, openedAt: 0, cooldown: 0, trialOut: false, trialSuccesses: 0, latency: 0 }; this.b.set(k, b); }
+    if (!b) { b = { state: 'closed', samples: [], consecutive: 0, openedAt: 0, cooldown: 0, trialAt: 0, trialSuccesses: 0, latency: 0 }; this.b.set(k, b); }
     return b;
   }
 
@@ -28,7 +29,7 @@ export class Health {
     this.onTransition?.(instance, origin, from, to);
   }
 
-  /** candidates reordered: closed, degraded, one half-open trial; open skipped unless all are open */
+  /** candidates reordered: one half-open trial first (a failure falls over to the rest), closed, degraded; open skipped unless all are open */
   order(instance: string, origins: string[]): string[] {
     const c = this.cfg(instance);
     if (!c.enabled || origins.length < 2) return origins;
@@ -36,15 +37,16 @@ export class Health {
     const closed: string[] = [], degraded: string[] = [], trial: string[] = [], open: string[] = [];
     for (const o of origins) {
       const b = this.get(instance, o);
-      if (b.state === 'open' && now - b.openedAt >= b.cooldown && !b.trialOut) { this.set(instance, o, b, 'half-open'); }
+      const trialOut = now - b.trialAt < TRIAL_TIMEOUT;
+      if (b.state === 'open' && now - b.openedAt >= b.cooldown && !trialOut) { this.set(instance, o, b, 'half-open'); }
       if (b.state === 'closed') closed.push(o);
       else if (b.state === 'degraded') degraded.push(o);
-      else if (b.state === 'half-open' && !b.trialOut) { trial.push(o); }
+      else if (b.state === 'half-open' && !trialOut) { trial.push(o); }
       else open.push(o);
     }
     const firstTrial = trial.slice(0, 1);
-    for (const t of firstTrial) this.get(instance, t).trialOut = true;
-    const out = [...closed, ...degraded, ...firstTrial];
+    for (const t of firstTrial) this.get(instance, t).trialAt = now;
+    const out = [...firstTrial, ...closed, ...degraded];
     return out.length ? out : open;
   }
 
@@ -56,7 +58,7 @@ export class Health {
     b.samples = b.samples.filter((s) => now - s.at <= c.evaluation_window);
     b.latency = b.latency === 0 ? latencyMs : 0.2 * latencyMs + 0.8 * b.latency;
     if (b.state === 'half-open') {
-      b.trialOut = false;
+      b.trialAt = 0;
       if (!ok) { b.cooldown = Math.min(300_000, Math.max(c.canary_cooldown, b.cooldown * 2)); b.openedAt = now; this.set(instance, origin, b, 'open'); return; }
       b.trialSuccesses++;
       if (b.trialSuccesses >= Math.ceil(0.5 / c.canary_step)) { b.trialSuccesses = 0; b.consecutive = 0; b.samples = []; this.set(instance, origin, b, 'closed'); }
