@@ -35,7 +35,7 @@ export function createAjv(): Ajv2020 {
   ajv.addFormat('url', { type: 'string', validate: ok(parseUrl) });
   ajv.addFormat('hostport', { type: 'string', validate: ok(parseHostPort) });
   ajv.addFormat('mount', { type: 'string', validate: (v: string) => checkMount(v) === null });
-  ajv.addFormat('glob', { type: 'string', validate: ok((v: string) => picomatch.makeRe(v, { dot: true })) });
+  ajv.addFormat('glob', { type: 'string', validate: ok((v: string) => picomatch.makeRe(v, { dot: true, strictBrackets: true })) });
   ajv.addFormat('proxyurl', { type: 'string', validate: (v: string) => { try { const u = new URL(v); return ['http:', 'https:', 'socks5:'].includes(u.protocol) && !!u.hostname; } catch { return false; } } });
   ajv.addFormat('passheader', { type: 'string', validate: (v: string) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v) && !FORBIDDEN_PASS.test(v) });
   ajv.addSchema(readSchema('transport'));
@@ -103,7 +103,7 @@ export function checkModeDefinition(def: ModeDefinition, source: string): string
     if (r.kind !== undefined && !def.kinds[r.kind]) say(`route ${i} names unknown kind "${r.kind}"`);
     if (r.kind === undefined && !r.respond && !r.status) say(`route ${i} needs a kind, respond or status`);
     const mt = r.match as { glob?: string; pattern?: string; regex?: RegExp };
-    if (mt.glob !== undefined) { try { picomatch.makeRe(mt.glob); } catch { say(`route ${i}: invalid glob "${mt.glob}"`); } }
+    if (mt.glob !== undefined) { try { picomatch.makeRe(mt.glob, { strictBrackets: true }); } catch { say(`route ${i}: invalid glob "${mt.glob}"`); } }
   }
   try { createAjv().compile(def.schema); } catch (e) { say(`schema does not compile: ${(e as Error).message}`); }
   const own = Object.keys((def.schema as { properties?: object }).properties ?? {});
