@@ -50,7 +50,7 @@ test('broken configs: file:line:col: path: message', () => {
   assert.equal(errs(base('      fresh_fr: 5m\n')), ['cache-proxy.yaml:7:7: instances[0].file.fresh_fr: unknown key "fresh_fr" (did you mean "fresh_for"?)']);
   assert.equal(errs(base('      default_policy: immutable\n      file_policy: bypass\n')), ['cache-proxy.yaml:8:7: instances[0].file.file_policy: "default_policy" and "file_policy" set together: default_policy is the legacy name of file_policy; keep one']);
   assert.equal(errs(base('      pass_headers: [Authorization]\n')), ['cache-proxy.yaml:7:22: instances[0].file.pass_headers[0]: must be a header name that may be forwarded, got "Authorization"']);
-  assert.equal(errs(base('      rules: [{ match: "[" }]\n')), ['cache-proxy.yaml:7:23: instances[0].file.rules[0].match: must be a valid glob, got "["']);
+  assert.equal(errs(base('      rules: [{ match: "[" }]\n')), ['cache-proxy.yaml:7:24: instances[0].file.rules[0].match: must be a valid glob, got "["']);
   assert.equal(errs('instances:\n  - { name: f, enabled: true, file: { route: { path: /f }, upstreams: ["files.example/x"] } }\n'),
     ['cache-proxy.yaml:2:67: instances[0].file.upstreams[0]: must be an absolute http(s) URL with a host, got "files.example/x"']);
   assert.equal(errs('instances:\n  - { name: f, file: { route: { path: /f }, upstreams: ["http://a.example"] }, npm: { route: { path: /n }, upstream: "http://a.example" } }\n'),
