@@ -52,16 +52,16 @@ test('broken configs: file:line:col: path: message', () => {
   assert.equal(errs(base('      pass_headers: [Authorization]\n')), ['cache-proxy.yaml:7:22: instances[0].file.pass_headers[0]: must be a header name that may be forwarded, got "Authorization"']);
   assert.equal(errs(base('      rules: [{ match: "[" }]\n')), ['cache-proxy.yaml:7:24: instances[0].file.rules[0].match: must be a valid glob, got "["']);
   assert.equal(errs('instances:\n  - { name: f, enabled: true, file: { route: { path: /f }, upstreams: ["files.example/x"] } }\n'),
-    ['cache-proxy.yaml:2:67: instances[0].file.upstreams[0]: must be an absolute http(s) URL with a host, got "files.example/x"']);
+    ['cache-proxy.yaml:2:72: instances[0].file.upstreams[0]: must be an absolute http(s) URL with a host, got "files.example/x"']);
   assert.equal(errs('instances:\n  - { name: f, file: { route: { path: /f }, upstreams: ["http://a.example"] }, npm: { route: { path: /n }, upstream: "http://a.example" } }\n'),
     ['cache-proxy.yaml:2:5: instances[0]: exactly one mode key is allowed, found file, npm']);
   const dupMount = errs('instances:\n  - { name: a, file: { route: { path: /x }, upstreams: ["http://a.example"] } }\n  - { name: b, file: { route: { path: /x }, upstreams: ["http://a.example"] } }\n');
-  assert.equal(dupMount, ['cache-proxy.yaml:3:37: instances[1].file.route.path: mount /x is already used by instance "a"']);
+  assert.equal(dupMount, ['cache-proxy.yaml:3:39: instances[1].file.route.path: mount /x is already used by instance "a"']);
   const dupName = errs('instances:\n  - { name: a, file: { route: { path: /x }, upstreams: ["http://a.example"] } }\n  - { name: a, file: { route: { path: /y }, upstreams: ["http://a.example"] } }\n');
   assert.equal(dupName, ['cache-proxy.yaml:3:13: instances[1].name: duplicate instance name "a" (also instances[0])']);
   assert.equal(errs('server: { bind: "127.0.0.1:1" }\nserver: { bind: "127.0.0.1:2" }\n').length, 1);
   assert.match(errs('server: { bind: "127.0.0.1:1" }\nserver: { bind: "127.0.0.1:2" }\n')[0]!, /^cache-proxy\.yaml:2:1: .*unique/i);
-  assert.equal(errs('storage: { cleanup: { interval: 6h } }\n'), ['cache-proxy.yaml:1:22: storage.cleanup.interval: removed key: cleanup runs hourly per instance now; remove the key (storage.cleanup.batch_size still applies)']);
+  assert.equal(errs('storage: { cleanup: { interval: 6h } }\n'), ['cache-proxy.yaml:1:23: storage.cleanup.interval: removed key: cleanup runs hourly per instance now; remove the key (storage.cleanup.batch_size still applies)']);
 });
 
 test('a missing environment variable names key and variable', () => {
