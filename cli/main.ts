@@ -127,6 +127,18 @@ export async function main(argv: string[]): Promise<number> {
       }
     });
 
+  program.command('docs').description('generated documentation').command('config').description('the configuration reference (README)')
+    .option('--write', 'update README.md in place')
+    .action(async (o: { write?: boolean }) => {
+      const { configReference, spliceReference } = await import('./reference.js');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { packageRoot } = await import('../engine/paths.js');
+      const ref = configReference(builtinModes);
+      if (!o.write) { process.stdout.write(ref + '\n'); return; }
+      const file = join(packageRoot, 'README.md');
+      writeFileSync(file, spliceReference(readFileSync(file, 'utf8'), ref));
+    });
+
   const args = translateLegacy(argv);
   if (args.length === 0) { program.outputHelp({ error: true }); return 2; }
   try {
