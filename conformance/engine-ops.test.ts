@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
@@ -96,6 +96,9 @@ test('§10.24 metric families are exported and exercised; status endpoints; limi
   for (const family of ['cache_proxy_requests_total', 'cache_proxy_request_duration_seconds', 'cache_proxy_response_bytes_total', 'cache_proxy_upstream_requests_total',
     'cache_proxy_upstream_duration_seconds', 'cache_proxy_fills_total', 'cache_proxy_fills_in_flight', 'cache_proxy_storage_bytes', 'cache_proxy_storage_entries',
     'cache_proxy_storage_blob_bytes', 'cache_proxy_storage_free_bytes', 'cache_proxy_build_info']) assert.ok(text.includes(family), family);
+  const families = [...readFileSync(join(repoRoot, 'engine/metrics.ts'), 'utf8').matchAll(/'(cache_proxy_[a-z_]+)'/g)].map((x) => x[1]!);
+  assert.ok(families.length >= 35, `${families.length} families declared`);
+  for (const f of families) assert.ok(text.includes(`# HELP ${f} `), `family ${f} exported`);
   assert.match(text, /cache_proxy_requests_total\{instance="files",mode="file",kind="file",method="GET",cache="HIT",status="200"\} 1/);
   assert.match(text, /cache_proxy_fills_total\{instance="files",kind="file",result="stored"\} 1/);
   assert.not.match(text, /m\.bin/, 'no label holds a path');

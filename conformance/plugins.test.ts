@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll } from './index.js';
 import { repoRoot } from './launcher.js';
@@ -31,6 +31,45 @@ instances:
   assert.is((await httpGet(`${proxy.url}/v/doc`)).headers['x-cache'], 'FRESH');
   assert.is(up.count('GET', '/doc'), 2);
   await proxy.stop();
+});
+
+test('§10.9 rewrite kind: HEAD length = GET body length, weak ETag ≠ upstream, stored blob = upstream bytes', async () => {
+  const up = await startFixtureServer();
+  const raw = '{"tarball":"@BASE@/rw/x.tgz","more":"@BASE@/rw/y.tgz"}';
+  up.set('/rw/doc', { body: raw, headers: { 'content-type': 'application/json' } });
+  const proxy = await startProxy({
+    config: `
+server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
+instances:
+  - { name: v, enabled: true, varytest: { route: { path: /v }, upstream: "${up.url}" } }
+`,
+  });
+  const head = await httpGet(`${proxy.url}/v/rw/doc`, { method: 'HEAD' });
+  const get = await httpGet(`${proxy.url}/v/rw/doc`);
+  const expected = raw.split('@BASE@').join(`${proxy.url}/v`);
+  assert.is(get.body.toString(), expected);
+  assert.is(head.headers['content-length'], String(Buffer.byteLength(expected)));
+  assert.is(get.headers['content-length'], String(Buffer.byteLength(expected)));
+  assert.match(String(get.headers.etag), /^W\//);
+  const upstreamEtag = up.requests.length ? undefined : undefined;
+  void upstreamEtag;
+  const direct = await httpGet(`${up.url}/rw/doc`);
+  assert.is.not(get.headers.etag, direct.headers.etag);
+  const blobRoot = join(proxy.backend, 'blobs', 'sha256');
+  const blobs = readdirSync(blobRoot).flatMap((d) => readdirSync(join(blobRoot, d)).map((f) => readFileSync(join(blobRoot, d, f), 'utf8')));
+  assert.ok(blobs.includes(raw), 'the stored bytes are the upstream bytes');
+  assert.is(up.count('GET', '/rw/doc'), 2, 'one upstream GET for the HEAD miss (rewrite kinds fill) + the direct check');
+  await proxy.stop();
+});
+
+test('§10.28 no config and no client settings → 127.0.0.1 only, no instances, home page shows a minimal config', async () => {
+  const home = tmpDir('home-');
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), CACHE_PROXY_CONFIG: '', NPM_CONFIG_REGISTRY: '' };
+  const printed = spawnSync(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), 'serve', '--print-config'], { encoding: 'utf8', cwd: home, env, timeout: 20_000 });
+  assert.is(printed.status, 0, printed.stderr);
+  assert.match(printed.stdout, /bind: 127\.0\.0\.1:18080/);
+  assert.match(printed.stdout, /instances: \[\]/);
 });
 
 test('§10.29 a plugin route naming an unknown kind → validate exit 1 naming package and kind', () => {
