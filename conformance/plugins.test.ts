@@ -65,6 +65,32 @@ test('§10.28 no config and no client settings → 127.0.0.1 only, no instances,
   assert.match(printed.stdout, /instances: \[\]/);
 });
 
+test('dedicated bind listener: its own / page, every path to its instance; mode tasks run on the scheduler', async () => {
+  const up = await startFixtureServer();
+  up.set('/doc', { body: 'on the dedicated listener' });
+  const proxy = await startProxy({
+    config: `server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+plugins: ["${join(plugins, 'cache-proxy-mode-varytest')}"]
+instances:
+  - { name: d, enabled: true, varytest: { bind: "127.0.0.1:\${PORT2}", upstream: "${up.url}" } }
+`,
+  });
+  const port2 = Number(/127\.0\.0\.1:(\d+)", upstream/.exec(readFileSync(proxy.configFile, 'utf8'))![1]);
+  const page = await httpGet(`http://127.0.0.1:${port2}/`);
+  assert.is(page.status, 200);
+  assert.match(page.body.toString(), /varytest/);
+  const doc = await httpGet(`http://127.0.0.1:${port2}/doc`);
+  assert.is(doc.body.toString(), 'on the dedicated listener');
+  assert.is((await httpGet(`${proxy.url}/doc`)).status, 404, 'not on the main listener');
+  for (let i = 0; i < 40; i++) {
+    const ev = JSON.parse((await httpGet(`${proxy.url}/-/status/events`)).body.toString()) as { events: { task_type?: string; result: string }[] };
+    if (ev.events.some((e) => e.task_type === 'tick' && e.result === 'success')) break;
+    if (i === 39) assert.unreachable('mode task never ran');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await proxy.stop();
+});
+
 test('§10.29 a plugin route naming an unknown kind → validate exit 1 naming package and kind', () => {
   const dir = tmpDir('plugin-');
   const f = join(dir, 'c.yaml');

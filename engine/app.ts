@@ -133,6 +133,14 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       },
     });
   }
+  for (const inst of instances) {
+    for (const t of inst.def.tasks ?? []) {
+      scheduler.add({
+        id: `${inst.name}:${t.type}`, instance: inst.name, type: t.type, intervalMs: t.interval(inst.block),
+        run: (signal) => t.run({ config: inst.block, instance: inst.name, log: logger({ instance: inst.name, task: t.type }), signal, fetchThrough: () => Promise.resolve(null) }),
+      });
+    }
+  }
   scheduler.add({
     id: '_engine:blob_gc', instance: '_engine', type: 'blob_gc', intervalMs: cfg.storage.gc.blob,
     run: async (signal) => {
