@@ -6,8 +6,7 @@ import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
-import { repoRoot } from './launcher.js';
+import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle, repoRoot } from './index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startFixtureServer, startProxy, httpGet, curl, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
-import { repoRoot } from './launcher.js';
+import { startFixtureServer, startProxy, httpGet, curl, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle, repoRoot } from './index.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let tree: string, u1: FixtureServer, u2: FixtureServer, proxy: ProxyHandle, X: string;

@@ -4,8 +4,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll } from './index.js';
-import { repoRoot } from './launcher.js';
+import { startFixtureServer, startProxy, httpGet, tmpDir, cleanupAll, repoRoot } from './index.js';
 
 const plugins = join(repoRoot, 'conformance/fixtures/plugins');
 const varyProxy = (upstream: string) => startProxy({

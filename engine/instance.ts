@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import type { ModeDefinition, Policy, Busy, KindSpec, ModeConfig } from './mode.js';
 import type { InstanceConfig } from './config/types.js';
 import { compileRoutes, type CompiledRoute } from './routing.js';
-import { parseDuration, parseFreshness, parseExpiration } from './config/values.js';
+import { parseFreshness, parseExpiration } from './config/values.js';
 
 export interface Resolved {
   kind: string;
@@ -75,7 +75,6 @@ export class Instance {
     if (str(rule.fresh_for)) out.freshMs = parseFreshness(String(rule.fresh_for));
     if (str(rule.expire_after)) out.expireMs = parseExpiration(String(rule.expire_after));
     if (str(rule.busy_policy)) out.busy = rule.busy_policy as Busy;
-    else if (str(rule.policy) && !str(this.block[`${kind}_busy_policy`])) out.busy = out.busy === 'bypass' && out.policy === 'immutable' ? 'join' : out.busy;
     const allow = b.spec.allow;
     if (allow?.policy && !allow.policy.includes(out.policy)) out.policy = b.policy;
     if (allow?.busy && !allow.busy.includes(out.busy)) out.busy = b.busy;
@@ -84,4 +83,3 @@ export class Instance {
   }
 }
 
-export { parseDuration };

@@ -684,8 +684,3 @@ async function bypass(ctx: EngineCtx, w: Work, cache: string): Promise<void> {
     resp.release();
   }
 }
-
-/** every blob digest of a fill in progress (blob GC must keep them) */
-export function inProgressCount(): number {
-  return flights.size;
-}

@@ -76,10 +76,6 @@ export class Fill extends EventEmitter {
     this.done.catch(() => undefined);
   }
 
-  get size(): number | undefined {
-    return this.state === 'complete' ? this.received : this.o.contentLength;
-  }
-
   /** bytes a reader may consume now (withheld tail until verification) */
   get readable(): number {
     if (this.state === 'complete') return this.received;

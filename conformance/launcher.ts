@@ -1,1 +1,0 @@
-export { repoRoot } from './harness/launcher.js';
