@@ -57,7 +57,7 @@ test('§10.5: SIGKILL during 20 fills, restart with upstream down → nothing wr
   for (const o of objects) { up.set(o.path, { body: o.data }); up.fault(o.path, { rate: 4 * MiB }); }
   const proxy = await startProxy({ config: config(up.url) });
   const inflight = objects.map((o) => httpGet(`${proxy.url}/files${o.path}`).catch(() => null));
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 900)); // 2–3 MiB objects are committed by now, the larger ones are mid-fill
   proxy.kill();
   await Promise.all(inflight);
   await up.stop();
@@ -74,7 +74,7 @@ test('§10.5: SIGKILL during 20 fills, restart with upstream down → nothing wr
     else { assert.ok(r.status >= 500 || r.aborted, `${o.path}: ${r.status}`); refused++; }
   }
   const blobs = existsSync(blobRoot) ? readdirSync(blobRoot).flatMap((d) => readdirSync(join(blobRoot, d))).length : 0;
-  console.log(`sigkill: killed 300 ms into 20 fills; after restart with the upstream down: tmp/ empty, ${blobs} blobs all hash to their names, ${servedIntact} served intact from cache, ${refused} answered 5xx, 0 wrong`);
+  console.log(`sigkill: killed 900 ms into 20 fills; after restart with the upstream down: tmp/ empty, ${blobs} blobs all hash to their names, ${servedIntact} served intact from cache, ${refused} answered 5xx, 0 wrong`);
   await up.start();
   up.clearFaults();
   for (const o of objects) {
