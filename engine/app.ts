@@ -5,7 +5,7 @@ import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration } from './config/values.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
-import { handleInstance, forgetEntry, type EngineCtx } from './pipeline.js';
+import { handleInstance, forgetEntry, forgetBlob, type EngineCtx } from './pipeline.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
 import { EntryIndex } from './cache/entry-index.js';
@@ -75,7 +75,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
-  index.onUnreferenced = (blob) => { void store.blobs.delete(blob); };
+  index.onUnreferenced = (blob) => { forgetBlob(blob); void store.blobs.delete(blob); };
   const busyKeys = new Set<string>();
   let ready = false;
   let shuttingDown = false;

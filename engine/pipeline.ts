@@ -87,6 +87,26 @@ const flights = new Map<string, Flight>();
 const entryCache = new Map<string, Entry>();
 const ENTRY_CACHE_MAX = 100_000;
 const rewriteMemo = new Map<string, { body: Buffer; headers: Record<string, string> }>();
+// small blobs are served from memory: a 4 KiB hit then costs no file system call
+const SMALL_BLOB = 64 * 1024;
+const SMALL_CACHE_BYTES = 64 * 1024 * 1024;
+const smallBlobs = new Map<string, Buffer>();
+let smallBytes = 0;
+async function smallBlob(ctx: EngineCtx, digest: string): Promise<Buffer | undefined> {
+  const hit = smallBlobs.get(digest);
+  if (hit) { smallBlobs.delete(digest); smallBlobs.set(digest, hit); return hit; }
+  try {
+    const buf = await streamToBuffer(await ctx.store.blobs.open(digest));
+    smallBlobs.set(digest, buf);
+    smallBytes += buf.length;
+    while (smallBytes > SMALL_CACHE_BYTES) { const [k, v] = smallBlobs.entries().next().value!; smallBlobs.delete(k); smallBytes -= v.length; }
+    return buf;
+  } catch { return undefined; }
+}
+export function forgetBlob(digest: string): void {
+  const b = smallBlobs.get(digest);
+  if (b) { smallBlobs.delete(digest); smallBytes -= b.length; }
+}
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -232,15 +252,17 @@ function expiresAt(w: Work, base: number): string | null {
 async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
   let e: Entry | null | undefined = entryCache.get(w.flightKey);
   if (!e) {
+    // first sight of this record since start: its blob must exist with the right size
     e = await ctx.store.entries.get(w.inst.name, w.keyHash);
-    if (e) cacheEntry(e);
+    if (!e) return null;
+    const st = await ctx.store.blobs.stat(e.blob.slice(7));
+    if (!st || st.size !== e.size) {
+      await deleteEntry(ctx, w.inst.name, w.keyHash);
+      return null;
+    }
+    cacheEntry(e);
   }
-  if (!e) return null;
   if (e.expires_at && Date.parse(e.expires_at) <= Date.now()) return null;
-  if (!(await ctx.store.blobs.stat(e.blob.slice(7)))) {
-    await deleteEntry(ctx, w.inst.name, w.keyHash);
-    return null;
-  }
   return e;
 }
 
@@ -597,6 +619,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   const r = allowRange ? parseRange(w.req.headers.range, size) : { type: 'none' as const };
   if (r.type === 'unsatisfiable') return sendError(w.res, 416, 'range not satisfiable', { requestId: w.requestId, headers: { 'content-range': `bytes */${size}` } });
   const digest = e.blob.slice(7);
+  if (!body && e.size <= SMALL_BLOB) body = await smallBlob(ctx, digest);
   const open = async (start: number, end: number): Promise<Readable | Buffer> => (body ? body.subarray(start, end + 1) : ctx.store.blobs.open(digest, { start, end }));
   if (r.type === 'ranges' && r.ranges.length > 1) {
     const boundary = `cp-${randomUUID()}`;
