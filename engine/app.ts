@@ -205,6 +205,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
 
 /** serve until SIGTERM/SIGINT; returns the exit code */
 export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<number> {
+  // one failed request must not stop the server for everyone else: log it and keep serving
+  process.on('unhandledRejection', (e) => logger().error('unhandled rejection', { err: String((e as Error)?.stack ?? e).slice(0, 2000) }));
   let engine: RunningEngine;
   try {
     engine = await startEngine(cfg, modes);

@@ -100,6 +100,9 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
   server.on('timeout', (socket: Socket) => socket.destroy());
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // a client that vanished mid-write must never take the process down
+    res.on('error', () => res.destroy());
+    req.on('error', () => res.destroy());
     const requestId = requestIdOf(req);
     const err = (status: number, msg: string, extra: { retryAfter?: number; headers?: Record<string, string> } = {}) =>
       sendError(res, status, msg, { requestId, head: req.method === 'HEAD', ...extra });
