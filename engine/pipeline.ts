@@ -53,7 +53,7 @@ export interface EngineCtx {
 }
 
 type FlightOutcome =
-  | { type: 'fill'; fill: Fill; head: Head }
+  | { type: 'fill'; fill: Fill; head: Head; release: () => void }
   | { type: 'entry'; entry: Entry }
   | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
   | { type: 'stale' }
@@ -223,8 +223,7 @@ async function decide(ctx: EngineCtx, w: Work): Promise<void> {
       m.joins.inc({ instance: w.inst.name, kind: w.kind, via: flight.revalidation ? 'revalidation' : 'fill' });
       return serveOutcome(ctx, w, await flight.outcome, 'JOIN', entry);
     }
-    const f = startFlight(ctx, w, entry);
-    return serveOutcome(ctx, w, await f.outcome, 'REFRESH', entry);
+    return serveOwnFlight(ctx, w, startFlight(ctx, w, entry), 'REFRESH', entry);
   }
   if (flight) {
     if (resolved.busy === 'bypass' && resolved.policy !== 'immutable') return bypass(ctx, w, 'BYPASS');
@@ -235,8 +234,17 @@ async function decide(ctx: EngineCtx, w: Work): Promise<void> {
     const done = await headMiss(ctx, w);
     if (done) return;
   }
-  const f = startFlight(ctx, w, undefined);
-  return serveOutcome(ctx, w, await f.outcome, 'MISS');
+  return serveOwnFlight(ctx, w, startFlight(ctx, w, undefined), 'MISS');
+}
+
+/** the request that started a flight serves its outcome, then gives up the fill's hold on it */
+async function serveOwnFlight(ctx: EngineCtx, w: Work, f: Flight, label: string, stale?: Entry): Promise<void> {
+  const o = await f.outcome;
+  try {
+    await serveOutcome(ctx, w, o, label, stale);
+  } finally {
+    if (o.type === 'fill') o.release();
+  }
 }
 
 function isFresh(w: Work, e: Entry): boolean {
@@ -347,7 +355,10 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
     cacheEntry(updated);
     return { type: 'entry', entry: updated };
   }
-  if (st === 200) return { type: 'fill', fill: startFill(ctx, w, resp), head: headOf(w, resp) };
+  if (st === 200) {
+    const fill = startFill(ctx, w, resp);
+    return { type: 'fill', fill, head: headOf(w, resp), release: fill.hold() };
+  }
   const body = await readSmall(resp.body);
   resp.release();
   const kind = w.inst.def.kinds[w.kind]!;

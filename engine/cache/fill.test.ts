@@ -82,6 +82,20 @@ test('detached fill beyond budget stops', async () => {
   assert.is(await f.done, 'detached_budget');
   assert.not.ok(existsSync(f.tempPath));
 });
+test('bytes that arrive before the starting request reads are not a detached fill while it holds the fill', async () => {
+  const data = randomBytes(1024 * 1024);
+  const held = fill(data, { detachedBudget: 64 * 1024 });
+  const release = held.hold();
+  await new Promise((r) => setTimeout(r, 40)); // several chunks arrive with no reader attached
+  const s = sink();
+  assert.ok(await readFromFill(held, s));
+  release();
+  assert.is(await held.done, 'stored');
+  assert.ok(s.bytes().equals(data));
+  const unheld = fill(data, { detachedBudget: 64 * 1024 });
+  await new Promise((r) => setTimeout(r, 40));
+  assert.is(await unheld.done, 'detached_budget', 'without the hold the same timing aborts the fill');
+});
 test('ENOSPC → pass-through from memory, nothing stored', async () => {
   const data = randomBytes(1024 * 1024);
   const err = Object.assign(new Error('no space'), { code: 'ENOSPC' });

@@ -89,6 +89,16 @@ export class Fill extends EventEmitter {
     this.detachedAt = -1;
   }
 
+  /**
+   * Count the request that started this fill as a reader until it has attached its own read (or
+   * left): bytes that arrive before its first read must not look like a detached fill.
+   */
+  hold(): () => void {
+    this.attach();
+    let held = true;
+    return () => { if (held) { held = false; this.detach(); } };
+  }
+
   detach(): void {
     this.readers--;
     if (this.readers === 0 && this.state === 'running') {
