@@ -2,10 +2,15 @@
 import { spawn } from 'node:child_process';
 import { ensureDebianPackage } from './peers/nginx.js';
 
-export async function wrk(url: string, o: { connections: number; seconds: number; threads?: number }): Promise<{ rps: number; mbps: number; p99ms: number }> {
+export interface WrkResult { rps: number; mbps: number; p50ms: number; p99ms: number; requests: number; errors: number }
+
+const ms = (m: RegExpExecArray | null) => (m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : 0);
+
+export async function wrk(url: string, o: { connections: number; seconds: number; threads?: number; script?: string }): Promise<WrkResult> {
   ensureDebianPackage('wrk', 'wrk');
+  const args = ['--latency', '-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`, ...(o.script ? ['-s', o.script] : []), url];
   const out = await new Promise<string>((resolve) => {
-    const p = spawn('wrk', ['--latency', '-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`, url]);
+    const p = spawn('wrk', args);
     let s = '';
     p.stdout.on('data', (d) => { s += d; });
     p.on('close', () => resolve(s));
@@ -13,10 +18,14 @@ export async function wrk(url: string, o: { connections: number; seconds: number
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const tr = /Transfer\/sec:\s+([\d.]+)(\w+)/.exec(out);
   const unit: Record<string, number> = { B: 1 / 1e6, KB: 1024 / 1e6, MB: 1024 ** 2 / 1e6, GB: 1024 ** 3 / 1e6 };
-  const mbps = tr ? Number(tr[1]) * (unit[tr[2]!] ?? 1) : 0;
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const p99ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : 0;
-  return { rps, mbps, p99ms };
+  const errs = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps, mbps: tr ? Number(tr[1]) * (unit[tr[2]!] ?? 1) : 0,
+    p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/.exec(out)), p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/.exec(out)),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+    errors: Number(errs?.[1] ?? 0) + (sock ? sock.slice(1).reduce((n, x) => n + Number(x), 0) : 0),
+  };
 }
 
 export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };

@@ -180,7 +180,11 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     await store.close();
     throw Object.assign(new Error(`cannot listen: ${(e as Error).message}`), { exitCode: 3 });
   }
-  void index.rebuild(store).catch((e: Error) => log.error('index rebuild failed', { err: e.message }));
+  const rebuildStarted = performance.now();
+  void index.rebuild(store).then(
+    () => log.info('index ready', { entries: index.count(), ms: Math.round(performance.now() - rebuildStarted) }),
+    (e: Error) => log.error('index rebuild failed', { err: e.message }),
+  );
   scheduler.start();
   ready = true;
   log.info('ready', { listeners: listeners.map((l) => l.address), instances: instances.map((i) => i.name) });

@@ -1,4 +1,5 @@
 // One request, top to bottom (engine spec §3): classify → policy → cache / fill / revalidate → respond.
+import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -108,7 +109,9 @@ export function forgetBlob(digest: string): void {
   if (b) { smallBlobs.delete(digest); smallBytes -= b.length; }
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+// one-shot hashing where the runtime has it (Node ≥ 20.12): much cheaper than a Hash object per call
+const oneShot = (crypto as { hash?: (algo: string, data: string, enc: 'hex') => string }).hash;
+const sha256 = oneShot ? (s: string) => oneShot('sha256', s, 'hex') : (s: string) => createHash('sha256').update(s).digest('hex');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function requestIdOf(req: IncomingMessage): string {
@@ -186,13 +189,32 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
 }
 
+/** label-bound metric children, looked up once per label set (prom-client hashes labels on every call otherwise) */
+interface RequestSeries { requests: { inc(): void }; duration: { observe(v: number): void }; firstByte: { observe(v: number): void }; bytes: { inc(v: number): void } }
+const seriesCache = new Map<string, RequestSeries>();
+function seriesOf(w: Work, cache: string): RequestSeries {
+  const status = String(w.res.statusCode);
+  const k = `${w.inst.name}\0${w.kind}\0${cache}\0${w.method}\0${status}`;
+  let s = seriesCache.get(k);
+  if (!s) {
+    const labels = { instance: w.inst.name, kind: w.kind, cache };
+    s = {
+      requests: m.requests.labels({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, method: w.method, cache, status }),
+      duration: m.requestDuration.labels(labels), firstByte: m.firstByte.labels(labels), bytes: m.responseBytes.labels(labels),
+    };
+    if (seriesCache.size > 10_000) seriesCache.clear();
+    seriesCache.set(k, s);
+  }
+  return s;
+}
+
 function record(ctx: EngineCtx, w: Work): void {
   const cache = w.cache ?? 'ERROR';
-  const labels = { instance: w.inst.name, kind: w.kind, cache };
-  m.requests.inc({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, method: w.method, cache, status: String(w.res.statusCode) });
-  m.requestDuration.observe(labels, (performance.now() - w.started) / 1000);
-  if (w.firstByteAt !== undefined) m.firstByte.observe(labels, (w.firstByteAt - w.started) / 1000);
-  m.responseBytes.inc(labels, w.bytes);
+  const s = seriesOf(w, cache);
+  s.requests.inc();
+  s.duration.observe((performance.now() - w.started) / 1000);
+  if (w.firstByteAt !== undefined) s.firstByte.observe((w.firstByteAt - w.started) / 1000);
+  if (w.bytes) s.bytes.inc(w.bytes);
   if (ctx.config.log.access) ctx.log.info('access', { req_id: w.requestId, instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), status: w.res.statusCode, cache, bytes: w.bytes, duration_ms: Math.round(performance.now() - w.started) });
 }
 
@@ -250,7 +272,7 @@ async function serveOwnFlight(ctx: EngineCtx, w: Work, f: Flight, label: string,
 function isFresh(w: Work, e: Entry): boolean {
   const f = w.resolved.freshMs;
   if (f === undefined) return false;
-  return f === Infinity || Date.now() - Date.parse(e.validated_at) < f;
+  return f === Infinity || Date.now() - timesOf(e).validated < f;
 }
 
 function expiresAt(w: Work, base: number): string | null {
@@ -270,7 +292,7 @@ async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
     }
     cacheEntry(e);
   }
-  if (e.expires_at && Date.parse(e.expires_at) <= Date.now()) return null;
+  if (e.expires_at && timesOf(e).expires <= Date.now()) return null;
   return e;
 }
 
@@ -508,9 +530,16 @@ async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: st
 function commonHeaders(w: Work, cache: string, extra: Record<string, string>): Record<string, string> {
   w.cache = cache;
   const h: Record<string, string> = { ...extra, 'x-cache': cache, 'x-request-id': w.requestId, 'x-cache-policy': w.resolved.policy };
-  const vary = Object.keys(w.inst.def.kinds[w.kind]!.vary ?? {});
-  if (vary.length) h.vary = [...new Set([...(h.vary ? h.vary.split(/,\s*/) : []), ...vary.map((v) => v.replace(/\b\w/g, (c) => c.toUpperCase()))])].join(', ');
+  const vary = varyOf(w.inst.def.kinds[w.kind]!);
+  if (vary.length) h.vary = [...new Set([...(h.vary ? h.vary.split(/,\s*/) : []), ...vary])].join(', ');
   return h;
+}
+
+const varyNames = new WeakMap<object, string[]>();
+function varyOf(kind: { vary?: Record<string, unknown> }): string[] {
+  let v = varyNames.get(kind);
+  if (!v) { v = Object.keys(kind.vary ?? {}).map((x) => x.replace(/\b\w/g, (c) => c.toUpperCase())); varyNames.set(kind, v); }
+  return v;
 }
 
 function sinkFor(w: Work): ReadSink {
@@ -589,12 +618,26 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
   } else w.res.destroy();
 }
 
+/** an entry's timestamps parsed once: entries are replaced, never mutated, so a WeakMap memo is safe */
+interface EntryTimes { validated: number; lastUsed: number; expires: number; fetchedHttp: string; expiresHttp?: string }
+const entryTimes = new WeakMap<Entry, EntryTimes>();
+function timesOf(e: Entry): EntryTimes {
+  let t = entryTimes.get(e);
+  if (!t) {
+    t = {
+      validated: Date.parse(e.validated_at), lastUsed: Date.parse(e.last_used_at), expires: e.expires_at ? Date.parse(e.expires_at) : Infinity, fetchedHttp: new Date(e.fetched_at).toUTCString(),
+      expiresHttp: e.expires_at ? new Date(e.expires_at).toUTCString() : undefined,
+    };
+    entryTimes.set(e, t);
+  }
+  return t;
+}
+
 async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Promise<void> {
   const now = Date.now();
   ctx.index.touched(w.inst.name, w.keyHash);
   if (w.resolved.policy === 'immutable' && w.resolved.expireMs !== Infinity) {
-    const lastUsed = Date.parse(e.last_used_at);
-    if (now - lastUsed > 3600_000) {
+    if (now - timesOf(e).lastUsed > 3600_000) {
       const touched: Entry = { ...e, last_used_at: iso(now), expires_at: expiresAt(w, now) };
       cacheEntry(touched);
       void ctx.store.entries.put(touched).catch(() => undefined);
@@ -619,10 +662,11 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   }
   const size = body ? body.length : e.size;
   const h = commonHeaders(w, cache, headers);
-  h.age = String(Math.max(0, Math.floor((now - Date.parse(e.validated_at)) / 1000)));
-  h['x-cache-fetched-at'] = new Date(e.fetched_at).toUTCString();
-  if (e.expires_at) h['x-cache-expires-at'] = new Date(e.expires_at).toUTCString();
-  if (w.resolved.freshMs !== undefined && w.resolved.freshMs !== Infinity) h['x-cache-fresh-until'] = new Date(Date.parse(e.validated_at) + w.resolved.freshMs).toUTCString();
+  const t = timesOf(e);
+  h.age = String(Math.max(0, Math.floor((now - t.validated) / 1000)));
+  h['x-cache-fetched-at'] = t.fetchedHttp;
+  if (t.expiresHttp) h['x-cache-expires-at'] = t.expiresHttp;
+  if (w.resolved.freshMs !== undefined && w.resolved.freshMs !== Infinity) h['x-cache-fresh-until'] = new Date(t.validated + w.resolved.freshMs).toUTCString();
   if (!h['content-type']) h['content-type'] = guessType(w.match.path);
   h['accept-ranges'] = 'bytes';
   if (notModified(w.req, h.etag, h['last-modified'])) return send304(w.res, h);

@@ -13,7 +13,7 @@ export function ensureDebianPackage(cmd: string, pkg: string): void {
   if (r.status !== 0) throw new Error(`cannot install ${pkg} (needed for ${cmd})`);
 }
 
-export interface Peer { url: string; stop(): Promise<void> }
+export interface Peer { url: string; stop(): Promise<void>; /** master and worker pids */ pids(): number[] }
 
 export async function startNginxCache(origin: string, o: { lock?: boolean } = {}): Promise<Peer> {
   ensureDebianPackage('nginx', 'nginx');
@@ -35,6 +35,7 @@ http { access_log off; proxy_temp_path ${d}/tmp; sendfile on; tcp_nopush on; kee
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pids: () => [p.pid!, ...(spawnSync('pgrep', ['-P', String(p.pid)]).stdout.toString().split('\n').filter(Boolean).map(Number))],
     stop: async () => {
       p.kill('SIGTERM');
       await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r)));

@@ -28,6 +28,12 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/** where an entry record lives under a backend directory */
+export function entryFile(backend: string, inst: string, keyHash: string): string {
+  if (!HEX64.test(keyHash) || !/^[A-Za-z0-9_-]+$/.test(inst)) throw new Error('bad entry address');
+  return join(backend, 'entries', inst, keyHash.slice(0, 2), `${keyHash}.json`);
+}
+
 export async function openFsStore(backend: string): Promise<Store> {
   const root = resolve(backend);
   const dirs = { blobs: join(root, 'blobs', 'sha256'), entries: join(root, 'entries'), tmp: join(root, 'tmp'), modes: join(root, 'modes'), state: join(root, 'state') };
@@ -84,10 +90,7 @@ export async function openFsStore(backend: string): Promise<Store> {
     if (!HEX64.test(d)) throw new Error(`bad blob digest ${d.slice(0, 80)}`);
     return join(dirs.blobs, d.slice(0, 2), d);
   };
-  const entryPath = (inst: string, keyHash: string) => {
-    if (!HEX64.test(keyHash) || !/^[A-Za-z0-9_-]+$/.test(inst)) throw new Error('bad entry address');
-    return join(dirs.entries, inst, keyHash.slice(0, 2), `${keyHash}.json`);
-  };
+  const entryPath = (inst: string, keyHash: string) => entryFile(root, inst, keyHash);
 
   const blobs: BlobStore = {
     async stat(d) {
