@@ -8,7 +8,7 @@ import { listen, type Listener, type Mounted } from './http/server.js';
 import { handleInstance, forgetEntry, forgetBlob, type EngineCtx } from './pipeline.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
-import { EntryIndex } from './cache/entry-index.js';
+import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
 import { expireCleanup, blobGc, evict } from './cache/maintenance.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
@@ -182,7 +182,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   }
   const rebuildStarted = performance.now();
   void index.rebuild(store).then(
-    () => log.info('index ready', { entries: index.count(), ms: Math.round(performance.now() - rebuildStarted) }),
+    () => log.info('index ready', { entries: index.count(), from: index.loadedFrom, ms: Math.round(performance.now() - rebuildStarted) }),
     (e: Error) => log.error('index rebuild failed', { err: e.message }),
   );
   scheduler.start();
@@ -200,6 +200,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       for (const l of listeners) l.server.closeAllConnections();
       await scheduler.stop();
       await index.flushTouches?.(store).catch(() => undefined);
+      // an incomplete index must not become the next start's truth
+      if (index.isReady) await store.snapshots.write(SNAPSHOT_NAME, index.encode()).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));
       await status.stop();
       await (upstream as { close?: () => Promise<void> }).close?.();
       await store.close();

@@ -5,6 +5,10 @@ import type { Entry, Store } from './store.js';
 export interface IndexRecord { inst: string; keyHash: string; blob: string; size: number; lastUsed: number; expiresAt: number; evictable: boolean }
 
 const TOUCH_PERSIST_MS = 3600_000;
+export const SNAPSHOT_NAME = 'entry-index';
+const SNAPSHOT_MAGIC = 'cache-proxy entry index v1\n';
+// keyHash 32 + blob 32 + size, lastUsed, expiresAt (f64 each) + instance u16 + evictable u8
+const RECORD_BYTES = 91;
 
 export class EntryIndex {
   private recs = new Map<string, IndexRecord>();
@@ -15,6 +19,7 @@ export class EntryIndex {
   private resolveReady!: () => void;
   readonly ready: Promise<void> = new Promise((r) => { this.resolveReady = r; });
   isReady = false;
+  loadedFrom?: 'snapshot' | 'scan';
   /** called when a blob loses its last reference (only once the index is complete) */
   onUnreferenced?: (blob: string) => void;
   evictable: (e: Entry) => boolean = () => true;
@@ -107,7 +112,59 @@ export class EntryIndex {
     return list.sort((a, b) => a.lastUsed - b.lastUsed);
   }
 
+  /** the whole index as bytes: written at a clean stop so the next start needs no scan of entries/ */
+  encode(): Buffer {
+    const insts = [...new Set([...this.recs.values()].map((r) => r.inst))];
+    const head = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify({ count: this.recs.size, instances: insts })}\n`);
+    const body = Buffer.allocUnsafe(this.recs.size * RECORD_BYTES);
+    let o = 0;
+    for (const r of this.recs.values()) {
+      body.write(r.keyHash, o, 32, 'hex');
+      body.write(r.blob, o + 32, 32, 'hex');
+      body.writeDoubleLE(r.size, o + 64);
+      body.writeDoubleLE(r.lastUsed, o + 72);
+      body.writeDoubleLE(r.expiresAt, o + 80);
+      body.writeUInt16LE(insts.indexOf(r.inst), o + 88);
+      body.writeUInt8(r.evictable ? 1 : 0, o + 90);
+      o += RECORD_BYTES;
+    }
+    return Buffer.concat([head, body]);
+  }
+
+  /** load an encoded index; false (and nothing loaded) if the bytes are not a whole snapshot */
+  decode(data: Buffer): boolean {
+    if (data.subarray(0, SNAPSHOT_MAGIC.length).toString() !== SNAPSHOT_MAGIC) return false;
+    const nl = data.indexOf(10, SNAPSHOT_MAGIC.length);
+    if (nl < 0) return false;
+    let meta: { count: number; instances: string[] };
+    try { meta = JSON.parse(data.subarray(SNAPSHOT_MAGIC.length, nl).toString()); } catch { return false; }
+    if (data.length !== nl + 1 + meta.count * RECORD_BYTES) return false;
+    for (let i = 0, o = nl + 1; i < meta.count; i++, o += RECORD_BYTES) {
+      const inst = meta.instances[data.readUInt16LE(o + 88)]!;
+      const rec: IndexRecord = {
+        inst, keyHash: data.toString('hex', o, o + 32), blob: data.toString('hex', o + 32, o + 64), size: data.readDoubleLE(o + 64),
+        lastUsed: data.readDoubleLE(o + 72), expiresAt: data.readDoubleLE(o + 80), evictable: data[o + 90] === 1,
+      };
+      const k = `${inst}/${rec.keyHash}`;
+      if (this.recs.has(k)) continue; // added since start: the live record wins
+      this.recs.set(k, rec);
+      this.refs.set(rec.blob, (this.refs.get(rec.blob) ?? 0) + 1);
+      const st = this.stats(inst);
+      st.bytes += rec.size; st.count++;
+    }
+    return true;
+  }
+
+  /** a snapshot from the last clean stop if there is one (it is consumed), else a scan of every record */
   async rebuild(store: Store): Promise<void> {
+    const snap = await store.snapshots.take(SNAPSHOT_NAME);
+    if (snap && this.decode(snap)) {
+      this.loadedFrom = 'snapshot';
+      this.isReady = true;
+      this.resolveReady();
+      return;
+    }
+    this.loadedFrom = 'scan';
     let n = 0;
     for (const inst of await store.entries.instances()) {
       for await (const e of store.entries.list(inst)) {

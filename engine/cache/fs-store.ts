@@ -5,7 +5,9 @@ import { createReadStream } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Store, Entry, BlobStore, EntryStore, StateStore } from './store.js';
+import type { Store, Entry, BlobStore, EntryStore, StateStore, SnapshotStore } from './store.js';
+
+const LIST_WINDOW = 64;
 
 export class StoreError extends Error {
   constructor(public code: 'E_FORMAT' | 'E_LOCKED', message: string) { super(message); }
@@ -146,12 +148,11 @@ export async function openFsStore(backend: string): Promise<Store> {
     async *list(inst) {
       const base = join(dirs.entries, inst);
       for (const pre of await readdir(base).catch(() => [] as string[])) {
-        for (const name of await readdir(join(base, pre)).catch(() => [] as string[])) {
-          if (!name.endsWith('.json')) continue;
-          const keyHash = name.slice(0, -5);
-          if (!HEX64.test(keyHash)) continue;
-          const e = await entries.get(inst, keyHash);
-          if (e) yield e;
+        const names = (await readdir(join(base, pre)).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && HEX64.test(n.slice(0, -5)));
+        // a window of reads in flight: a scan of a million records is bound by file-system latency
+        for (let i = 0; i < names.length; i += LIST_WINDOW) {
+          const batch = await Promise.all(names.slice(i, i + LIST_WINDOW).map((n) => entries.get(inst, n.slice(0, -5))));
+          for (const e of batch) if (e) yield e;
         }
       }
     },
@@ -170,6 +171,19 @@ export async function openFsStore(backend: string): Promise<Store> {
     },
     write: (name, doc) => atomicWrite(statePath(name), JSON.stringify(doc)),
   };
+  const snapshots: SnapshotStore = {
+    async take(name) {
+      const p = snapshotPath(name);
+      try {
+        const data = await readFile(p);
+        await unlink(p);
+        await fsyncDir(dirs.state);
+        return data;
+      } catch { return null; }
+    },
+    write: (name, data) => atomicWrite(snapshotPath(name), data),
+  };
+  const snapshotPath = (name: string) => statePath(name).replace(/\.json$/, '.snapshot');
   function statePath(name: string): string {
     if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)?$/.test(name)) throw new Error(`bad state document name ${name}`);
     return join(dirs.state, `${name}.json`);
@@ -185,7 +199,7 @@ export async function openFsStore(backend: string): Promise<Store> {
   void (async () => { let n = 0; for await (const b of blobs.list()) n += b.size; blobBytes += n; })();
 
   return {
-    blobs, entries, state,
+    blobs, entries, state, snapshots,
     tempPath,
     clear: clearTmp,
     privateDir(inst) {

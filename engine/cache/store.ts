@@ -60,10 +60,18 @@ export interface TempArea {
   clear(): Promise<number>;
 }
 
+/** Binary documents that are valid once: read and removed at start, written at a clean stop. */
+export interface SnapshotStore {
+  /** the snapshot's bytes (and the snapshot is gone from the store), or null */
+  take(name: string): Promise<Buffer | null>;
+  write(name: string, data: Buffer): Promise<void>;
+}
+
 export interface Store extends StoreUsage, TempArea {
   blobs: BlobStore;
   entries: EntryStore;
   state: StateStore;
+  snapshots: SnapshotStore;
   /** directory for mode-private data of an instance (created on demand) */
   privateDir(inst: string): string;
   close(): Promise<void>;

@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EntryIndex } from './entry-index.js';
+import { openFsStore } from './fs-store.js';
+import type { Entry } from './store.js';
+
+const h = (s: string) => createHash('sha256').update(s).digest('hex');
+function entry(inst: string, key: string, blob: string, size: number, expires: string | null): Entry {
+  return {
+    inst, keyHash: h(key), key, kind: 'file', blob: `sha256:${h(blob)}`, size, status: 200, headers: {}, digests: {}, upstream: 'http://127.0.0.1:1', policy: 'immutable',
+    fetched_at: '2026-11-01T00:00:00.000Z', validated_at: '2026-11-01T00:00:00.000Z', last_used_at: '2026-11-02T00:00:00.000Z', expires_at: expires,
+  } as Entry;
+}
+
+test('an encoded index decodes to the same records, counts, bytes and blob references', () => {
+  const a = new EntryIndex();
+  a.add(entry('files', 'a', 'x', 10, '2026-12-01T00:00:00.000Z'));
+  a.add(entry('files', 'b', 'x', 10, null));
+  a.add(entry('npm', 'c', 'y', 7, null));
+  const b = new EntryIndex();
+  assert.ok(b.decode(a.encode()));
+  for (const [inst, key] of [['files', 'a'], ['files', 'b'], ['npm', 'c']] as const) assert.equal(b.get(inst, h(key)), a.get(inst, h(key)));
+  assert.is(b.count(), 3);
+  assert.is(b.bytes('files'), 20);
+  assert.is(b.get('files', h('b'))!.expiresAt, Infinity);
+  assert.ok(b.isReferenced(h('x')) && b.isReferenced(h('y')));
+  b.remove('files', h('a'));
+  assert.ok(b.isReferenced(h('x')), 'x is still referenced by b');
+});
+
+test('a truncated or foreign snapshot is refused and loads nothing', () => {
+  const a = new EntryIndex();
+  a.add(entry('files', 'a', 'x', 10, null));
+  const bytes = a.encode();
+  const b = new EntryIndex();
+  assert.not.ok(b.decode(bytes.subarray(0, bytes.length - 1)));
+  assert.not.ok(b.decode(Buffer.from('{"count":1}\n')));
+  assert.is(b.count(), 0);
+});
+
+test('the store hands a snapshot out once: a crash after start means a full scan next time', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idx-'));
+  try {
+    const store = await openFsStore(dir);
+    await store.snapshots.write('entry-index', Buffer.from('abc'));
+    assert.equal(await store.snapshots.take('entry-index'), Buffer.from('abc'));
+    assert.is(await store.snapshots.take('entry-index'), null);
+    await store.close();
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test.run();
