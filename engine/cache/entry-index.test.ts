@@ -53,4 +53,28 @@ test('the store hands a snapshot out once: a crash after start means a full scan
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('after a snapshot start, a background pass drops records damaged or removed while stopped and adds planted ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idx-'));
+  try {
+    const store = await openFsStore(dir);
+    const kept = entry('files', 'kept', 'x', 10, null), gone = entry('files', 'gone', 'y', 5, null), added = entry('files', 'added', 'z', 3, null);
+    await store.entries.put(kept);
+    await store.entries.put(gone);
+    const a = new EntryIndex();
+    await a.rebuild(store);
+    assert.is(a.loadedFrom, 'scan');
+    await store.snapshots.write('entry-index', a.encode());
+    await store.entries.delete('files', gone.keyHash);
+    await store.entries.put(added);
+    const b = new EntryIndex();
+    await b.rebuild(store);
+    assert.is(b.loadedFrom, 'snapshot');
+    assert.ok(b.get('files', kept.keyHash) && b.get('files', added.keyHash), 'kept and planted records indexed');
+    assert.is(b.get('files', gone.keyHash), undefined, 'a record removed while stopped is dropped');
+    assert.not.ok(b.isReferenced(h('y')));
+    assert.is(b.bytes('files'), 13);
+    await store.close();
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test.run();

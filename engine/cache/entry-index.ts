@@ -16,6 +16,8 @@ export class EntryIndex {
   private perInstance = new Map<string, { bytes: number; count: number }>();
   private pendingTouches = new Map<string, { inst: string; keyHash: string; at: Date }>();
   private persistedTouch = new Map<string, number>();
+  /** during a reconcile pass: snapshot records not yet found on disk (records written meanwhile are live truth) */
+  private unseen?: Set<string>;
   private resolveReady!: () => void;
   readonly ready: Promise<void> = new Promise((r) => { this.resolveReady = r; });
   isReady = false;
@@ -32,6 +34,7 @@ export class EntryIndex {
 
   add(e: Entry): void {
     const k = `${e.inst}/${e.keyHash}`;
+    this.unseen?.delete(k);
     const old = this.recs.get(k);
     const blob = e.blob.startsWith('sha256:') ? e.blob.slice(7) : e.blob;
     const rec: IndexRecord = {
@@ -155,24 +158,57 @@ export class EntryIndex {
     return true;
   }
 
-  /** a snapshot from the last clean stop if there is one (it is consumed), else a scan of every record */
+  /**
+   * A snapshot from the last clean stop if there is one (it is consumed): the index is ready at once and a
+   * background pass then reconciles it with entries/ (records planted, damaged or removed while stopped).
+   * Without a snapshot, a scan of every record.
+   */
   async rebuild(store: Store): Promise<void> {
     const snap = await store.snapshots.take(SNAPSHOT_NAME);
     if (snap && this.decode(snap)) {
       this.loadedFrom = 'snapshot';
-      this.isReady = true;
-      this.resolveReady();
+      this.markReady();
+      this.reconciled = this.reconcile(store);
+      await this.reconciled;
       return;
     }
     this.loadedFrom = 'scan';
+    await this.scan(store, () => undefined);
+    this.markReady();
+  }
+
+  /** resolves when the index matches entries/ on disk (after a snapshot start: once the background pass is over) */
+  reconciled: Promise<void> = Promise.resolve();
+
+  private markReady(): void {
+    this.isReady = true;
+    this.resolveReady();
+  }
+
+  private async scan(store: Store, seen: (k: string) => void): Promise<void> {
     let n = 0;
     for (const inst of await store.entries.instances()) {
       for await (const e of store.entries.list(inst)) {
-        if (!this.recs.has(`${e.inst}/${e.keyHash}`)) this.add(e);
+        const k = `${e.inst}/${e.keyHash}`;
+        seen(k);
+        const have = this.recs.get(k);
+        if (!have || have.blob !== e.blob.replace(/^sha256:/, '') || have.size !== e.size) this.add(e);
         if (++n % 1000 === 0) await new Promise((r) => setImmediate(r));
       }
     }
-    this.isReady = true;
-    this.resolveReady();
+  }
+
+  private async reconcile(store: Store): Promise<void> {
+    const unseen = new Set(this.recs.keys());
+    this.unseen = unseen;
+    try {
+      await this.scan(store, (k) => unseen.delete(k));
+    } finally {
+      this.unseen = undefined;
+    }
+    for (const k of unseen) {
+      const r = this.recs.get(k);
+      if (r) this.remove(r.inst, r.keyHash);
+    }
   }
 }
