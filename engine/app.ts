@@ -201,7 +201,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       await scheduler.stop();
       await index.flushTouches?.(store).catch(() => undefined);
       // an incomplete index must not become the next start's truth
-      if (index.isReady) await store.snapshots.write(SNAPSHOT_NAME, index.encode()).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));
+      if (index.snapshotSafe) await store.snapshots.write(SNAPSHOT_NAME, index.encode(await store.entries.fingerprint?.())).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));
       await status.stop();
       await (upstream as { close?: () => Promise<void> }).close?.();
       await store.close();

@@ -21,7 +21,7 @@ export class EntryIndex {
   private resolveReady!: () => void;
   readonly ready: Promise<void> = new Promise((r) => { this.resolveReady = r; });
   isReady = false;
-  loadedFrom?: 'snapshot' | 'scan';
+  loadedFrom?: 'snapshot' | 'snapshot+reconcile' | 'scan';
   /** called when a blob loses its last reference (only once the index is complete) */
   onUnreferenced?: (blob: string) => void;
   evictable: (e: Entry) => boolean = () => true;
@@ -116,9 +116,9 @@ export class EntryIndex {
   }
 
   /** the whole index as bytes: written at a clean stop so the next start needs no scan of entries/ */
-  encode(): Buffer {
+  encode(fingerprint?: string): Buffer {
     const insts = [...new Set([...this.recs.values()].map((r) => r.inst))];
-    const head = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify({ count: this.recs.size, instances: insts })}\n`);
+    const head = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify({ count: this.recs.size, instances: insts, fingerprint })}\n`);
     const body = Buffer.allocUnsafe(this.recs.size * RECORD_BYTES);
     let o = 0;
     for (const r of this.recs.values()) {
@@ -134,14 +134,14 @@ export class EntryIndex {
     return Buffer.concat([head, body]);
   }
 
-  /** load an encoded index; false (and nothing loaded) if the bytes are not a whole snapshot */
-  decode(data: Buffer): boolean {
-    if (data.subarray(0, SNAPSHOT_MAGIC.length).toString() !== SNAPSHOT_MAGIC) return false;
+  /** load an encoded index; null (and nothing loaded) if the bytes are not a whole snapshot, else its fingerprint */
+  decode(data: Buffer): { fingerprint?: string } | null {
+    if (data.subarray(0, SNAPSHOT_MAGIC.length).toString() !== SNAPSHOT_MAGIC) return null;
     const nl = data.indexOf(10, SNAPSHOT_MAGIC.length);
-    if (nl < 0) return false;
-    let meta: { count: number; instances: string[] };
-    try { meta = JSON.parse(data.subarray(SNAPSHOT_MAGIC.length, nl).toString()); } catch { return false; }
-    if (data.length !== nl + 1 + meta.count * RECORD_BYTES) return false;
+    if (nl < 0) return null;
+    let meta: { count: number; instances: string[]; fingerprint?: string };
+    try { meta = JSON.parse(data.subarray(SNAPSHOT_MAGIC.length, nl).toString()); } catch { return null; }
+    if (data.length !== nl + 1 + meta.count * RECORD_BYTES) return null;
     for (let i = 0, o = nl + 1; i < meta.count; i++, o += RECORD_BYTES) {
       const inst = meta.instances[data.readUInt16LE(o + 88)]!;
       const rec: IndexRecord = {
@@ -155,30 +155,31 @@ export class EntryIndex {
       const st = this.stats(inst);
       st.bytes += rec.size; st.count++;
     }
-    return true;
+    return { fingerprint: meta.fingerprint };
   }
 
   /**
-   * A snapshot from the last clean stop if there is one (it is consumed): the index is ready at once and a
-   * background pass then reconciles it with entries/ (records planted, damaged or removed while stopped).
-   * Without a snapshot, a scan of every record.
+   * A snapshot from the last clean stop if there is one (it is consumed): the index is ready at once. When
+   * entries/ changed since that stop (records planted, damaged or removed while stopped), a background pass
+   * then reconciles the index with the disk. Without a snapshot, a scan of every record.
    */
   async rebuild(store: Store): Promise<void> {
     const snap = await store.snapshots.take(SNAPSHOT_NAME);
-    if (snap && this.decode(snap)) {
+    const loaded = snap ? this.decode(snap) : null;
+    if (loaded) {
       this.loadedFrom = 'snapshot';
+      const now = await store.entries.fingerprint?.();
       this.markReady();
-      this.reconciled = this.reconcile(store);
-      await this.reconciled;
+      if (now === undefined || now !== loaded.fingerprint) {
+        this.loadedFrom = 'snapshot+reconcile';
+        await this.reconcile(store);
+      }
       return;
     }
     this.loadedFrom = 'scan';
     await this.scan(store, () => undefined);
     this.markReady();
   }
-
-  /** resolves when the index matches entries/ on disk (after a snapshot start: once the background pass is over) */
-  reconciled: Promise<void> = Promise.resolve();
 
   private markReady(): void {
     this.isReady = true;
@@ -197,6 +198,9 @@ export class EntryIndex {
       }
     }
   }
+
+  /** the index may become the next start's truth: complete and not in the middle of a reconcile pass */
+  get snapshotSafe(): boolean { return this.isReady && this.unseen === undefined; }
 
   private async reconcile(store: Store): Promise<void> {
     const unseen = new Set(this.recs.keys());
