@@ -13,6 +13,8 @@ import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
 import type { EffectiveConfig } from './config/types.js';
 import { m } from './metrics.js';
+import { recordRequest } from './request-metrics.js';
+import { rememberHit, hotKey, isPlainRequest } from './hot-hits.js';
 import type { Logger } from './mode.js';
 
 // ---- what the pipeline needs from the upstream client ----
@@ -189,32 +191,9 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
 }
 
-/** label-bound metric children, looked up once per label set (prom-client hashes labels on every call otherwise) */
-interface RequestSeries { requests: { inc(): void }; duration: { observe(v: number): void }; firstByte: { observe(v: number): void }; bytes: { inc(v: number): void } }
-const seriesCache = new Map<string, RequestSeries>();
-function seriesOf(w: Work, cache: string): RequestSeries {
-  const status = String(w.res.statusCode);
-  const k = `${w.inst.name}\0${w.kind}\0${cache}\0${w.method}\0${status}`;
-  let s = seriesCache.get(k);
-  if (!s) {
-    const labels = { instance: w.inst.name, kind: w.kind, cache };
-    s = {
-      requests: m.requests.labels({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, method: w.method, cache, status }),
-      duration: m.requestDuration.labels(labels), firstByte: m.firstByte.labels(labels), bytes: m.responseBytes.labels(labels),
-    };
-    if (seriesCache.size > 10_000) seriesCache.clear();
-    seriesCache.set(k, s);
-  }
-  return s;
-}
-
 function record(ctx: EngineCtx, w: Work): void {
   const cache = w.cache ?? 'ERROR';
-  const s = seriesOf(w, cache);
-  s.requests.inc();
-  s.duration.observe((performance.now() - w.started) / 1000);
-  if (w.firstByteAt !== undefined) s.firstByte.observe((w.firstByteAt - w.started) / 1000);
-  if (w.bytes) s.bytes.inc(w.bytes);
+  recordRequest({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, cache, method: w.method, status: w.res.statusCode }, w.started, w.firstByteAt, w.bytes);
   if (ctx.config.log.access) ctx.log.info('access', { req_id: w.requestId, instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), status: w.res.statusCode, cache, bytes: w.bytes, duration_ms: Math.round(performance.now() - w.started) });
 }
 
@@ -698,6 +677,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
     h['content-range'] = `bytes ${start}-${end}/${size}`;
   }
   h['content-length'] = String(end - start + 1);
+  if (status === 200 && body) rememberIfRepeatable(ctx, w, e, cache, h, body);
   w.res.writeHead(status, h);
   if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
   const src = await open(start, end);
@@ -709,6 +689,45 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
     w.res.once('close', () => { src.destroy(); resolve(); });
     src.pipe(w.res);
   });
+}
+
+/** a plain HIT/FRESH answer held in memory may answer the same request again (engine/hot-hits.ts) */
+function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, h: Record<string, string>, body: Buffer): void {
+  const immutable = w.resolved.policy === 'immutable';
+  if (!(immutable ? cache === 'HIT' : w.resolved.policy === 'revalidate' && cache === 'FRESH')) return;
+  if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(w.req) || classifiesByHeaders(w.inst)) return;
+  const t = timesOf(e);
+  let validUntilMs = t.expires;
+  if (immutable && w.resolved.expireMs !== Infinity) validUntilMs = Math.min(validUntilMs, t.lastUsed + 3600_000);
+  if (!immutable) validUntilMs = Math.min(validUntilMs, w.resolved.freshMs === Infinity ? Infinity : t.validated + (w.resolved.freshMs ?? 0));
+  const headers = { ...h };
+  delete headers['x-request-id'];
+  delete headers.age;
+  const { inst, keyHash, flightKey } = w;
+  rememberHit(hotKey(inst.name, w.publicBase, w.req.url ?? ''), {
+    instance: inst.name, mode: inst.def.name, kind: w.kind, cache: immutable ? 'HIT' : 'FRESH', headers, body, validatedMs: t.validated, validUntilMs,
+    deps: requestDeps(w).map((name): [string, string] => [name, headerValue(w.req, name)]),
+    isCurrent: () => entryCache.get(flightKey) === e,
+    touch: () => ctx.index.touched(inst.name, keyHash),
+  });
+}
+
+const headerValue = (req: IncomingMessage, name: string): string => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v ?? ''; };
+
+/** request headers a stored answer depends on: the kind's vary headers and keyed pass headers */
+function requestDeps(w: Work): string[] {
+  const names = Object.keys(w.inst.def.kinds[w.kind]!.vary ?? {});
+  const pass = w.inst.def.passHeaders?.(w.inst.block);
+  if (pass?.keyed) names.push(...pass.names.map((n) => n.toLowerCase()));
+  return names;
+}
+
+const headerClassified = new WeakMap<Instance, boolean>();
+/** routes with a `when` predicate may classify by any request header: their answers are never remembered */
+function classifiesByHeaders(inst: Instance): boolean {
+  let v = headerClassified.get(inst);
+  if (v === undefined) { v = inst.routes.some((r) => r.spec.when !== undefined); headerClassified.set(inst, v); }
+  return v;
 }
 
 async function pipeTo(src: Readable | Buffer, sink: ReadSink): Promise<void> {
