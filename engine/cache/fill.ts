@@ -367,6 +367,8 @@ export class Fill extends EventEmitter {
     await this.opened;
     if (!this.diskBacked) return undefined;
     try { return await open(this.o.tempPath, 'r'); } catch { /* renamed by commit */ }
+    // renamed, but the commit (entry write) is still running: the blob path is known once it is done
+    if (!this.committedPath) await this.done.catch(() => undefined);
     return this.committedPath ? open(this.committedPath, 'r').catch(() => undefined) : undefined;
   }
 
