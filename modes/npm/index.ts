@@ -6,13 +6,14 @@ import { parseSize } from '../../engine/config/values.js';
 import { acceptClass, FULL } from './accept.js';
 import { NAME, nameLengthOk, upstreamName } from './names.js';
 import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
-import { verifyTarball, tarballOf, pinOf } from './integrity.js';
+import { verifyTarball, tarballOf, knownPin } from './integrity.js';
 import { discoverNpm } from './discover.js';
 
 const READ_ONLY = 'this is a read-only caching proxy: publish, unpublish, dist-tag changes, login and audit are not supported';
 const maxDocument = (c: ModeConfig) => parseSize((c.max_metadata_size as string | number | undefined) ?? '256MiB');
 const re = (body: string) => ({ regex: new RegExp(`^${body}$`) });
-const named = (r: { path: string }) => nameLengthOk(r.path.replace(/^-\/package\//, '').split('/').slice(0, r.path.startsWith('@') || r.path.startsWith('-/package/@') ? 2 : 1).join('/'));
+const LEADING_NAME = /^(?:-\/package\/)?(@[^/]+\/[^/]+|[^/]+)/;
+const named = (r: { path: string }) => nameLengthOk(LEADING_NAME.exec(r.path)?.[1] ?? '');
 const name = (m: Match) => m.params.name!;
 const json = { accept: FULL };
 
@@ -40,8 +41,8 @@ export default defineMode({
     {
       match: re(`${NAME}/-/(?<file>[^/]+\\.tgz)`), when: (r) => named(r) && tarballOf({ params: paramsOf(r.path) }) !== null, kind: 'tarball',
       key: (m) => { const t = tarballOf(m)!; return `${t.name}/${t.version}`; },
-      // the fill target recorded from the package's documents, else the registry's own layout
-      upstream: async (m, ctx) => { const t = tarballOf(m)!; return (await pinOf(ctx, t.name, t.version))?.tarball ?? `${name(m)}/-/${encodeURIComponent(m.params.file!)}`; },
+      // the fill target recorded from the package's documents (learned first if none is stored), else the registry's own layout
+      upstream: async (m, ctx) => (await knownPin(ctx, tarballOf(m)!))?.tarball ?? `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
     },
     { match: re(`${NAME}/(?<version>[^/]+)`), when: named, kind: 'document', upstream: (m) => `${upstreamName(name(m))}/${encodeURIComponent(m.params.version!)}`, headers: () => json },
     { match: re(NAME), when: named, kind: 'metadata', upstream: (m) => upstreamName(name(m)) },

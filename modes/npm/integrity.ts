@@ -33,15 +33,18 @@ export async function pinOf(ctx: HookContext, name: string, version: string): Pr
   return (await ctx.pins.get(name))?.[version];
 }
 
+/** the version's pin; without a usable one, the abbreviated document is fetched through the metadata kind (single-flight) */
+export async function knownPin(ctx: HookContext, t: { name: string; version: string }): Promise<Pin | undefined> {
+  const pin = await pinOf(ctx, t.name, t.version);
+  if (expectedDigest(pin)) return pin;
+  await ctx.fetchThrough(t.name, { headers: { accept: INSTALL_V1 } });
+  return pinOf(ctx, t.name, t.version);
+}
+
 export async function verifyTarball({ match, ctx }: VerifyInput): Promise<VerifyResult> {
   const t = tarballOf(match);
   if (!t) return { skip: true };
-  let pin = await pinOf(ctx, t.name, t.version);
-  if (!expectedDigest(pin)) {
-    await ctx.fetchThrough(t.name, { headers: { accept: INSTALL_V1 } });
-    pin = await pinOf(ctx, t.name, t.version);
-  }
-  const d = expectedDigest(pin);
+  const d = expectedDigest(await knownPin(ctx, t));
   if (!d) {
     ctx.log.warn('tarball digest unknown (no document lists this version); served without storing', { instance: ctx.instance, key: `${t.name}@${t.version}` });
     return { skip: true };
