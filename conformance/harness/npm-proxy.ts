@@ -16,6 +16,7 @@ export function npmConfig(o: NpmProxyOptions): string {
 server:
   bind: "127.0.0.1:\${PORT}"
   backend: "\${BACKEND}"
+  limits: { shutdown_timeout: 1s }
 ${o.server ?? ''}
 metrics: { path: /metrics }
 ${o.top ?? ''}
