@@ -31,6 +31,7 @@ ${o.npm ?? ''}
 }
 
 export async function startNpmProxy(o: NpmProxyOptions): Promise<{ proxy: ProxyHandle; R: string }> {
-  const proxy = await startProxy({ config: npmConfig(o), env: o.env });
+  // generous start-up time: these tests share two cores with up to 30 npm processes
+  const proxy = await startProxy({ config: npmConfig(o), env: o.env, readyTimeoutMs: 60_000 });
   return { proxy, R: `${proxy.url}/npm` };
 }
