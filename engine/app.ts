@@ -5,7 +5,7 @@ import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration } from './config/values.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
-import { handleInstance, forgetEntry, forgetBlob, type EngineCtx } from './pipeline.js';
+import { handleInstance, forgetEntry, forgetBlob, hookContext, type EngineCtx } from './pipeline.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
 import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
@@ -139,7 +139,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     for (const t of inst.def.tasks ?? []) {
       scheduler.add({
         id: `${inst.name}:${t.type}`, instance: inst.name, type: t.type, intervalMs: t.interval(inst.block),
-        run: (signal) => t.run({ config: inst.block, instance: inst.name, log: logger({ instance: inst.name, task: t.type }), signal, fetchThrough: () => Promise.resolve(null) }),
+        run: (signal) => t.run({ ...hookContext(ctx, inst, signal), log: logger({ instance: inst.name, task: t.type }) }),
       });
     }
   }

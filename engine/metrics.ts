@@ -34,6 +34,7 @@ export const m = {
   fills: c('cache_proxy_fills_total', 'Completed fills by result', ['instance', 'kind', 'result']),
   joins: c('cache_proxy_singleflight_joins_total', 'Requests that joined a running fill or revalidation', ['instance', 'kind', 'via']),
   verifyFailures: c('cache_proxy_verify_failures_total', 'Bodies that failed verification', ['instance', 'kind']),
+  verifySkipped: c('cache_proxy_verify_skipped_total', 'Bodies served unstored because their expected digest was unknown', ['instance', 'kind']),
   storageBytes: g('cache_proxy_storage_bytes', 'Bytes referenced by an instance', ['instance']),
   storageEntries: g('cache_proxy_storage_entries', 'Entries of an instance', ['instance']),
   storageBlobBytes: g('cache_proxy_storage_blob_bytes', 'Bytes in blobs/'),
@@ -53,3 +54,12 @@ export const m = {
 
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 m.buildInfo.set({ version, node: process.versions.node }, 1);
+
+const modeCounters = new Map<string, Counter>();
+/** a mode's own counter family (`cache_proxy_*`, label instance), registered on first use */
+export function modeCounter(name: string, help: string): Counter {
+  if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`);
+  let k = modeCounters.get(name);
+  if (!k) { k = c(name, help, ['instance']); modeCounters.set(name, k); }
+  return k;
+}

@@ -3,7 +3,11 @@ import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Fill, readFromFill, type ReadSink, type FillResult } from './cache/fill.js';
+import { createReadStream } from 'node:fs';
+import { Fill, readFromFill, RejectedBody, type ReadSink, type FillResult } from './cache/fill.js';
+import { StatePins } from './cache/pins.js';
+import { LearnedTargets } from './upstream/targets.js';
+import { parseSize } from './config/values.js';
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
@@ -12,7 +16,7 @@ import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
 import type { EffectiveConfig } from './config/types.js';
-import { m } from './metrics.js';
+import { m, modeCounter } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
 import { rememberHit, hotKey, isPlainRequest } from './hot-hits.js';
 import type { Logger } from './mode.js';
@@ -129,6 +133,28 @@ function headerView(req: IncomingMessage): Record<string, string | undefined> {
 
 export interface Target { segments: string[]; rawSegments: string[]; trailingSlash: boolean; query: string }
 
+/** per-instance persisted mode state: pins and learned targets */
+interface InstanceState { pins: StatePins; targets: LearnedTargets }
+const instanceStates = new WeakMap<Instance, InstanceState>();
+function stateOf(ctx: EngineCtx, inst: Instance): InstanceState {
+  let s = instanceStates.get(inst);
+  if (!s) {
+    s = { pins: new StatePins(ctx.store.state, inst.name), targets: new LearnedTargets(ctx.store.state, inst.name, inst.allowedOrigins, ctx.log) };
+    instanceStates.set(inst, s);
+  }
+  return s;
+}
+function targetAllowed(ctx: EngineCtx, inst: Instance, u: URL): boolean {
+  return inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host) || stateOf(ctx, inst).targets.has(u.origin);
+}
+const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
+function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
+  const v = kind.maxRewriteBody;
+  if (typeof v === 'function') return v(inst.block);
+  if (typeof v === 'string') return parseSize(v);
+  return kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
+}
+
 export async function handleInstance(ctx: EngineCtx, inst: Instance, req: IncomingMessage, res: ServerResponse, t: Target, publicBase: string, requestId: string): Promise<void> {
   const fmt = inst.def.hooks?.errorBody as ErrorFormatter | undefined;
   const err = (status: number, msg: string, retryAfter?: number) => sendError(res, status, msg, { requestId, retryAfter, format: fmt, head: req.method === 'HEAD' });
@@ -142,6 +168,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const methods = spec.methods ?? ['GET', 'HEAD'];
   if (!methods.includes(req.method as 'GET')) return sendError(res, 405, `${req.method} is not allowed here`, { requestId, headers: { allow: methods.join(', ') }, format: fmt });
   const match: Match = Object.freeze({ method: req.method!, path, headers, query, params, segments: t.segments, trailingSlash: t.trailingSlash, config: inst.block });
+  if (spec.status === 405) return sendError(res, 405, spec.message ?? `${req.method} is not allowed here`, { requestId, headers: { allow: 'GET, HEAD' }, format: fmt, head: req.method === 'HEAD' });
   if (spec.status) return err(spec.status, spec.message ?? 'not served');
   if (spec.respond) {
     const out = await spec.respond(match, Buffer.alloc(0), hookContext(ctx, inst));
@@ -172,9 +199,16 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
     }
     if (pass.keyed && lines.length) key += `;h=${sha256(lines.sort().join('\n'))}`;
   }
-  const upstreamPath = typeof spec.upstream === 'function' ? spec.upstream(match) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
+  const upstreamPath = typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
-  const candidates = /^https?:\/\//.test(upstreamPath) ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
+  const absolute = /^https?:\/\//.test(upstreamPath);
+  if (absolute) {
+    await stateOf(ctx, inst).targets.ready();
+    let target: URL | undefined;
+    try { target = new URL(upstreamPath); } catch { /* refused below */ }
+    if (!target || !targetAllowed(ctx, inst, target)) return err(403, 'target not allowed');
+  }
+  const candidates = absolute ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
   const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
   const resolved = inst.resolve(kindName, subject);
   const keyHash = sha256(`${inst.name}\n${key}`);
@@ -300,10 +334,9 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
     const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
     credentials = { origin: new URL(w.inst.upstreams[0]).origin, header };
   }
-  const origins = w.inst.allowedOrigins;
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials,
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => targetAllowed(ctx, w.inst, u), credentials,
   });
 }
 
@@ -380,15 +413,18 @@ function headOf(w: Work, resp: UpstreamResponse): Head {
   return { headers, size };
 }
 
-function hookContext(ctx: EngineCtx, inst: Instance, signal = new AbortController().signal): HookContext {
+export function hookContext(ctx: EngineCtx, inst: Instance, signal = new AbortController().signal): HookContext {
   return {
     config: inst.block, instance: inst.name, log: ctx.log, signal,
-    fetchThrough: (p) => fetchThrough(ctx, inst, p),
+    fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
+    pins: stateOf(ctx, inst).pins,
+    targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },
+    count: (name, help) => modeCounter(name, help).inc({ instance: inst.name }),
   };
 }
 
 /** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
-async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promise<{ status: number; body: Buffer } | null> {
+async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer } | null> {
   const { PassThrough } = await import('node:stream');
   const chunks: Buffer[] = [];
   const fake = new PassThrough();
@@ -400,11 +436,28 @@ async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promi
   }) as unknown as ServerResponse;
   fake.on('data', (c: Buffer) => chunks.push(c));
   const ended = new Promise<void>((r) => { fake.on('finish', r); fake.on('close', r); fake.on('error', () => r()); });
-  const req = { method: 'GET', headers: {}, url: '/' + path } as unknown as IncomingMessage;
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const req = { method: 'GET', headers: lower, url: '/' + path } as unknown as IncomingMessage;
   const segs = path.split('/').filter(Boolean);
   await handleInstance(ctx, inst, req, res, { segments: segs, rawSegments: segs.map(encodeURIComponent), trailingSlash: false, query: '' }, '', randomUUID());
   await ended;
   return status ? { status, body: Buffer.concat(chunks) } : null;
+}
+
+/** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */
+async function runIndex(ctx: EngineCtx, w: Work, body: Readable, headers: Record<string, string>): Promise<void> {
+  const kind = w.inst.def.kinds[w.kind]!;
+  let out;
+  try {
+    out = await kind.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+  } catch (e) {
+    throw new RejectedBody((e as Error).message);
+  } finally {
+    body.destroy();
+  }
+  if (!out) return;
+  const st = stateOf(ctx, w.inst);
+  await Promise.all([...(out.pins ?? []).map((p) => st.pins.merge(p.group, p.entries)), out.targets?.length ? st.targets.learn(out.targets) : undefined]);
 }
 
 function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
@@ -415,12 +468,14 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
   const verify = kind.verify;
   const expected = verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }) : undefined;
   m.fillsInFlight.inc({ instance: w.inst.name });
+  const maxBytes = maxBodyOf(w.inst, kind);
   const fill = new Fill({
-    body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store,
+    body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
+      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
       const r = await ctx.store.blobs.commit(temp, digest);
       const now = Date.now();
       const entry: Entry = {
@@ -439,11 +494,12 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
     m.fillsInFlight.dec({ instance: w.inst.name });
     m.fills.inc({ instance: w.inst.name, kind: w.kind, result });
     resp.release();
+    if (result === 'unverified') m.verifySkipped.inc({ instance: w.inst.name, kind: w.kind });
     if (result === 'verify_failed') {
       m.verifyFailures.inc({ instance: w.inst.name, kind: w.kind });
       ctx.event({ instance: w.inst.name, result: 'verify_failed', reason_code: 'verify_failed', message: `${w.match.path}: ${fill.error?.message ?? ''}` });
       ctx.log.warn('verification failed; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: fill.error?.message });
-    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large') {
+    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large' && result !== 'unverified') {
       ctx.log.warn('fill did not complete', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), result, err: fill.error?.message });
     }
   });
@@ -557,6 +613,8 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
     if (!entry) return fail(ctx, w, { status: 502, message: `could not store the response (${result})` });
     return serveEntry(ctx, w, entry, cache);
   }
+  // a body whose digest turned out unknown is served but not stored
+  if (fill.expectation && (await fill.expectation.catch(() => null))?.skip) cache = 'BYPASS';
   const h = commonHeaders(w, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
   if (notModified(w.req, head.headers.etag, head.headers['last-modified'])) return send304(w.res, h);
   let size = head.size;
@@ -626,7 +684,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   let headers: Record<string, string> = { ...e.headers };
   let body: Buffer | undefined;
   if (kind.rewrite) {
-    const memoKey = `${e.blob}\n${w.publicBase}\n${w.kind}`;
+    const memoKey = `${e.blob}\n${w.publicBase}\n${w.inst.name}\n${w.kind}`;
     let out = rewriteMemo.get(memoKey);
     if (!out) {
       const raw = await streamToBuffer(await ctx.store.blobs.open(e.blob.slice(7)));
