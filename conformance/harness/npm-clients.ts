@@ -1,17 +1,28 @@
 // Real npm clients (npm, pnpm, yarn classic, yarn berry) run hermetically: HOME, user and global
 // config in a temp dir, caches and stores where the test says. A missing client is a failure under CI.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, tmpDir } from './launcher.js';
 import { FIXTURE_DIR } from './npm-registry.js';
 
 export interface RunResult { code: number; stdout: string; stderr: string; ms: number }
 
+/** the script a devDependency's package.json names as its `bin` (so a version bump cannot move it silently) */
+function binOf(pkg: string, name: string): string {
+  const dir = join(repoRoot, 'node_modules', pkg);
+  try {
+    const bin = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> }).bin;
+    return join(dir, typeof bin === 'string' ? bin : bin?.[name] ?? `bin/${name}.js`);
+  } catch {
+    return join(dir, 'bin', `${name}.js`);
+  }
+}
+
 export const CLIENTS = {
-  pnpm: join(repoRoot, 'node_modules/pnpm/bin/pnpm.mjs'),
-  yarn: join(repoRoot, 'node_modules/yarn/bin/yarn.js'),
-  berry: join(repoRoot, 'node_modules/@yarnpkg/cli-dist/bin/yarn.js'),
+  pnpm: binOf('pnpm', 'pnpm'),
+  yarn: binOf('yarn', 'yarn'),
+  berry: binOf('@yarnpkg/cli-dist', 'yarn'),
 };
 
 export function clientAvailable(client: keyof typeof CLIENTS): boolean {
