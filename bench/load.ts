@@ -30,6 +30,13 @@ export async function wrk(url: string, o: { connections: number; seconds: number
 
 export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 
+/** run every function in turn (A B C A B C …) `rounds` times; the median of each */
+export async function rotate<T>(rounds: number, fns: (() => Promise<T>)[], pick: (t: T) => number): Promise<number[]> {
+  const seen: number[][] = fns.map(() => []);
+  for (let i = 0; i < rounds; i++) for (const [j, f] of fns.entries()) seen[j]!.push(pick(await f()));
+  return seen.map(median);
+}
+
 /** run A and B alternately `rounds` times; medians of each */
 export async function alternate<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>, pick: (t: T) => number): Promise<{ a: number; b: number }> {
   const as: number[] = [], bs: number[] = [];
