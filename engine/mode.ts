@@ -134,6 +134,8 @@ export interface ModeDefinition {
   contract: 1;
   schema: JSONSchema;
   mount: 'route' | 'bind' | 'either';
+  /** on a dedicated `bind` listener the instance answers under this path, as if mounted there (OCI: '/v2') */
+  basePath?: string;
   optOut?: ('transport' | 'expire_after' | 'kind_keys')[];
   kinds: Record<string, KindSpec>;
   /** legacy key -> derived key, e.g. default_policy -> file_policy */
