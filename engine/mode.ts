@@ -150,6 +150,8 @@ export interface ModeDefinition {
   upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
   hooks?: ModeHooks;
   tasks?: TaskSpec[];
+  /** cross-field checks the schema cannot say (run after the block validated); path is relative to the block */
+  checkConfig?: (config: ModeConfig) => { path?: (string | number)[]; message: string }[];
   /** embedded default config: instances derived from this machine's client settings (never hosts written in the project) */
   discover?: () => Promise<{ name: string; block: Record<string, unknown> }[]>;
 }
