@@ -48,7 +48,7 @@ export interface Match extends ReqView {
 export interface RouteSpec {
   match: RouteMatcher;
   methods?: Method[];
-  when?: (req: ReqView) => boolean;
+  when?: (req: ReqView, config: ModeConfig) => boolean;
   kind?: string;
   key?: string | ((m: Match) => string);
   upstream?: string | ((m: Match) => string);
@@ -120,6 +120,8 @@ export interface TaskSpec {
 export interface ModeHooks {
   snippet?: (publicUrl: string, config: ModeConfig) => string;
   errorBody?: (status: number, code: string, message: string) => { body: string; type: string };
+  /** headers set on every response of an instance, errors included (OCI: Docker-Distribution-API-Version) */
+  responseHeaders?: (req: ReqView, config: ModeConfig) => Record<string, string>;
 }
 
 export interface Logger {

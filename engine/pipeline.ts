@@ -133,7 +133,8 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const path = t.segments.join('/');
   const query = new URLSearchParams(t.query);
   const headers = headerView(req);
-  const hit = classify(inst.routes, path, t.segments, { method: req.method!, headers, query });
+  for (const [k, v] of Object.entries(inst.def.hooks?.responseHeaders?.({ method: req.method!, path, headers, query }, inst.block) ?? {})) if (!/[\r\n\0]/.test(v)) res.setHeader(k, v);
+  const hit = classify(inst.routes, path, t.segments, { method: req.method!, headers, query }, inst.block);
   if (!hit) return err(404, `no such resource in ${inst.def.name} mode`);
   const { route, params } = hit;
   const spec = route.spec;
