@@ -55,6 +55,8 @@ export interface RouteSpec {
   query?: 'drop' | 'forward' | 'forward+key';
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;
+  /** scope of this request for upstream auth challenges (OCI `repository:<name>:pull`) */
+  authScope?: (m: Match) => string;
   status?: 403 | 404 | 405 | 410;
   message?: string;
   maxBody?: string;
@@ -117,7 +119,24 @@ export interface TaskSpec {
   run: (ctx: HookContext) => Promise<'success' | 'updated' | 'unchanged' | 'skipped'>;
 }
 
+export interface StaticCredentials { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string }
+/** one parsed `WWW-Authenticate` challenge; scheme lower case, parameter names lower case */
+export interface Challenge { scheme: string; params: Record<string, string> }
+export interface UpstreamAuthInput {
+  challenge: Challenge;
+  /** the challenge's scope, else the route's */
+  scope?: string;
+  origin: string;
+  credentials: StaticCredentials | null;
+  /** GET a URL the challenge named (body ≤ 1 MiB) */
+  get(url: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
+}
+/** header for the retry, its lifetime (default 60 s) and issue time (ms since epoch); null = cannot answer */
+export type UpstreamAuthHook = (i: UpstreamAuthInput) => Promise<{ header: string; lifetimeMs?: number; issuedAt?: number } | null>;
+
 export interface ModeHooks {
+  /** answers upstream 401 challenges other than Basic (engine: one retry, cache per realm/service/scope, scheme remembered per origin) */
+  upstreamAuth?: UpstreamAuthHook;
   snippet?: (publicUrl: string, config: ModeConfig) => string;
   errorBody?: (status: number, code: string, message: string) => { body: string; type: string };
   /** headers set on every response of an instance, errors included (OCI: Docker-Distribution-API-Version) */
@@ -150,6 +169,9 @@ export interface ModeDefinition {
   passHeaders?: (config: ModeConfig) => { names: string[]; keyed: boolean };
   /** upstream credentials from config */
   upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
+  /** credentials per upstream origin (several upstreams with their own auth); with it, or with hooks.upstreamAuth,
+   *  Basic credentials are sent only once an origin asked for them, bearer tokens always */
+  credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;
   hooks?: ModeHooks;
   tasks?: TaskSpec[];
   /** cross-field checks the schema cannot say (run after the block validated); path is relative to the block */

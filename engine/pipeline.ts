@@ -7,7 +7,8 @@ import { Fill, readFromFill, type ReadSink, type FillResult } from './cache/fill
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
-import type { Match, HookContext } from './mode.js';
+import type { Match, HookContext, StaticCredentials } from './mode.js';
+import { UpstreamAuth } from './upstream/auth.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
@@ -20,13 +21,19 @@ export interface UpstreamResponse { status: number; headers: Record<string, stri
 export interface UpstreamRequest {
   instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
   signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean; credentials?: { origin: string; header: string };
+  /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */
+  auth?: { header(origin: string): Promise<string | undefined>; retry(origin: string, wwwAuthenticate: string, sent: string | undefined): Promise<string | undefined> };
 }
-export interface UpstreamLike { request(o: UpstreamRequest): Promise<UpstreamResponse> }
+export interface UpstreamLike {
+  request(o: UpstreamRequest): Promise<UpstreamResponse>;
+  /** a small GET outside the slot limits (token services during an auth retry) */
+  fetchSmall?(instance: string, url: string, headers: Record<string, string>, max: number): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
+}
 /** what an upstream failure tells the client */
-export interface FailureLike { status: number; message: string; retryAfter?: number }
+export interface FailureLike { status: number; message: string; retryAfter?: number; passThrough?: boolean }
 const asFailure = (e: unknown): FailureLike => {
   const f = e as Partial<FailureLike> & Error;
-  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter };
+  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter, passThrough: f.passThrough };
 };
 
 // ---- entry index hooks (eviction, refcounts, touches) ----
@@ -76,6 +83,7 @@ interface Work {
   candidates: string[];
   upstreamHeaders: Record<string, string>;
   match: Match;
+  authScope?: string;
   requestId: string;
   publicBase: string;
   started: number;
@@ -179,7 +187,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const keyHash = sha256(`${inst.name}\n${key}`);
   const w: Work = {
     inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
-    candidates, upstreamHeaders, match, requestId, publicBase, started: performance.now(), bytes: 0,
+    candidates, upstreamHeaders, match, authScope: spec.authScope?.(match), requestId, publicBase, started: performance.now(), bytes: 0,
   };
   res.once('close', () => record(ctx, w));
   try {
@@ -316,7 +324,9 @@ async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promi
 
 // ---------------------------------------------------------------- upstream flights
 function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
-  const auth = w.inst.def.upstreamAuth?.(w.inst.block);
+  const def = w.inst.def;
+  const challenged = def.hooks?.upstreamAuth || def.credentialsFor ? authFor(ctx, w.inst) : undefined;
+  const auth = challenged ? undefined : def.upstreamAuth?.(w.inst.block);
   let credentials: UpstreamRequest['credentials'];
   if (auth && w.inst.upstreams[0]) {
     const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
@@ -326,7 +336,31 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
     failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials,
+    auth: challenged && {
+      header: (origin) => challenged.preemptive(origin, w.authScope),
+      retry: (origin, www, sent) => challenged.retry(origin, www, w.authScope, sent),
+    },
   });
+}
+
+const authStates = new WeakMap<Instance, UpstreamAuth>();
+function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
+  let a = authStates.get(inst);
+  if (!a) {
+    const def = inst.def;
+    const creds = (origin: string): StaticCredentials | null => def.credentialsFor ? def.credentialsFor(inst.block, origin) : origin === (inst.upstreams[0] && new URL(inst.upstreams[0]).origin) ? def.upstreamAuth?.(inst.block) ?? null : null;
+    a = new UpstreamAuth({
+      hook: def.hooks?.upstreamAuth, credentials: creds, log: ctx.log,
+      get: (url, headers) => {
+        if (!ctx.upstream.fetchSmall) return Promise.reject(new Error('no upstream client for authentication'));
+        return ctx.upstream.fetchSmall(inst.name, url, headers, 1024 * 1024);
+      },
+      // a realm named by a configured upstream's challenge: https anywhere, or the upstream's own host, or allow_hosts
+      allowed: (u, origin) => u.protocol === 'https:' || (u.protocol === 'http:' && u.hostname === new URL(origin).hostname) || inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host),
+    });
+    authStates.set(inst, a);
+  }
+  return a;
 }
 
 async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
@@ -361,7 +395,7 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
     resp = await upstreamRequest(ctx, w, 'GET', cond);
   } catch (e) {
     const failure = asFailure(e);
-    if (stale) return { type: 'stale' };
+    if (stale && !failure.passThrough) return { type: 'stale' };
     return { type: 'error', failure };
   }
   const st = resp.status;
@@ -510,7 +544,7 @@ async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: st
       if (stale) return serveEntry(ctx, w, stale, 'STALE');
       return fail(ctx, w, { status: 502, message: 'upstream failed' });
     case 'error':
-      if (stale && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
+      if (stale && !o.failure.passThrough && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
       return fail(ctx, w, o.failure);
     case 'response': {
       w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
