@@ -51,7 +51,8 @@ export interface RouteSpec {
   when?: (req: ReqView, config: ModeConfig) => boolean;
   kind?: string;
   key?: string | ((m: Match) => string);
-  upstream?: string | ((m: Match) => string);
+  /** relative path or absolute URL; a list = candidates in order (mirrors first) */
+  upstream?: string | ((m: Match) => string | string[]);
   query?: 'drop' | 'forward' | 'forward+key';
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;

@@ -181,7 +181,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
   const upstreamPath = typeof spec.upstream === 'function' ? spec.upstream(match) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
-  const candidates = /^https?:\/\//.test(upstreamPath) ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
+  const candidates = (Array.isArray(upstreamPath) ? upstreamPath : [upstreamPath]).flatMap((p) => /^https?:\/\//.test(p) ? [p + qs] : inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}${qs}`));
   const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
   const resolved = inst.resolve(kindName, subject);
   const keyHash = sha256(`${inst.name}\n${key}`);
