@@ -27,7 +27,21 @@ export interface KindSpec {
   maxRewriteBody?: string;
   rewrite?: RewriteHook;
   verify?: VerifyHook;
+  /** a mutable name bound to content another kind stores (OCI tag → manifest by digest), see BindTarget */
+  bindTo?: (m: Match, headers: Record<string, string>, digests?: Record<string, string>) => BindTarget | null;
+  /** from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
+  admit?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
+  /** checks a complete body before it is committed (read whole, ≤ maxRewriteBody); a reason fails the fill as a digest mismatch would */
+  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
 }
+
+/**
+ * What a binding kind's upstream head (or, once known, its body's digests) names: a key of another kind of the
+ * same mode, where to fetch it and what it must hash to. The binding's entry shares that content's bytes; the
+ * target is stored under its own key too; a HEAD revalidation naming the bound key is "unchanged", another cached
+ * key is a rebind without a GET, an uncached one is fetched from `upstream`, verified against `verify` and bound.
+ */
+export interface BindTarget { kind: string; key: string; upstream: string | string[]; verify?: Digests }
 
 export type RouteMatcher = { glob: string } | { pattern: string } | { regex: RegExp };
 
@@ -94,6 +108,8 @@ export interface VerifyInput {
   /** whether this fill is itself a checksum source (no recursion) */
   ctx: HookContext;
   rule: Readonly<Record<string, unknown>>;
+  /** the upstream response headers, when called at fill start */
+  headers?: Readonly<Record<string, string>>;
 }
 export type VerifyResult = (Digests & { source?: string }) | null;
 export type VerifyHook = (input: VerifyInput) => Promise<VerifyResult>;

@@ -3,11 +3,13 @@ import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Fill, readFromFill, type ReadSink, type FillResult } from './cache/fill.js';
+import { readFile } from 'node:fs/promises';
+import { Fill, readFromFill, VerifyError, type ReadSink, type FillResult } from './cache/fill.js';
+import { parseSize } from './config/values.js';
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
-import type { Match, HookContext, StaticCredentials } from './mode.js';
+import type { Match, HookContext, StaticCredentials, BindTarget, VerifyResult } from './mode.js';
 import { UpstreamAuth } from './upstream/auth.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
@@ -62,7 +64,7 @@ export interface EngineCtx {
 
 type FlightOutcome =
   | { type: 'fill'; fill: Fill; head: Head; release: () => void }
-  | { type: 'entry'; entry: Entry }
+  | { type: 'entry'; entry: Entry; label?: string }
   | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
   | { type: 'stale' }
   | { type: 'error'; failure: FailureLike };
@@ -83,6 +85,7 @@ interface Work {
   candidates: string[];
   upstreamHeaders: Record<string, string>;
   match: Match;
+  subject?: string;
   authScope?: string;
   requestId: string;
   publicBase: string;
@@ -167,7 +170,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
   for (const [h, classOf] of Object.entries(kind.vary ?? {})) {
     const cls = classOf(headers[h]);
-    upstreamHeaders[h] = cls;
+    if (cls) upstreamHeaders[h] = cls; // an empty class sends no header
     key += `;${h}=${cls}`;
   }
   const pass = inst.def.passHeaders?.(inst.block);
@@ -187,7 +190,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const keyHash = sha256(`${inst.name}\n${key}`);
   const w: Work = {
     inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
-    candidates, upstreamHeaders, match, authScope: spec.authScope?.(match), requestId, publicBase, started: performance.now(), bytes: 0,
+    candidates, upstreamHeaders, match, subject, authScope: spec.authScope?.(match), requestId, publicBase, started: performance.now(), bytes: 0,
   };
   res.once('close', () => record(ctx, w));
   try {
@@ -387,6 +390,10 @@ function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight 
 }
 
 async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
+  if (stale && w.inst.def.kinds[w.kind]!.revalidateWith === 'head') {
+    const byHead = await revalidateWithHead(ctx, w, stale);
+    if (byHead) return byHead;
+  }
   const cond: Record<string, string> = {};
   if (stale?.etag) cond['if-none-match'] = stale.etag;
   if (stale?.last_modified) cond['if-modified-since'] = stale.last_modified;
@@ -401,21 +408,28 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
   const st = resp.status;
   if (st === 304 && stale) {
     resp.release();
-    const now = Date.now();
-    const headers = { ...stale.headers };
-    for (const h of ['etag', 'last-modified', 'cache-control', 'expires']) if (resp.headers[h]) headers[h] = resp.headers[h]!;
-    const updated: Entry = {
-      ...stale, headers, etag: resp.headers.etag ?? stale.etag, last_modified: resp.headers['last-modified'] ?? stale.last_modified,
-      validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
-    };
-    await ctx.store.entries.put(updated);
-    cacheEntry(updated);
-    return { type: 'entry', entry: updated };
+    return { type: 'entry', entry: await revalidated(ctx, w, stale, resp.headers) };
   }
-  if (st === 200) {
-    const fill = startFill(ctx, w, resp);
-    return { type: 'fill', fill, head: headOf(w, resp), release: fill.hold() };
+  if (st === 200) return fillOutcome(ctx, w, resp);
+  return settleNonOk(ctx, w, stale, resp);
+}
+
+/** a 200 becomes a fill, unless the kind's admit hook refuses it (502, nothing stored) */
+function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: FillExtras = {}): FlightOutcome {
+  const head = headOf(w, resp);
+  const verdict = w.inst.def.kinds[w.kind]!.admit?.(head, w.match) ?? 'store';
+  if (typeof verdict === 'object') {
+    resp.release();
+    ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
+    return { type: 'error', failure: { status: 502, message: verdict.reject } };
   }
+  const fill = startFill(ctx, w, resp, { ...o, pass: verdict === 'pass' });
+  return { type: 'fill', fill, head, release: fill.hold() };
+}
+
+/** an upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through */
+async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefined, resp: UpstreamResponse): Promise<FlightOutcome> {
+  const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
   const kind = w.inst.def.kinds[w.kind]!;
@@ -463,31 +477,46 @@ async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promi
   return status ? { status, body: Buffer.concat(chunks) } : null;
 }
 
-function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
+/** what a fill may do besides storing its own key: other keys bound to the same bytes, a known expectation, no storing */
+interface FillExtras { also?: { w: Work; meta?: Record<string, unknown> }[]; expected?: VerifyResult; pass?: boolean }
+
+function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: FillExtras = {}): Fill {
   const head = headOf(w, resp);
   const kind = w.inst.def.kinds[w.kind]!;
   const maxObj = ctx.config.storage.max_object_size;
-  const store = !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
+  const store = !extras.pass && !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
   const verify = kind.verify;
-  const expected = verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }) : undefined;
+  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected)
+    : verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule, headers: resp.headers }) : undefined;
   m.fillsInFlight.inc({ instance: w.inst.name });
   const fill = new Fill({
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
+    check: kind.checkBody && (async (temp, size) => {
+      if (size > parseSize(kind.maxRewriteBody ?? '64MiB')) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
+      const reason = kind.checkBody!(await readFile(temp), head.headers);
+      if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+    }),
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
       const r = await ctx.store.blobs.commit(temp, digest);
       const now = Date.now();
-      const entry: Entry = {
-        inst: w.inst.name, keyHash: w.keyHash, key: w.key, kind: w.kind, blob: `sha256:${digest}`, size, status: 200, headers: head.headers,
-        etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin, policy: w.resolved.policy,
-        fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
+      const also = [...(extras.also ?? [])];
+      let meta: Record<string, unknown> | undefined;
+      const target = kind.bindTo?.(w.match, resp.headers, digests);
+      if (target) { const tw = targetWork(w, target); meta = { bound: tw.key }; also.push({ w: tw }); }
+      const base = {
+        blob: `sha256:${digest}`, size, status: 200, headers: head.headers, etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin,
+        fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now),
       };
-      await ctx.store.entries.put(entry);
-      cacheEntry(entry);
-      ctx.negative.delete(w.flightKey);
-      ctx.index.added(entry);
+      for (const x of [{ w, meta }, ...also]) {
+        const entry: Entry = { ...base, inst: x.w.inst.name, keyHash: x.w.keyHash, key: x.w.key, kind: x.w.kind, policy: x.w.resolved.policy, expires_at: expiresAt(x.w, now), ...(x.meta ? { meta: x.meta } : {}) };
+        await ctx.store.entries.put(entry);
+        cacheEntry(entry);
+        ctx.negative.delete(x.w.flightKey);
+        ctx.index.added(entry);
+      }
       return { result: r === 'existed' ? 'deduplicated' : 'stored', path: ctx.store.blobs.localPath!(digest) };
     },
   });
@@ -522,6 +551,7 @@ async function headMiss(ctx: EngineCtx, w: Work): Promise<boolean> {
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
   }
+  if (resp.status === 200 && kind.bindTo) await bindIfCached(ctx, w, resp.headers);
   w.cache = 'MISS';
   const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};
   if (resp.headers['content-length']) headers['content-length'] = resp.headers['content-length'];
@@ -539,7 +569,7 @@ function fail(ctx: EngineCtx, w: Work, f: FailureLike): void {
 async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: string, stale?: Entry): Promise<void> {
   switch (o.type) {
     case 'entry':
-      return serveEntry(ctx, w, o.entry, 'HIT');
+      return serveEntry(ctx, w, o.entry, o.label ?? 'HIT');
     case 'stale':
       if (stale) return serveEntry(ctx, w, stale, 'STALE');
       return fail(ctx, w, { status: 502, message: 'upstream failed' });
@@ -550,6 +580,7 @@ async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: st
       w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
       const ct = o.headers['content-type'] ?? '';
       const textual = /^(text\/|application\/(json|problem\+json|xml))/.test(ct);
+      if (!textual && w.inst.def.hooks?.errorBody) return fail(ctx, w, { status: o.status, message: `upstream answered ${o.status}`, retryAfter: o.headers['retry-after'] ? Number(o.headers['retry-after']) || undefined : undefined });
       const body = textual ? o.body : Buffer.from(`${o.status} ${o.status === 404 ? 'Not Found' : 'upstream answered ' + o.status}\n`);
       const h: Record<string, string | number> = { 'content-type': textual ? ct : 'text/plain; charset=utf-8', 'content-length': body.length, 'x-cache': w.cache, 'x-request-id': w.requestId };
       if (o.headers['retry-after']) h['retry-after'] = o.headers['retry-after'];
@@ -796,4 +827,105 @@ async function bypass(ctx: EngineCtx, w: Work, cache: string): Promise<void> {
   } finally {
     resp.release();
   }
+}
+
+// ---------------------------------------------------------------- HEAD revalidation and bindings
+// A kind with `revalidateWith: 'head'` is revalidated by a HEAD; a kind with `bindTo` is a mutable name whose
+// upstream head names content another kind stores (OCI tag → manifest by digest). Its entry points at that
+// content's bytes and records the key in `meta.bound`, so a HEAD naming the same key changes nothing, one naming
+// a cached key rebinds without a GET, and an uncached one is fetched by that key, verified and bound.
+
+/** the Work of another key of this instance, derived from a binding target */
+function targetWork(w: Work, t: BindTarget): Work {
+  const key = `${t.kind}/${t.key}`;
+  const keyHash = sha256(`${w.inst.name}\n${key}`);
+  const list = Array.isArray(t.upstream) ? t.upstream : [t.upstream];
+  const candidates = list.flatMap((p) => (/^https?:\/\//.test(p) ? [p] : w.inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}`)));
+  return { ...w, kind: t.kind, key, keyHash, flightKey: `${w.inst.name}/${keyHash}`, candidates, resolved: w.inst.resolve(t.kind, w.subject) };
+}
+
+async function revalidated(ctx: EngineCtx, w: Work, stale: Entry, from: Record<string, string> = {}): Promise<Entry> {
+  const now = Date.now();
+  const headers = { ...stale.headers };
+  for (const h of ['etag', 'last-modified', 'cache-control', 'expires']) if (from[h]) headers[h] = from[h]!;
+  const updated: Entry = {
+    ...stale, headers, etag: from.etag ?? stale.etag, last_modified: from['last-modified'] ?? stale.last_modified,
+    validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
+  };
+  await ctx.store.entries.put(updated);
+  cacheEntry(updated);
+  return updated;
+}
+
+/** write w's entry as a binding to the target's stored content */
+async function bindEntry(ctx: EngineCtx, w: Work, target: Entry, targetKey: string): Promise<Entry> {
+  const now = Date.now();
+  const entry: Entry = {
+    ...target, inst: w.inst.name, keyHash: w.keyHash, key: w.key, kind: w.kind, policy: w.resolved.policy, meta: { bound: targetKey },
+    fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
+  };
+  await ctx.store.entries.put(entry);
+  cacheEntry(entry);
+  ctx.negative.delete(w.flightKey);
+  ctx.index.added(entry);
+  return entry;
+}
+
+async function bindIfCached(ctx: EngineCtx, w: Work, headers: Record<string, string>): Promise<Entry | null> {
+  const t = w.inst.def.kinds[w.kind]!.bindTo?.(w.match, headers);
+  if (!t) return null;
+  const tw = targetWork(w, t);
+  const target = await lookup(ctx, tw);
+  return target ? bindEntry(ctx, w, target, tw.key) : null;
+}
+
+/** null: fall back to a conditional GET (405/501 to HEAD, no identity in the head, changed validators) */
+async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry): Promise<FlightOutcome | null> {
+  let resp: UpstreamResponse;
+  try {
+    resp = await upstreamRequest(ctx, w, 'HEAD');
+  } catch (e) {
+    const failure = asFailure(e);
+    return failure.passThrough ? { type: 'error', failure } : { type: 'stale' };
+  }
+  resp.release();
+  resp.body.resume();
+  if (resp.status === 405 || resp.status === 501) return null;
+  if (resp.status !== 200) return settleNonOk(ctx, w, stale, resp);
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (!kind.bindTo) {
+    const h = resp.headers;
+    const same = stale.etag ? h.etag === stale.etag && !stale.etag.startsWith('W/') : !!stale.last_modified && h['last-modified'] === stale.last_modified;
+    return same ? { type: 'entry', entry: await revalidated(ctx, w, stale) } : null;
+  }
+  const t = kind.bindTo(w.match, resp.headers);
+  if (!t) return null;
+  const tw = targetWork(w, t);
+  if (stale.meta?.bound === tw.key) return { type: 'entry', entry: await revalidated(ctx, w, stale) };
+  const cached = await lookup(ctx, tw);
+  if (cached) return { type: 'entry', entry: await bindEntry(ctx, w, cached, tw.key), label: 'REFRESH' };
+  const running = flights.get(tw.flightKey);
+  if (running) {
+    const o = await running.outcome;
+    if (o.type === 'fill') await o.fill.done;
+    const filled = await lookup(ctx, tw);
+    return filled ? { type: 'entry', entry: await bindEntry(ctx, w, filled, tw.key), label: 'REFRESH' } : { type: 'stale' };
+  }
+  let got: UpstreamResponse;
+  try {
+    got = await upstreamRequest(ctx, tw, 'GET');
+  } catch (e) {
+    const failure = asFailure(e);
+    return failure.passThrough ? { type: 'error', failure } : { type: 'stale' };
+  }
+  if (got.status !== 200) return settleNonOk(ctx, tw, undefined, got);
+  const o = fillOutcome(ctx, tw, got, { also: [{ w, meta: { bound: tw.key } }], expected: t.verify });
+  if (o.type === 'fill') {
+    // requests for the target key join this fill
+    const flight: Flight = { revalidation: false, outcome: Promise.resolve(o) };
+    flights.set(tw.flightKey, flight);
+    ctx.busyKeys.add(tw.flightKey);
+    void o.fill.done.finally(() => { if (flights.get(tw.flightKey) === flight) flights.delete(tw.flightKey); ctx.busyKeys.delete(tw.flightKey); });
+  }
+  return o;
 }

@@ -20,6 +20,8 @@ export interface FillOptions {
   detachedBudget: number;
   /** store the body? false → pass-through only (too large, store degraded) */
   store: boolean;
+  /** checks the complete temp file before commit; throws VerifyError to fail the fill */
+  check?: (tempPath: string, size: number) => Promise<void>;
   /** commits the verified temp file; returns the outcome */
   commit: (tempPath: string, digests: Record<string, string>, size: number) => Promise<{ result: 'stored' | 'deduplicated'; path: string }>;
   isNoSpace: (err: unknown) => boolean;
@@ -174,6 +176,7 @@ export class Fill extends EventEmitter {
         await this.hashLate(expected);
         this.check(expected);
       }
+      if (o.check && o.store && !this.spilled) await o.check(o.tempPath, this.received);
       let result: FillResult = this.spilled ? 'no_space' : 'too_large';
       if (o.store && !this.spilled) {
         const c = await o.commit(o.tempPath, this.digests, this.received);
