@@ -355,6 +355,8 @@ export class Fill extends EventEmitter {
     await this.opened;
     if (!this.diskBacked) return undefined;
     try { return await open(this.o.tempPath, 'r'); } catch { /* renamed by commit */ }
+    // the temp file is being committed: its bytes are readable again under the committed path once done
+    if (!this.committedPath && this.state === 'running') await this.done.catch(() => undefined);
     return this.committedPath ? open(this.committedPath, 'r').catch(() => undefined) : undefined;
   }
 
