@@ -65,4 +65,17 @@ test('basic: answered with the configured credentials, then pre-emptive; nothing
   assert.is(await auth.retry('https://other.example', 'Basic realm="x"', undefined, undefined), undefined);
 });
 
+test('answers are never shared between origins with different credentials', async () => {
+  const calls: string[] = [];
+  const auth = new UpstreamAuth({
+    credentials: (origin) => (origin === 'https://a.example' ? { type: 'basic', username: 'u', password: 'p' } : null),
+    get: () => Promise.reject(new Error('unused')), allowed: () => true,
+    hook: async ({ credentials }) => { calls.push(credentials ? 'with' : 'anonymous'); return { header: `Bearer ${calls.length}` }; },
+  });
+  assert.is(await auth.retry('https://a.example', www, undefined, undefined), 'Bearer 1');
+  assert.is(await auth.retry('https://b.example', www, undefined, undefined), 'Bearer 2');
+  assert.is(await auth.retry('https://c.example', www, undefined, undefined), 'Bearer 2', 'same (anonymous) credentials, same realm and scope: shared');
+  assert.equal(calls, ['with', 'anonymous']);
+});
+
 test.run();

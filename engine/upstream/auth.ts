@@ -2,7 +2,9 @@
 // `WWW-Authenticate` is answered once — Basic with the configured credentials, any other scheme by
 // the mode's hook (e.g. a token service) — and the scheme is remembered per origin, so later requests
 // send credentials before being asked. Answers are cached per (realm, service, scope) until 90 % of
-// their lifetime, bounded, and concurrent fetches of one answer are collapsed.
+// their lifetime (and per credentials, so registry entries never share them), bounded, and concurrent
+// fetches of one answer are collapsed.
+import { createHash } from 'node:crypto';
 import type { StaticCredentials, UpstreamAuthHook, Challenge } from '../mode.js';
 
 export type { Challenge };
@@ -85,7 +87,7 @@ export class UpstreamAuth {
     if (other) {
       const challenge = other.params.scope === undefined && scope !== undefined ? { ...other, params: { ...other.params, scope } } : other;
       this.remembered.set(origin, { scheme: 'other', challenge: { scheme: other.scheme, params: { ...other.params, scope: '' } } });
-      const key = this.keyOf(challenge);
+      const key = this.keyOf(challenge, creds);
       const cached = this.answers.get(key);
       if (cached && cached.header === sent) this.answers.delete(key); // refused: ask for a fresh one
       const a = await this.answer(origin, challenge, creds);
@@ -99,12 +101,14 @@ export class UpstreamAuth {
     return undefined;
   }
 
-  private keyOf(c: Challenge): string {
-    return `${c.scheme}\n${c.params.realm ?? ''}\n${c.params.service ?? ''}\n${c.params.scope ?? ''}`;
+  /** answers obtained with other credentials (another registry entry) are never reused */
+  private keyOf(c: Challenge, creds: StaticCredentials | null): string {
+    const who = creds ? createHash('sha256').update(`${creds.type}\n${creds.username ?? ''}\n${creds.password ?? ''}\n${creds.token ?? ''}`).digest('hex') : '-';
+    return `${c.scheme}\n${c.params.realm ?? ''}\n${c.params.service ?? ''}\n${c.params.scope ?? ''}\n${who}`;
   }
 
   private answer(origin: string, challenge: Challenge, creds: StaticCredentials | null): Promise<Cached | null> {
-    const key = this.keyOf(challenge);
+    const key = this.keyOf(challenge, creds);
     const hit = this.answers.get(key);
     if (hit && hit.until > this.now()) { this.answers.delete(key); this.answers.set(key, hit); return Promise.resolve(hit); }
     let p = this.inFlight.get(key);
