@@ -22,6 +22,8 @@ export interface KindSpec {
   revalidateWith?: 'get' | 'head';
   negative?: boolean;
   failoverOn404?: boolean;
+  /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
+  redirects?: 'configured' | 'public';
   evictable?: boolean;
   storeHeaders?: string[];
   maxRewriteBody?: string;

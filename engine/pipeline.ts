@@ -11,6 +11,7 @@ import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
 import type { Match, HookContext, StaticCredentials, BindTarget, VerifyResult } from './mode.js';
 import { UpstreamAuth } from './upstream/auth.js';
+import { isPublicHttps } from './upstream/public-host.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
@@ -22,7 +23,7 @@ import type { Logger } from './mode.js';
 export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
 export interface UpstreamRequest {
   instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
-  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean; credentials?: { origin: string; header: string };
+  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
   /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */
   auth?: { header(origin: string): Promise<string | undefined>; retry(origin: string, wwwAuthenticate: string, sent: string | undefined): Promise<string | undefined> };
 }
@@ -338,7 +339,8 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
   const origins = w.inst.allowedOrigins;
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials,
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
+    allowed: (u) => origins.has(u.origin) || origins.has(u.host) || (w.inst.def.kinds[w.kind]!.redirects === 'public' && isPublicHttps(u)),
     auth: challenged && {
       header: (origin) => challenged.preemptive(origin, w.authScope),
       retry: (origin, www, sent) => challenged.retry(origin, www, w.authScope, sent),
@@ -580,7 +582,7 @@ async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: st
       w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
       const ct = o.headers['content-type'] ?? '';
       const textual = /^(text\/|application\/(json|problem\+json|xml))/.test(ct);
-      if (!textual && w.inst.def.hooks?.errorBody) return fail(ctx, w, { status: o.status, message: `upstream answered ${o.status}`, retryAfter: o.headers['retry-after'] ? Number(o.headers['retry-after']) || undefined : undefined });
+      if ((!textual || o.body.length === 0) && w.inst.def.hooks?.errorBody) return fail(ctx, w, { status: o.status, message: `upstream answered ${o.status}`, retryAfter: o.headers['retry-after'] ? Number(o.headers['retry-after']) || undefined : undefined });
       const body = textual ? o.body : Buffer.from(`${o.status} ${o.status === 404 ? 'Not Found' : 'upstream answered ' + o.status}\n`);
       const h: Record<string, string | number> = { 'content-type': textual ? ct : 'text/plain; charset=utf-8', 'content-length': body.length, 'x-cache': w.cache, 'x-request-id': w.requestId };
       if (o.headers['retry-after']) h['retry-after'] = o.headers['retry-after'];

@@ -95,7 +95,7 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
       if (hop >= 5) throw new UpstreamFailure(502, 'too many upstream redirects');
       const next = new URL(Array.isArray(loc) ? loc[0]! : loc, current);
       if (current.protocol === 'https:' && next.protocol === 'http:') throw new UpstreamFailure(502, `redirect from https to http (${next.host}) refused`);
-      if (!req.allowed(next)) throw new UpstreamFailure(502, `redirect to ${next.host} not allowed`);
+      if (!(await req.allowed(next))) throw new UpstreamFailure(502, `redirect to ${next.host} not allowed`);
       current = next;
     }
   }
