@@ -115,6 +115,21 @@ test('tag moved to a digest already cached → rebound without a GET (REFRESH)',
   assert.equal(shimAnon.requests.slice(before).map((x) => `${x.method} ${x.path}`), ['HEAD /v2/pub/tool/manifests/v1']);
 });
 
+test('HEAD on a cold tag whose digest is cached stores only the binding; the GET after it is local', async () => {
+  const accept = 'application/vnd.oci.image.manifest.v1+json'; // another Accept class: a binding of its own
+  const url = `${proxy.url}/v2/fixture-anon.local/pub/tool/manifests/v2`;
+  const before = shimAnon.requests.length;
+  const h = await httpGet(url, { method: 'HEAD', headers: { accept } });
+  assert.is(h.status, 200);
+  assert.is(h.headers['docker-content-digest'], D.tool2);
+  const g = await httpGet(url, { headers: { accept } });
+  assert.is(sha(g.body), D.tool2);
+  assert.ok(['FRESH', 'HIT'].includes(String(g.headers['x-cache'])), String(g.headers['x-cache']));
+  const seen = shimAnon.requests.slice(before).map((x) => `${x.method} ${x.path}`);
+  assert.is(seen[0], 'HEAD /v2/pub/tool/manifests/v2');
+  assert.ok(seen.every((x) => x.startsWith('HEAD ')), `no GET: ${seen.join(', ')}`);
+});
+
 test('refused credentials → 403 DENIED, never a challenge passed to the client', async () => {
   const r = await httpGet(`${proxy.url}/v2/fixture-bad.local/team/app/manifests/v1`, { headers: { accept: MANIFEST_ACCEPT } });
   assert.is(r.status, 403);

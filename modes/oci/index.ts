@@ -50,10 +50,11 @@ export default defineMode({
       bindTo: tagTarget, verify: verifyByHeader, admit: admitManifest, checkBody: checkManifest,
     },
     manifest: {
-      policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true,
+      policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public',
       verify: verifyByUrl, admit: admitManifest, checkBody: checkManifest,
     },
-    blob: { policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, verify: verifyByUrl },
+    // registries send blobs from CDNs: any public https host may serve them, the digest proves the bytes
+    blob: { policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public', verify: verifyByUrl },
     referrers: { policy: 'revalidate', fresh_for: '5m', busy: 'stale', expire_after: '168h', storeHeaders: ['oci-filters-applied', 'link'], rewrite: rewriteReferrers },
     tags_list: { policy: 'revalidate', fresh_for: '1m', busy: 'stale', expire_after: '24h', storeHeaders: ['link'], rewrite: rewriteTagsList },
     passthrough: { policy: 'bypass', keys: false },
@@ -69,7 +70,7 @@ export default defineMode({
     { match: { regex: BLOB }, when: is('blob'), kind: 'blob', key: (m) => digestKey('blobs', P(m).digest!), upstream: urls((p) => `blobs/${p.ref}`, true), authScope: scope },
     { match: { regex: REFERRERS }, when: is('referrers'), kind: 'referrers', key: (m) => referrersKey(P(m).reg, P(m).repo, P(m).digest!, m.query.get('artifactType') ?? ''), upstream: urls((p, m) => `referrers/${p.ref}${forwardedQuery(m.query)}`), authScope: scope },
     { match: { regex: TAGS }, when: is('tags_list'), kind: 'tags_list', key: (m) => tagsListKey(P(m).reg, P(m).repo, forwardedQuery(m.query)), upstream: urls((_p, m) => `tags/list${forwardedQuery(m.query)}`), authScope: scope },
-    { match: { regex: REPO_API }, when: is('passthrough'), kind: 'passthrough', upstream: urls((p, m) => `${p.api}/${p.ref}${forwardedQuery(m.query)}`), authScope: scope },
+    { match: { regex: REPO_API }, when: is('passthrough'), kind: 'passthrough', upstream: urls((p, m) => `${p.api}/${p.ref}${forwardedQuery(m.query)}`), headers: acceptHeader, authScope: scope },
     { match: { regex: REPO_API }, respond: refuseName },
     { match: { regex: /^_catalog$/ }, when: hasDefault, kind: 'passthrough', upstream: defaultUpstream, authScope: () => 'registry:catalog:*' },
     { match: { glob: '**' }, when: hasDefault, kind: 'passthrough', upstream: defaultUpstream },
