@@ -381,10 +381,14 @@ async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
 }
 
 function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight {
-  const flight: Flight = { revalidation: !!stale, outcome: runFlight(ctx, w, stale) };
-  flights.set(w.flightKey, flight);
-  ctx.busyKeys.add(w.flightKey);
-  const clear = () => { if (flights.get(w.flightKey) === flight) flights.delete(w.flightKey); ctx.busyKeys.delete(w.flightKey); };
+  return trackFlight(ctx, w.flightKey, { revalidation: !!stale, outcome: runFlight(ctx, w, stale) });
+}
+
+/** a key is busy while its flight runs (and, for a fill, until the fill ends) */
+function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): Flight {
+  flights.set(flightKey, flight);
+  ctx.busyKeys.add(flightKey);
+  const clear = () => { if (flights.get(flightKey) === flight) flights.delete(flightKey); ctx.busyKeys.delete(flightKey); };
   flight.outcome.then((o) => {
     if (o.type === 'fill') o.fill.done.finally(clear); else clear();
   }, clear);
@@ -883,12 +887,12 @@ async function bindIfCached(ctx: EngineCtx, w: Work, headers: Record<string, str
 
 /** null: fall back to a conditional GET (405/501 to HEAD, no identity in the head, changed validators) */
 async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry): Promise<FlightOutcome | null> {
+  const staleUnlessRefused = (e: unknown): FlightOutcome => { const failure = asFailure(e); return failure.passThrough ? { type: 'error', failure } : { type: 'stale' }; };
   let resp: UpstreamResponse;
   try {
     resp = await upstreamRequest(ctx, w, 'HEAD');
   } catch (e) {
-    const failure = asFailure(e);
-    return failure.passThrough ? { type: 'error', failure } : { type: 'stale' };
+    return staleUnlessRefused(e);
   }
   resp.release();
   resp.body.resume();
@@ -917,17 +921,10 @@ async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry): Promis
   try {
     got = await upstreamRequest(ctx, tw, 'GET');
   } catch (e) {
-    const failure = asFailure(e);
-    return failure.passThrough ? { type: 'error', failure } : { type: 'stale' };
+    return staleUnlessRefused(e);
   }
   if (got.status !== 200) return settleNonOk(ctx, tw, undefined, got);
   const o = fillOutcome(ctx, tw, got, { also: [{ w, meta: { bound: tw.key } }], expected: t.verify });
-  if (o.type === 'fill') {
-    // requests for the target key join this fill
-    const flight: Flight = { revalidation: false, outcome: Promise.resolve(o) };
-    flights.set(tw.flightKey, flight);
-    ctx.busyKeys.add(tw.flightKey);
-    void o.fill.done.finally(() => { if (flights.get(tw.flightKey) === flight) flights.delete(tw.flightKey); ctx.busyKeys.delete(tw.flightKey); });
-  }
+  if (o.type === 'fill') trackFlight(ctx, tw.flightKey, { revalidation: false, outcome: Promise.resolve(o) }); // requests for the target key join
   return o;
 }
