@@ -14,7 +14,7 @@ import { buildImage, push, skopeoCopy, must, layoutBlobs, ociClass, MANIFEST_ACC
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 let work: string, L: string, a: Registry, b: Registry, issuer: TokenIssuer, proxy: ProxyHandle, X: string;
-let shimA: Shim, shimB: Shim, shimAnon: Shim, shimBad: Shim;
+let shimA: Shim, shimB: Shim, shimAnon: Shim, shimBad: Shim, shimM: Shim, shimMirror: Shim;
 const D: Record<string, string> = {};
 
 test.before(async () => {
@@ -25,6 +25,7 @@ test.before(async () => {
   D.app = await buildImage(L, 'app', 'amd64', 'regs-app', 2);
   D.tool1 = await buildImage(L, 'tool1', 'arm64', 'regs-tool-1');
   D.tool2 = await buildImage(L, 'tool2', 'arm64', 'regs-tool-2');
+  D.tool3 = await buildImage(L, 'tool3', 'arm64', 'regs-tool-3');
   a = await startRegistry({ dir: join(work, 'a'), auth: { type: 'htpasswd', username: 'fixture', password: 'secret' } });
   issuer = await startTokenIssuer({ dir: work, users: { fixture: 'secret' }, anonymousPull: true, expiresIn: 300 });
   b = await startRegistry({ dir: join(work, 'b'), auth: { type: 'token', realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, certFile: issuer.certFile } });
@@ -33,8 +34,11 @@ test.before(async () => {
   await push(L, 'app', b.host, 'team/app:v1');
   await push(L, 'tool1', b.host, 'pub/tool:v1');
   await push(L, 'tool2', b.host, 'pub/tool:v2');
+  await push(L, 'tool3', b.host, 'pub/tool3:v1');
+  const mirror = await startRegistry({ dir: join(work, 'mirror') }); // a plain registry holding a copy of pub/tool3
+  await push(L, 'tool3', mirror.host, 'pub/tool3:v1');
   issuer.requests.length = 0;
-  [shimA, shimB, shimAnon, shimBad] = await Promise.all([a, b, b, b].map((r) => startShim({ target: r.url, classify: ociClass })));
+  [shimA, shimB, shimAnon, shimBad, shimM, shimMirror] = await Promise.all([a, b, b, b, b, mirror].map((r) => startShim({ target: r.url, classify: ociClass })));
   proxy = await startProxy({
     env: { OCI_FIXTURE_PASSWORD: 'secret' },
     config: `
@@ -50,6 +54,7 @@ instances:
         - { name: fixture-b.local, upstream: ${shimB.url}, auth: { type: basic, username: fixture, password: $OCI_FIXTURE_PASSWORD } }
         - { name: fixture-anon.local, upstream: ${shimAnon.url} }
         - { name: fixture-bad.local, upstream: ${shimBad.url}, auth: { type: basic, username: fixture, password: wrong } }
+        - { name: fixture-m.local, upstream: ${shimM.url}, mirrors: [${shimMirror.url}] }
       rules:
         - { match: "fixture-anon.local/**", fresh_for: 1s }
 `,
@@ -128,6 +133,14 @@ test('HEAD on a cold tag whose digest is cached stores only the binding; the GET
   const seen = shimAnon.requests.slice(before).map((x) => `${x.method} ${x.path}`);
   assert.is(seen[0], 'HEAD /v2/pub/tool/manifests/v2');
   assert.ok(seen.every((x) => x.startsWith('HEAD ')), `no GET: ${seen.join(', ')}`);
+});
+
+test('mirrors serve content by digest; the tag still resolves against the upstream', async () => {
+  assert.is((await skopeoCopy(`docker://${X}/fixture-m.local/pub/tool3:v1`, `dir:${out('mirrored')}`)).code, 0);
+  assert.equal(shimM.requests.map((r) => `${r.method} ${r.cls}`).filter((x) => !x.endsWith(' tag')), [], 'upstream: the tag only');
+  const unique = layoutBlobs(L, D.tool3!).filter((x) => !layoutBlobs(L, D.tool1!).includes(x));
+  for (const blob of unique) assert.is(shimMirror.count({ method: 'GET', path: `/v2/pub/tool3/blobs/${blob}` }), 1, blob);
+  assert.is(shimMirror.count({ cls: 'tag' }), 0, 'tags never come from a mirror');
 });
 
 test('refused credentials → 403 DENIED, never a challenge passed to the client', async () => {
