@@ -15,6 +15,7 @@ import { isPublicHttps } from './upstream/public-host.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
+import { sendFileRange } from './http/send-file.js';
 import type { EffectiveConfig } from './config/types.js';
 import { m } from './metrics.js';
 import type { Logger } from './mode.js';
@@ -772,6 +773,11 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   h['content-length'] = String(end - start + 1);
   w.res.writeHead(status, h);
   if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
+  if (!body && ctx.store.blobs.localPath) {
+    const sent = await sendFileRange(ctx.store.blobs.localPath(digest), start, end, w.res, (n) => { w.firstByteAt ??= performance.now(); w.bytes += n; }).catch(() => false);
+    if (sent) w.res.end(); else w.res.destroy();
+    return;
+  }
   const src = await open(start, end);
   if (Buffer.isBuffer(src)) { w.firstByteAt = performance.now(); w.bytes += src.length; w.res.end(src); return; }
   await new Promise<void>((resolve) => {
