@@ -5,3 +5,6 @@ export { httpGet, curl, type GetResult, type GetOptions } from './harness/http.j
 export { cleanupAll } from './harness/cleanup.js';
 export { startFileProxy, fileConfig, type FileProxyOptions } from './harness/file-proxy.js';
 export { runConformance } from './harness/scenarios.js';
+export { startShim, type Shim, type ShimFaults, type ShimRequest } from './harness/shim.js';
+export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/registry.js';
+export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';
