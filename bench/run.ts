@@ -6,9 +6,10 @@ import { smallHits } from './benches/small-hits.js';
 import { largeBlob, memory, closeLargeBlob } from './benches/large-blob.js';
 import { manyEntries } from './benches/many-entries.js';
 import { npmBench } from './benches/npm.js';
+import { ociPull } from './benches/oci.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

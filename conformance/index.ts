@@ -8,3 +8,6 @@ export { runConformance } from './harness/scenarios.js';
 export { startNpmRegistry, loadFixtureRegistry, FIXTURE_DIR as NPM_FIXTURE_DIR, type NpmRegistry, type RegistryData, type PackageDocs } from './harness/npm-registry.js';
 export { startNpmProxy, npmConfig, type NpmProxyOptions } from './harness/npm-proxy.js';
 export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult } from './harness/npm-clients.js';
+export { startShim, type Shim, type ShimFaults, type ShimRequest } from './harness/shim.js';
+export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/registry.js';
+export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';

@@ -22,6 +22,8 @@ export interface KindSpec {
   revalidateWith?: 'get' | 'head';
   negative?: boolean;
   failoverOn404?: boolean;
+  /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
+  redirects?: 'configured' | 'public';
   evictable?: boolean;
   storeHeaders?: string[];
   /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
@@ -29,7 +31,21 @@ export interface KindSpec {
   rewrite?: RewriteHook;
   verify?: VerifyHook;
   index?: IndexHook;
+  /** a mutable name bound to content another kind stores (OCI tag → manifest by digest), see BindTarget */
+  bindTo?: (m: Match, headers: Record<string, string>, digests?: Record<string, string>) => BindTarget | null;
+  /** from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
+  admit?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
+  /** checks a complete body before it is committed (read whole, ≤ maxRewriteBody); a reason fails the fill as a digest mismatch would */
+  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
 }
+
+/**
+ * What a binding kind's upstream head (or, once known, its body's digests) names: a key of another kind of the
+ * same mode, where to fetch it and what it must hash to. The binding's entry shares that content's bytes; the
+ * target is stored under its own key too; a HEAD revalidation naming the bound key is "unchanged", another cached
+ * key is a rebind without a GET, an uncached one is fetched from `upstream`, verified against `verify` and bound.
+ */
+export interface BindTarget { kind: string; key: string; upstream: string | string[]; verify?: Digests }
 
 export type RouteMatcher = { glob: string } | { pattern: string } | { regex: RegExp };
 
@@ -50,14 +66,16 @@ export interface Match extends ReqView {
 export interface RouteSpec {
   match: RouteMatcher;
   methods?: Method[];
-  when?: (req: ReqView) => boolean;
+  when?: (req: ReqView, config: ModeConfig) => boolean;
   kind?: string;
   key?: string | ((m: Match) => string);
-  /** relative path or absolute target URL; a function may consult ctx (pins) */
-  upstream?: string | ((m: Match, ctx: HookContext) => string | Promise<string>);
+  /** relative path or absolute target URL; a list = candidates in order (mirrors first); a function may consult ctx (pins) */
+  upstream?: string | ((m: Match, ctx: HookContext) => string | string[] | Promise<string | string[]>);
   query?: 'drop' | 'forward' | 'forward+key';
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;
+  /** scope of this request for upstream auth challenges (OCI `repository:<name>:pull`) */
+  authScope?: (m: Match) => string;
   status?: 403 | 404 | 405 | 410;
   message?: string;
   maxBody?: string;
@@ -109,6 +127,8 @@ export interface VerifyInput {
   /** whether this fill is itself a checksum source (no recursion) */
   ctx: HookContext;
   rule: Readonly<Record<string, unknown>>;
+  /** the upstream response headers, when called at fill start */
+  headers?: Readonly<Record<string, string>>;
 }
 export type VerifyResult = (Digests & {
   source?: string;
@@ -159,10 +179,29 @@ export interface TaskSpec {
   run: (ctx: HookContext) => Promise<'success' | 'updated' | 'unchanged' | 'skipped'>;
 }
 
+export interface StaticCredentials { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string }
+/** one parsed `WWW-Authenticate` challenge; scheme lower case, parameter names lower case */
+export interface Challenge { scheme: string; params: Record<string, string> }
+export interface UpstreamAuthInput {
+  challenge: Challenge;
+  /** the challenge's scope, else the route's */
+  scope?: string;
+  origin: string;
+  credentials: StaticCredentials | null;
+  /** GET a URL the challenge named (body ≤ 1 MiB) */
+  get(url: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
+}
+/** header for the retry, its lifetime (default 60 s) and issue time (ms since epoch); null = cannot answer */
+export type UpstreamAuthHook = (i: UpstreamAuthInput) => Promise<{ header: string; lifetimeMs?: number; issuedAt?: number } | null>;
+
 export interface ModeHooks {
+  /** answers upstream 401 challenges other than Basic (engine: one retry, cache per realm/service/scope, scheme remembered per origin) */
+  upstreamAuth?: UpstreamAuthHook;
   snippet?: (publicUrl: string, config: ModeConfig) => string;
   /** format an engine error; undefined keeps the engine's text/plain line */
   errorBody?: (status: number, code: string, message: string) => { body: string; type: string } | undefined;
+  /** headers set on every response of an instance, errors included (OCI: Docker-Distribution-API-Version) */
+  responseHeaders?: (req: ReqView, config: ModeConfig) => Record<string, string>;
 }
 
 export interface Logger {
@@ -177,6 +216,8 @@ export interface ModeDefinition {
   contract: 1;
   schema: JSONSchema;
   mount: 'route' | 'bind' | 'either';
+  /** on a dedicated `bind` listener the instance answers under this path, as if mounted there (OCI: '/v2') */
+  basePath?: string;
   optOut?: ('transport' | 'expire_after' | 'kind_keys')[];
   kinds: Record<string, KindSpec>;
   /** legacy key -> derived key, e.g. default_policy -> file_policy */
@@ -191,8 +232,13 @@ export interface ModeDefinition {
   passHeaders?: (config: ModeConfig) => { names: string[]; keyed: boolean };
   /** upstream credentials from config */
   upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
+  /** credentials per upstream origin (several upstreams with their own auth); with it, or with hooks.upstreamAuth,
+   *  Basic credentials are sent only once an origin asked for them, bearer tokens always */
+  credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;
   hooks?: ModeHooks;
   tasks?: TaskSpec[];
+  /** cross-field checks the schema cannot say (run after the block validated); path is relative to the block */
+  checkConfig?: (config: ModeConfig) => { path?: (string | number)[]; message: string }[];
   /** embedded default config: instances derived from this machine's client settings (never hosts written in the project) */
   discover?: () => Promise<{ name: string; block: Record<string, unknown> }[]>;
 }

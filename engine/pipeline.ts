@@ -4,17 +4,21 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { Fill, readFromFill, RejectedBody, type ReadSink, type FillResult } from './cache/fill.js';
+import { readFile } from 'node:fs/promises';
+import { Fill, readFromFill, RejectedBody, VerifyError, type ReadSink, type FillResult } from './cache/fill.js';
 import { StatePins } from './cache/pins.js';
 import { LearnedTargets } from './upstream/targets.js';
 import { parseSize } from './config/values.js';
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
-import type { Match, HookContext } from './mode.js';
+import type { Match, HookContext, StaticCredentials, BindTarget, VerifyResult } from './mode.js';
+import { UpstreamAuth } from './upstream/auth.js';
+import { isPublicHttps } from './upstream/public-host.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
+import { sendFileRange } from './http/send-file.js';
 import type { EffectiveConfig } from './config/types.js';
 import { m, modeCounter } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
@@ -25,14 +29,20 @@ import type { Logger } from './mode.js';
 export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
 export interface UpstreamRequest {
   instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
-  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean; credentials?: { origin: string; header: string };
+  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
+  /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */
+  auth?: { header(origin: string): Promise<string | undefined>; retry(origin: string, wwwAuthenticate: string, sent: string | undefined): Promise<string | undefined> };
 }
-export interface UpstreamLike { request(o: UpstreamRequest): Promise<UpstreamResponse> }
+export interface UpstreamLike {
+  request(o: UpstreamRequest): Promise<UpstreamResponse>;
+  /** a small GET outside the slot limits (token services during an auth retry) */
+  fetchSmall?(instance: string, url: string, headers: Record<string, string>, max: number): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
+}
 /** what an upstream failure tells the client */
-export interface FailureLike { status: number; message: string; retryAfter?: number }
+export interface FailureLike { status: number; message: string; retryAfter?: number; passThrough?: boolean }
 const asFailure = (e: unknown): FailureLike => {
   const f = e as Partial<FailureLike> & Error;
-  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter };
+  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter, passThrough: f.passThrough };
 };
 
 // ---- entry index hooks (eviction, refcounts, touches) ----
@@ -61,7 +71,7 @@ export interface EngineCtx {
 
 type FlightOutcome =
   | { type: 'fill'; fill: Fill; head: Head; release: () => void }
-  | { type: 'entry'; entry: Entry }
+  | { type: 'entry'; entry: Entry; label?: string }
   | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
   | { type: 'stale' }
   | { type: 'error'; failure: FailureLike };
@@ -82,6 +92,8 @@ interface Work {
   candidates: string[];
   upstreamHeaders: Record<string, string>;
   match: Match;
+  subject?: string;
+  authScope?: string;
   requestId: string;
   publicBase: string;
   started: number;
@@ -161,7 +173,8 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const path = t.segments.join('/');
   const query = new URLSearchParams(t.query);
   const headers = headerView(req);
-  const hit = classify(inst.routes, path, t.segments, { method: req.method!, headers, query });
+  for (const [k, v] of Object.entries(inst.def.hooks?.responseHeaders?.({ method: req.method!, path, headers, query }, inst.block) ?? {})) if (!/[\r\n\0]/.test(v)) res.setHeader(k, v);
+  const hit = classify(inst.routes, path, t.segments, { method: req.method!, headers, query }, inst.block);
   if (!hit) return err(404, `no such resource in ${inst.def.name} mode`);
   const { route, params } = hit;
   const spec = route.spec;
@@ -187,7 +200,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
   for (const [h, classOf] of Object.entries(kind.vary ?? {})) {
     const cls = classOf(headers[h]);
-    upstreamHeaders[h] = cls;
+    if (cls) upstreamHeaders[h] = cls; // an empty class sends no header
     key += `;${h}=${cls}`;
   }
   const pass = inst.def.passHeaders?.(inst.block);
@@ -201,20 +214,23 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
   const upstreamPath = typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
-  const absolute = /^https?:\/\//.test(upstreamPath);
-  if (absolute) {
+  const paths = Array.isArray(upstreamPath) ? upstreamPath : [upstreamPath];
+  const absolute = paths.filter((p) => /^https?:\/\//.test(p));
+  if (absolute.length) {
     await stateOf(ctx, inst).targets.ready();
-    let target: URL | undefined;
-    try { target = new URL(upstreamPath); } catch { /* refused below */ }
-    if (!target || !targetAllowed(ctx, inst, target)) return err(403, 'target not allowed');
+    for (const p of absolute) {
+      let target: URL | undefined;
+      try { target = new URL(p); } catch { /* refused below */ }
+      if (!target || !targetAllowed(ctx, inst, target)) return err(403, 'target not allowed');
+    }
   }
-  const candidates = absolute ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
+  const candidates = paths.flatMap((p) => /^https?:\/\//.test(p) ? [p + qs] : inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}${qs}`));
   const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
   const resolved = inst.resolve(kindName, subject);
   const keyHash = sha256(`${inst.name}\n${key}`);
   const w: Work = {
     inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
-    candidates, upstreamHeaders, match, requestId, publicBase, started: performance.now(), bytes: 0,
+    candidates, upstreamHeaders, match, subject, authScope: spec.authScope?.(match), requestId, publicBase, started: performance.now(), bytes: 0,
   };
   res.once('close', () => record(ctx, w));
   try {
@@ -328,7 +344,9 @@ async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promi
 
 // ---------------------------------------------------------------- upstream flights
 function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
-  const auth = w.inst.def.upstreamAuth?.(w.inst.block);
+  const def = w.inst.def;
+  const challenged = def.hooks?.upstreamAuth || def.credentialsFor ? authFor(ctx, w.inst) : undefined;
+  const auth = challenged ? undefined : def.upstreamAuth?.(w.inst.block);
   let credentials: UpstreamRequest['credentials'];
   if (auth && w.inst.upstreams[0]) {
     const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
@@ -336,8 +354,33 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
   }
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => targetAllowed(ctx, w.inst, u), credentials,
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
+    allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.redirects === 'public' && isPublicHttps(u)),
+    auth: challenged && {
+      header: (origin) => challenged.preemptive(origin, w.authScope),
+      retry: (origin, www, sent) => challenged.retry(origin, www, w.authScope, sent),
+    },
   });
+}
+
+const authStates = new WeakMap<Instance, UpstreamAuth>();
+function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
+  let a = authStates.get(inst);
+  if (!a) {
+    const def = inst.def;
+    const creds = (origin: string): StaticCredentials | null => def.credentialsFor ? def.credentialsFor(inst.block, origin) : origin === (inst.upstreams[0] && new URL(inst.upstreams[0]).origin) ? def.upstreamAuth?.(inst.block) ?? null : null;
+    a = new UpstreamAuth({
+      hook: def.hooks?.upstreamAuth, credentials: creds, log: ctx.log,
+      get: (url, headers) => {
+        if (!ctx.upstream.fetchSmall) return Promise.reject(new Error('no upstream client for authentication'));
+        return ctx.upstream.fetchSmall(inst.name, url, headers, 1024 * 1024);
+      },
+      // a realm named by a configured upstream's challenge: https anywhere, or the upstream's own host, or allow_hosts
+      allowed: (u, origin) => u.protocol === 'https:' || (u.protocol === 'http:' && u.hostname === new URL(origin).hostname) || inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host),
+    });
+    authStates.set(inst, a);
+  }
+  return a;
 }
 
 async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
@@ -353,10 +396,14 @@ async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
 }
 
 function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight {
-  const flight: Flight = { revalidation: !!stale, outcome: runFlight(ctx, w, stale) };
-  flights.set(w.flightKey, flight);
-  ctx.busyKeys.add(w.flightKey);
-  const clear = () => { if (flights.get(w.flightKey) === flight) flights.delete(w.flightKey); ctx.busyKeys.delete(w.flightKey); };
+  return trackFlight(ctx, w.flightKey, { revalidation: !!stale, outcome: runFlight(ctx, w, stale) });
+}
+
+/** a key is busy while its flight runs (and, for a fill, until the fill ends) */
+function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): Flight {
+  flights.set(flightKey, flight);
+  ctx.busyKeys.add(flightKey);
+  const clear = () => { if (flights.get(flightKey) === flight) flights.delete(flightKey); ctx.busyKeys.delete(flightKey); };
   flight.outcome.then((o) => {
     if (o.type === 'fill') o.fill.done.finally(clear); else clear();
   }, clear);
@@ -364,6 +411,10 @@ function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight 
 }
 
 async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
+  if (stale && w.inst.def.kinds[w.kind]!.revalidateWith === 'head') {
+    const byHead = await revalidateWithHead(ctx, w, stale);
+    if (byHead) return byHead;
+  }
   const cond: Record<string, string> = {};
   if (stale?.etag) cond['if-none-match'] = stale.etag;
   if (stale?.last_modified) cond['if-modified-since'] = stale.last_modified;
@@ -372,27 +423,34 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
     resp = await upstreamRequest(ctx, w, 'GET', cond);
   } catch (e) {
     const failure = asFailure(e);
-    if (stale) return { type: 'stale' };
+    if (stale && !failure.passThrough) return { type: 'stale' };
     return { type: 'error', failure };
   }
   const st = resp.status;
   if (st === 304 && stale) {
     resp.release();
-    const now = Date.now();
-    const headers = { ...stale.headers };
-    for (const h of ['etag', 'last-modified', 'cache-control', 'expires']) if (resp.headers[h]) headers[h] = resp.headers[h]!;
-    const updated: Entry = {
-      ...stale, headers, etag: resp.headers.etag ?? stale.etag, last_modified: resp.headers['last-modified'] ?? stale.last_modified,
-      validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
-    };
-    await ctx.store.entries.put(updated);
-    cacheEntry(updated);
-    return { type: 'entry', entry: updated };
+    return { type: 'entry', entry: await revalidated(ctx, w, stale, resp.headers) };
   }
-  if (st === 200) {
-    const fill = startFill(ctx, w, resp);
-    return { type: 'fill', fill, head: headOf(w, resp), release: fill.hold() };
+  if (st === 200) return fillOutcome(ctx, w, resp);
+  return settleNonOk(ctx, w, stale, resp);
+}
+
+/** a 200 becomes a fill, unless the kind's admit hook refuses it (502, nothing stored) */
+function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: FillExtras = {}): FlightOutcome {
+  const head = headOf(w, resp);
+  const verdict = w.inst.def.kinds[w.kind]!.admit?.(head, w.match) ?? 'store';
+  if (typeof verdict === 'object') {
+    resp.release();
+    ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
+    return { type: 'error', failure: { status: 502, message: verdict.reject } };
   }
+  const fill = startFill(ctx, w, resp, { ...o, pass: verdict === 'pass' });
+  return { type: 'fill', fill, head, release: fill.hold() };
+}
+
+/** an upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through */
+async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefined, resp: UpstreamResponse): Promise<FlightOutcome> {
+  const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
   const kind = w.inst.def.kinds[w.kind]!;
@@ -460,33 +518,48 @@ async function runIndex(ctx: EngineCtx, w: Work, body: Readable, headers: Record
   await Promise.all([...(out.pins ?? []).map((p) => st.pins.merge(p.group, p.entries)), out.targets?.length ? st.targets.learn(out.targets) : undefined]);
 }
 
-function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
+/** what a fill may do besides storing its own key: other keys bound to the same bytes, a known expectation, no storing */
+interface FillExtras { also?: { w: Work; meta?: Record<string, unknown> }[]; expected?: VerifyResult; pass?: boolean }
+
+function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: FillExtras = {}): Fill {
   const head = headOf(w, resp);
   const kind = w.inst.def.kinds[w.kind]!;
   const maxObj = ctx.config.storage.max_object_size;
-  const store = !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
+  const store = !extras.pass && !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
   const verify = kind.verify;
-  const expected = verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }) : undefined;
+  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected)
+    : verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule, headers: resp.headers }) : undefined;
   m.fillsInFlight.inc({ instance: w.inst.name });
   const maxBytes = maxBodyOf(w.inst, kind);
   const fill = new Fill({
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
+    check: kind.checkBody && (async (temp, size) => {
+      if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
+      const reason = kind.checkBody!(await readFile(temp), head.headers);
+      if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+    }),
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
       if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
       const r = await ctx.store.blobs.commit(temp, digest);
       const now = Date.now();
-      const entry: Entry = {
-        inst: w.inst.name, keyHash: w.keyHash, key: w.key, kind: w.kind, blob: `sha256:${digest}`, size, status: 200, headers: head.headers,
-        etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin, policy: w.resolved.policy,
-        fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
+      const also = [...(extras.also ?? [])];
+      let meta: Record<string, unknown> | undefined;
+      const target = kind.bindTo?.(w.match, resp.headers, digests);
+      if (target) { const tw = targetWork(w, target); meta = { bound: tw.key }; also.push({ w: tw }); }
+      const base = {
+        blob: `sha256:${digest}`, size, status: 200, headers: head.headers, etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin,
+        fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now),
       };
-      await ctx.store.entries.put(entry);
-      cacheEntry(entry);
-      ctx.negative.delete(w.flightKey);
-      ctx.index.added(entry);
+      for (const x of [{ w, meta }, ...also]) {
+        const entry: Entry = { ...base, inst: x.w.inst.name, keyHash: x.w.keyHash, key: x.w.key, kind: x.w.kind, policy: x.w.resolved.policy, expires_at: expiresAt(x.w, now), ...(x.meta ? { meta: x.meta } : {}) };
+        await ctx.store.entries.put(entry);
+        cacheEntry(entry);
+        ctx.negative.delete(x.w.flightKey);
+        ctx.index.added(entry);
+      }
       return { result: r === 'existed' ? 'deduplicated' : 'stored', path: ctx.store.blobs.localPath!(digest) };
     },
   });
@@ -522,6 +595,7 @@ async function headMiss(ctx: EngineCtx, w: Work): Promise<boolean> {
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
   }
+  if (resp.status === 200 && kind.bindTo) await bindIfCached(ctx, w, resp.headers);
   w.cache = 'MISS';
   const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};
   if (resp.headers['content-length']) headers['content-length'] = resp.headers['content-length'];
@@ -539,17 +613,18 @@ function fail(ctx: EngineCtx, w: Work, f: FailureLike): void {
 async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, label: string, stale?: Entry): Promise<void> {
   switch (o.type) {
     case 'entry':
-      return serveEntry(ctx, w, o.entry, 'HIT');
+      return serveEntry(ctx, w, o.entry, o.label ?? 'HIT');
     case 'stale':
       if (stale) return serveEntry(ctx, w, stale, 'STALE');
       return fail(ctx, w, { status: 502, message: 'upstream failed' });
     case 'error':
-      if (stale && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
+      if (stale && !o.failure.passThrough && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
       return fail(ctx, w, o.failure);
     case 'response': {
       w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
       const ct = o.headers['content-type'] ?? '';
       const textual = /^(text\/|application\/(json|problem\+json|xml))/.test(ct);
+      if ((!textual || o.body.length === 0) && w.inst.def.hooks?.errorBody) return fail(ctx, w, { status: o.status, message: `upstream answered ${o.status}`, retryAfter: o.headers['retry-after'] ? Number(o.headers['retry-after']) || undefined : undefined });
       const body = textual ? o.body : Buffer.from(`${o.status} ${o.status === 404 ? 'Not Found' : 'upstream answered ' + o.status}\n`);
       const h: Record<string, string | number> = { 'content-type': textual ? ct : 'text/plain; charset=utf-8', 'content-length': body.length, 'x-cache': w.cache, 'x-request-id': w.requestId };
       if (o.headers['retry-after']) h['retry-after'] = o.headers['retry-after'];
@@ -738,6 +813,11 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   if (status === 200 && body) rememberIfRepeatable(ctx, w, e, cache, h, body);
   w.res.writeHead(status, h);
   if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
+  if (!body && ctx.store.blobs.localPath) {
+    const sent = await sendFileRange(ctx.store.blobs.localPath(digest), start, end, w.res, (n) => { w.firstByteAt ??= performance.now(); w.bytes += n; }).catch(() => false);
+    if (sent) w.res.end(); else w.res.destroy();
+    return;
+  }
   const src = await open(start, end);
   if (Buffer.isBuffer(src)) { w.firstByteAt = performance.now(); w.bytes += src.length; w.res.end(src); return; }
   await new Promise<void>((resolve) => {
@@ -758,7 +838,10 @@ function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, 
   let validUntilMs = t.expires;
   if (immutable && w.resolved.expireMs !== Infinity) validUntilMs = Math.min(validUntilMs, t.lastUsed + 3600_000);
   if (!immutable) validUntilMs = Math.min(validUntilMs, w.resolved.freshMs === Infinity ? Infinity : t.validated + (w.resolved.freshMs ?? 0));
-  const headers = { ...h };
+  // headers already set on the response (a mode's responseHeaders) are part of the answer too
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(w.res.getHeaders())) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  Object.assign(headers, h);
   delete headers['x-request-id'];
   delete headers.age;
   const { inst, keyHash, flightKey } = w;
@@ -838,4 +921,98 @@ async function bypass(ctx: EngineCtx, w: Work, cache: string): Promise<void> {
   } finally {
     resp.release();
   }
+}
+
+// ---------------------------------------------------------------- HEAD revalidation and bindings
+// A kind with `revalidateWith: 'head'` is revalidated by a HEAD; a kind with `bindTo` is a mutable name whose
+// upstream head names content another kind stores (OCI tag → manifest by digest). Its entry points at that
+// content's bytes and records the key in `meta.bound`, so a HEAD naming the same key changes nothing, one naming
+// a cached key rebinds without a GET, and an uncached one is fetched by that key, verified and bound.
+
+/** the Work of another key of this instance, derived from a binding target */
+function targetWork(w: Work, t: BindTarget): Work {
+  const key = `${t.kind}/${t.key}`;
+  const keyHash = sha256(`${w.inst.name}\n${key}`);
+  const list = Array.isArray(t.upstream) ? t.upstream : [t.upstream];
+  const candidates = list.flatMap((p) => (/^https?:\/\//.test(p) ? [p] : w.inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}`)));
+  return { ...w, kind: t.kind, key, keyHash, flightKey: `${w.inst.name}/${keyHash}`, candidates, resolved: w.inst.resolve(t.kind, w.subject) };
+}
+
+async function revalidated(ctx: EngineCtx, w: Work, stale: Entry, from: Record<string, string> = {}): Promise<Entry> {
+  const now = Date.now();
+  const headers = { ...stale.headers };
+  for (const h of ['etag', 'last-modified', 'cache-control', 'expires']) if (from[h]) headers[h] = from[h]!;
+  const updated: Entry = {
+    ...stale, headers, etag: from.etag ?? stale.etag, last_modified: from['last-modified'] ?? stale.last_modified,
+    validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
+  };
+  await ctx.store.entries.put(updated);
+  cacheEntry(updated);
+  return updated;
+}
+
+/** write w's entry as a binding to the target's stored content */
+async function bindEntry(ctx: EngineCtx, w: Work, target: Entry, targetKey: string): Promise<Entry> {
+  const now = Date.now();
+  const entry: Entry = {
+    ...target, inst: w.inst.name, keyHash: w.keyHash, key: w.key, kind: w.kind, policy: w.resolved.policy, meta: { bound: targetKey },
+    fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
+  };
+  await ctx.store.entries.put(entry);
+  cacheEntry(entry);
+  ctx.negative.delete(w.flightKey);
+  ctx.index.added(entry);
+  return entry;
+}
+
+async function bindIfCached(ctx: EngineCtx, w: Work, headers: Record<string, string>): Promise<Entry | null> {
+  const t = w.inst.def.kinds[w.kind]!.bindTo?.(w.match, headers);
+  if (!t) return null;
+  const tw = targetWork(w, t);
+  const target = await lookup(ctx, tw);
+  return target ? bindEntry(ctx, w, target, tw.key) : null;
+}
+
+/** null: fall back to a conditional GET (405/501 to HEAD, no identity in the head, changed validators) */
+async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry): Promise<FlightOutcome | null> {
+  const staleUnlessRefused = (e: unknown): FlightOutcome => { const failure = asFailure(e); return failure.passThrough ? { type: 'error', failure } : { type: 'stale' }; };
+  let resp: UpstreamResponse;
+  try {
+    resp = await upstreamRequest(ctx, w, 'HEAD');
+  } catch (e) {
+    return staleUnlessRefused(e);
+  }
+  resp.release();
+  resp.body.resume();
+  if (resp.status === 405 || resp.status === 501) return null;
+  if (resp.status !== 200) return settleNonOk(ctx, w, stale, resp);
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (!kind.bindTo) {
+    const h = resp.headers;
+    const same = stale.etag ? h.etag === stale.etag && !stale.etag.startsWith('W/') : !!stale.last_modified && h['last-modified'] === stale.last_modified;
+    return same ? { type: 'entry', entry: await revalidated(ctx, w, stale) } : null;
+  }
+  const t = kind.bindTo(w.match, resp.headers);
+  if (!t) return null;
+  const tw = targetWork(w, t);
+  if (stale.meta?.bound === tw.key) return { type: 'entry', entry: await revalidated(ctx, w, stale) };
+  const cached = await lookup(ctx, tw);
+  if (cached) return { type: 'entry', entry: await bindEntry(ctx, w, cached, tw.key), label: 'REFRESH' };
+  const running = flights.get(tw.flightKey);
+  if (running) {
+    const o = await running.outcome;
+    if (o.type === 'fill') await o.fill.done;
+    const filled = await lookup(ctx, tw);
+    return filled ? { type: 'entry', entry: await bindEntry(ctx, w, filled, tw.key), label: 'REFRESH' } : { type: 'stale' };
+  }
+  let got: UpstreamResponse;
+  try {
+    got = await upstreamRequest(ctx, tw, 'GET');
+  } catch (e) {
+    return staleUnlessRefused(e);
+  }
+  if (got.status !== 200) return settleNonOk(ctx, tw, undefined, got);
+  const o = fillOutcome(ctx, tw, got, { also: [{ w, meta: { bound: tw.key } }], expected: t.verify });
+  if (o.type === 'fill') trackFlight(ctx, tw.flightKey, { revalidation: false, outcome: Promise.resolve(o) }); // requests for the target key join
+  return o;
 }

@@ -1,6 +1,6 @@
 // Compiles a mode's route table and classifies mount-relative paths.
 import picomatch from 'picomatch';
-import type { ModeDefinition, RouteSpec, RouteMatcher } from './mode.js';
+import type { ModeDefinition, RouteSpec, RouteMatcher, ModeConfig } from './mode.js';
 
 export interface CompiledRoute {
   spec: RouteSpec;
@@ -54,11 +54,11 @@ export function compileRoutes(def: ModeDefinition): CompiledRoute[] {
   return def.routes.map((spec, index) => ({ spec, index, test: compileMatcher(spec.match) }));
 }
 
-export function classify(routes: CompiledRoute[], path: string, segments: readonly string[], req: { method: string; headers: Record<string, string | undefined>; query: URLSearchParams }): { route: CompiledRoute; params: Record<string, string> } | null {
+export function classify(routes: CompiledRoute[], path: string, segments: readonly string[], req: { method: string; headers: Record<string, string | undefined>; query: URLSearchParams }, config: ModeConfig = {}): { route: CompiledRoute; params: Record<string, string> } | null {
   for (const route of routes) {
     const params = route.test(path, segments);
     if (!params) continue;
-    if (route.spec.when && !route.spec.when({ method: req.method, path, headers: req.headers, query: req.query })) continue;
+    if (route.spec.when && !route.spec.when({ method: req.method, path, headers: req.headers, query: req.query }, config)) continue;
     return { route, params };
   }
   return null;

@@ -25,6 +25,8 @@ export interface FillOptions {
   detachedBudget: number;
   /** store the body? false → pass-through only (too large, store degraded) */
   store: boolean;
+  /** checks the complete temp file before commit; throws VerifyError to fail the fill */
+  check?: (tempPath: string, size: number) => Promise<void>;
   /** commits the verified temp file; returns the outcome */
   commit: (tempPath: string, digests: Record<string, string>, size: number) => Promise<{ result: 'stored' | 'deduplicated'; path: string }>;
   isNoSpace: (err: unknown) => boolean;
@@ -187,8 +189,10 @@ export class Fill extends EventEmitter {
         await this.hashLate(expected);
         this.check(expected);
       }
+      const storing = o.store && !this.spilled && !expected?.skip;
+      if (o.check && storing) await o.check(o.tempPath, this.received);
       let result: FillResult = expected?.skip ? 'unverified' : this.spilled ? 'no_space' : 'too_large';
-      if (o.store && !this.spilled && !expected?.skip) {
+      if (storing) {
         const c = await o.commit(o.tempPath, this.digests, this.received);
         result = c.result;
         this.committedPath = c.path;
@@ -367,8 +371,8 @@ export class Fill extends EventEmitter {
     await this.opened;
     if (!this.diskBacked) return undefined;
     try { return await open(this.o.tempPath, 'r'); } catch { /* renamed by commit */ }
-    // renamed, but the commit (entry write) is still running: the blob path is known once it is done
-    if (!this.committedPath) await this.done.catch(() => undefined);
+    // the temp file is being committed: its bytes are readable again under the committed path once done
+    if (!this.committedPath && this.state === 'running') await this.done.catch(() => undefined);
     return this.committedPath ? open(this.committedPath, 'r').catch(() => undefined) : undefined;
   }
 

@@ -225,6 +225,7 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
       const s = p.slice(base.length).reduce<Record<string, unknown> | undefined>((sch, k) => (typeof k === 'number' ? (sch?.items as Record<string, unknown>) : ((sch?.properties as Record<string, Record<string, unknown>>)?.[k])), (v.schema as Record<string, unknown>));
       return Object.keys((s?.properties as object) ?? {});
     });
+    if (def.checkConfig && v(block)) for (const c of def.checkConfig(block)) issue(errors, [...base, ...(c.path ?? [])], c.message);
     // alias and its kind key both set
     for (const [alias, target] of Object.entries(def.aliases ?? {})) if (block[alias] !== undefined && block[target] !== undefined) issue(errors, base, `"${alias}" and "${target}" set together: ${alias} is the legacy name of ${target}; keep one`, target);
     // legacy spellings

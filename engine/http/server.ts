@@ -129,7 +129,17 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     const path = target.path;
     const methodOk = req.method === 'GET' || req.method === 'HEAD';
     if (dedicated) {
-      if (path === '/' && !dedicated.routes.some((r) => r.test('', []))) {
+      const bp = dedicated.def.basePath;
+      if (bp && path !== '/') {
+        if (path !== bp && !path.startsWith(bp + '/')) return sendError(res, 404, `no such resource (this listener serves ${bp}/)`, { requestId, head: req.method === 'HEAD', format: dedicated.def.hooks?.errorBody });
+        if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
+        const depth = bp.split('/').filter(Boolean).length;
+        const sub = { ...target, segments: target.segments.slice(depth), rawSegments: target.rawSegments.slice(depth) };
+        if (sub.segments.length === 0) sub.trailingSlash = false;
+        void d.handleInstance(dedicated, req, res, sub, base + bp, requestId);
+        return;
+      }
+      if (path === '/' && (bp || !dedicated.routes.some((r) => r.test('', [])))) {
         if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
         return d.homePage(req, res, base, dedicated);
       }

@@ -13,7 +13,8 @@ import { m } from '../metrics.js';
 export { UpstreamBusyError };
 
 export class UpstreamFailure extends Error {
-  constructor(public status: number, message: string, public retryAfter?: number) { super(message); }
+  /** passThrough: the upstream's verdict (credentials refused), not ill health — never answered from a stale copy */
+  constructor(public status: number, message: string, public retryAfter?: number, public passThrough?: boolean) { super(message); }
 }
 
 export function validateProxyUrl(url: string): string | null {
@@ -69,21 +70,32 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
     const t = tr(req.instance);
     let current = new URL(url);
     const firstOrigin = current.origin;
+    let authHeader = req.auth ? await req.auth.header(firstOrigin) : undefined;
+    let retried = false;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': t.ua, 'accept-encoding': 'identity', ...(req.headers ?? {}) };
       if (current.origin === firstOrigin && req.credentials && req.credentials.origin === current.origin) headers.authorization = req.credentials.header;
+      if (current.origin === firstOrigin && authHeader) headers.authorization = authHeader;
       if (current.origin !== firstOrigin) { delete headers.authorization; delete headers.cookie; }
       const t0 = performance.now();
       const res = await request(current, { method: req.method, headers, dispatcher: agentFor(req.instance), signal });
       m.upstreamDuration.observe({ instance: req.instance, upstream: current.host }, (performance.now() - t0) / 1000);
       m.upstreamRequests.inc({ instance: req.instance, upstream: current.host, method: req.method, status: String(res.statusCode) });
+      if (res.statusCode === 401 && req.auth) {
+        const www = res.headers['www-authenticate'];
+        const next = www && !retried && current.origin === firstOrigin ? await req.auth.retry(firstOrigin, Array.isArray(www) ? www.join(', ') : www, authHeader) : undefined;
+        res.body.resume();
+        if (next) { retried = true; authHeader = next; hop--; continue; }
+        // a 401 would ask the client for credentials the proxy never forwards
+        throw new UpstreamFailure(403, `upstream ${current.host} refused the proxy's credentials`, undefined, true);
+      }
       const loc = res.headers.location;
       if (![301, 302, 303, 307, 308].includes(res.statusCode) || !loc) return { url: current.toString(), res };
       res.body.resume();
       if (hop >= 5) throw new UpstreamFailure(502, 'too many upstream redirects');
       const next = new URL(Array.isArray(loc) ? loc[0]! : loc, current);
       if (current.protocol === 'https:' && next.protocol === 'http:') throw new UpstreamFailure(502, `redirect from https to http (${next.host}) refused`);
-      if (!req.allowed(next)) throw new UpstreamFailure(502, `redirect to ${next.host} not allowed`);
+      if (!(await req.allowed(next))) throw new UpstreamFailure(502, `redirect to ${next.host} not allowed`);
       current = next;
     }
   }
@@ -165,8 +177,23 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
     throw last ?? new UpstreamFailure(502, 'no upstream configured');
   }
 
+  async function fetchSmall(instance: string, url: string, headers: Record<string, string>, max: number): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    const t = tr(instance);
+    const res = await request(url, { method: 'GET', headers: { 'user-agent': t.ua, 'accept-encoding': 'identity', ...headers }, dispatcher: agentFor(instance), signal: AbortSignal.timeout(t.header_timeout + t.idle_body_timeout) });
+    m.upstreamRequests.inc({ instance, upstream: new URL(url).host, method: 'GET', status: String(res.statusCode) });
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > max) { res.body.destroy(); throw new Error(`response from ${new URL(url).host} larger than ${max} bytes`); }
+      parts.push(c);
+    }
+    return { status: res.statusCode, headers: flat(res.headers as Record<string, string | string[] | undefined>), body: Buffer.concat(parts) };
+  }
+
   return {
     request: attempt,
+    fetchSmall,
     health, cooldowns,
     async close() { await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined))); },
   };
