@@ -51,5 +51,18 @@ export const m = {
   buildInfo: g('cache_proxy_build_info', 'Build information', ['version', 'node']),
 };
 
+/** mode metric families (ctx.metrics): get-or-create by name, so instances of one mode share a family */
+const modeFamilies = new Map<string, Counter<string> | Histogram<string>>();
+export function modeCounter(name: string, help: string, labelNames: string[]): Counter<string> {
+  let f = modeFamilies.get(name);
+  if (!f) { f = c(name, help, labelNames); modeFamilies.set(name, f); }
+  return f as Counter<string>;
+}
+export function modeHistogram(name: string, help: string, labelNames: string[]): Histogram<string> {
+  let f = modeFamilies.get(name);
+  if (!f) { f = h(name, help, labelNames, TIME); modeFamilies.set(name, f); }
+  return f as Histogram<string>;
+}
+
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 m.buildInfo.set({ version, node: process.versions.node }, 1);

@@ -27,6 +27,10 @@ export interface KindSpec {
   maxRewriteBody?: string;
   rewrite?: RewriteHook;
   verify?: VerifyHook;
+  /** 'mode': entries of this kind get no engine expiry; the mode's own cleanup applies K_expire_after (ctx.cache) */
+  expiry?: 'engine' | 'mode';
+  /** a stored entry whose digests or size contradict `verify`'s current answer is a miss (refetched, verified, replaced) */
+  reverify?: boolean;
 }
 
 export type RouteMatcher = { glob: string } | { pattern: string } | { regex: RegExp };
@@ -84,6 +88,55 @@ export interface HookContext {
   /** fetch a key of this same instance through the full cache pipeline (rules apply) */
   fetchThrough(path: string, opts?: { signal?: AbortSignal }): Promise<{ status: number; body: Buffer } | null>;
   signal: AbortSignal;
+  /** mode-private directory of this instance (created on demand; data stays under the instance name) */
+  privateDir?: string;
+  /** small atomic JSON documents of this instance (state/<instance>/<name>.json) */
+  state?: ModeState;
+  /** upstream access through the engine: slot limits, failover, health, cooldowns, credentials, SSRF guard */
+  fetch?: (o: UpstreamFetch) => Promise<UpstreamReply>;
+  /** background tasks of this instance added, removed and triggered at run time (§6) */
+  tasks?: ModeTasks;
+  /** mode metric families on the engine registry (get-or-create by name) */
+  metrics?: ModeMetrics;
+  /** status events (/-/status/events) */
+  events?: { emit(e: { result: string; target?: string; task_type?: string; reason_code?: string; message?: string }): void };
+  /** entries of this instance (for a mode's own cleanup) */
+  cache?: ModeCache;
+}
+
+export interface ModeState { read(name: string): Promise<unknown>; write(name: string, doc: unknown): Promise<void> }
+
+export interface UpstreamFetch {
+  /** mount-relative upstream path (segments already escaped), appended to each base */
+  path: string;
+  /** upstream bases to use, in this order before health ordering (default: every configured upstream) */
+  bases?: string[];
+  method?: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** also move on to the next upstream after a 404 */
+  failoverOn404?: boolean;
+  /** a client is waiting (foreground slots); default false */
+  foreground?: boolean;
+}
+export interface UpstreamReply { status: number; headers: Record<string, string>; body: Readable; /** the configured base that answered */ base: string; url: string; release(): void }
+
+export type TaskResult = 'success' | 'updated' | 'unchanged' | 'skipped' | 'failed';
+export interface ModeTasks {
+  /** task id <instance>:<type>:<target>; persisted timing is restored when the same id is added again */
+  add(t: { type: string; target: string; intervalMs: number; firstRunInMs?: number; run: (signal: AbortSignal) => Promise<TaskResult | void> }): void;
+  remove(type: string, target: string): void;
+  trigger(type: string, target: string): void;
+}
+export interface ModeMetrics {
+  counter(name: string, help: string, labelNames: string[]): { inc(labels: Record<string, string>, n?: number): void };
+  histogram(name: string, help: string, labelNames: string[]): { observe(labels: Record<string, string>, v: number): void };
+}
+export interface ModeCacheEntry { kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }
+export interface ModeCache {
+  /** every entry of this instance (streamed); key = the route key (default: the mount-relative path) */
+  list(): AsyncIterable<ModeCacheEntry>;
+  delete(kind: string, key: string): Promise<void>;
 }
 
 export interface VerifyInput {
@@ -108,6 +161,8 @@ export interface RespondOutput {
   status: number;
   headers?: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** a stored file served by the engine with Range (206/416), client conditionals (304, via ETag/Last-Modified in headers) and HEAD */
+  file?: { path: string; size: number };
 }
 export type RespondHook = (req: Match, body: Buffer, ctx: HookContext) => Promise<RespondOutput>;
 
@@ -120,6 +175,12 @@ export interface TaskSpec {
 export interface ModeHooks {
   snippet?: (publicUrl: string, config: ModeConfig) => string;
   errorBody?: (status: number, code: string, message: string) => { body: string; type: string };
+  /** instance start, before the listeners serve (restore state; no upstream contact expected) */
+  setup?: (ctx: HookContext) => Promise<void>;
+  /** instance stop */
+  stop?: (ctx: HookContext) => Promise<void>;
+  /** mode details for the home page and /-/status/summary (e.g. repository roots) */
+  status?: (ctx: HookContext) => Promise<Record<string, unknown>>;
 }
 
 export interface Logger {
@@ -135,6 +196,8 @@ export interface ModeDefinition {
   schema: JSONSchema;
   mount: 'route' | 'bind' | 'either';
   optOut?: ('transport' | 'expire_after' | 'kind_keys')[];
+  /** literal "." path segments: rejected with 400 (default) or dropped (clients such as apt send `<dir>/./<file>`) */
+  dotSegments?: 'reject' | 'drop';
   kinds: Record<string, KindSpec>;
   /** legacy key -> derived key, e.g. default_policy -> file_policy */
   aliases?: Record<string, string>;

@@ -11,12 +11,14 @@ export interface NormalisedTarget {
   rawSegments: string[]; // as received, for re-encoding upstream
   trailingSlash: boolean;
   query: string; // without '?'
+  /** literal "." segments dropped (only with dropDotSegments) */
+  dotSegments?: number;
 }
 
 const MAX_PATH_BYTES = 4096;
 const MAX_SEGMENTS = 256;
 
-export function normaliseTarget(target: string, method: string): NormalisedTarget {
+export function normaliseTarget(target: string, method: string, o: { dropDotSegments?: boolean } = {}): NormalisedTarget {
   if (method === 'CONNECT') throw new BadRequest(405, 'CONNECT is not supported: this is not a forward proxy');
   if (target === '*') throw new BadRequest(400, 'asterisk-form target is not supported');
   if (!target.startsWith('/')) throw new BadRequest(400, 'only origin-form request targets are accepted');
@@ -31,8 +33,10 @@ export function normaliseTarget(target: string, method: string): NormalisedTarge
   }
   const segments: string[] = [];
   const rawSegments: string[] = [];
+  let dots = 0;
   for (const raw of rawPath.split('/')) {
     if (raw === '') continue;
+    if (raw === '.' && o.dropDotSegments) { dots++; continue; }
     let decoded: string;
     try {
       decoded = decodeURIComponent(raw);
@@ -53,5 +57,5 @@ export function normaliseTarget(target: string, method: string): NormalisedTarge
   }
   const path = '/' + segments.join('/');
   if (Buffer.byteLength(path) > MAX_PATH_BYTES || segments.length > MAX_SEGMENTS) throw new BadRequest(414, 'path too long');
-  return { segments, path, rawSegments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/'), query };
+  return { segments, path, rawSegments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/'), query, ...(dots ? { dotSegments: dots } : {}) };
 }

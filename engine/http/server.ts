@@ -117,23 +117,28 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     if ((req.method === 'GET' || req.method === 'HEAD') && hasBody) { res.setHeader('connection', 'close'); return err(400, 'GET and HEAD requests must not have a body'); }
     let target;
     try {
-      target = normaliseTarget(url, req.method ?? 'GET');
+      target = normaliseTarget(url, req.method ?? 'GET', { dropDotSegments: true });
     } catch (e) {
       if (e instanceof BadRequest) return err(e.status, e.message);
       throw e;
     }
     const base = publicBaseOf(cfg, req, bind);
     const path = target.path;
+    // "." segments reach only instances whose mode accepts them (apt: `<flat dir>/./InRelease`)
+    const dotsRefused = (inst?: Instance) => !!target.dotSegments && inst?.def.dotSegments !== 'drop';
     const methodOk = req.method === 'GET' || req.method === 'HEAD';
     if (dedicated) {
       if (path === '/' && !dedicated.routes.some((r) => r.test('', []))) {
         if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
         return d.homePage(req, res, base, dedicated);
       }
+      if (dotsRefused(dedicated)) return err(400, 'path segment "." is not allowed');
       if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
       void d.handleInstance(dedicated, req, res, target, base, requestId);
       return;
     }
+    const mounted = sorted.find((mnt) => path === mnt.mount! || path.startsWith(mnt.mount! + '/'));
+    if (dotsRefused(mounted?.inst)) return err(400, 'path segment "." is not allowed');
     if (path === '/') {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       return d.homePage(req, res, base);
