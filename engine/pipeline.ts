@@ -360,6 +360,8 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
     signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials: credentialsOf(inst),
   });
   const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
+  // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error
+  r.body.on('error', () => undefined);
   return { status: r.status, headers: r.headers, body: r.body, base, url: r.url, release: r.release };
 }
 
