@@ -11,7 +11,7 @@ import {
 
 let fx: DebFixture, u: FixtureServer, proxy: ProxyHandle, url: string;
 const PKGS = 'dists/bookworm/main/binary-amd64';
-const file = (tree: 'v1' | 'v2' | 'torn', p: string) => readFileSync(join(fx.tree(tree), p));
+const file = (tree: 'v1' | 'v2' | 'v3' | 'torn', p: string) => readFileSync(join(fx.tree(tree), p));
 const REFRESH = '      refresh_interval: 2s\n';
 
 test.before(async () => {
@@ -126,6 +126,29 @@ test('L5 one upstream per generation: [A torn, B complete] → generation 2 come
   assert.equal(e.debs(), ['cp-hello_2.0_all.deb']);
   assert.ok(b.requests.length > before);
   assert.is(down.requests.length, 0);
+});
+
+test('L6 shared pool: one upstream GET for two suites; cleanup keeps listed artifacts and deletes those no generation lists', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startDebProxy([up.url], `${REFRESH}      generation_keep: 1\n      cleanup_interval: 1s\n      artifact_expire_after: 1s\n`);
+  const viaMain = aptClient(debSources(p.url, fx.key, ['bookworm']));
+  ok(await viaMain.update(), 'apt-get update (bookworm)');
+  ok(await viaMain.install(['cp-data', 'cp-hello']), 'install cp-data via bookworm');
+  const viaUpdates = aptClient(debSources(p.url, fx.key, ['bookworm-updates']));
+  ok(await viaUpdates.update(), 'apt-get update (bookworm-updates)');
+  ok(await viaUpdates.install(['cp-data']), 'install cp-data via bookworm-updates');
+  const data = '/pool/main/c/cp-data/cp-data_1.0_all.deb', hello = '/pool/main/c/cp-hello/cp-hello_1.0_all.deb';
+  assert.is(up.count('GET', data), 1, 'the pool file is shared by both suites');
+  // still listed by both: several cleanup runs later (artifact_expire_after 1 s) both artifacts are kept
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.is((await httpGet(`${p.url}${data}`, { method: 'HEAD' })).headers['x-cache'], 'HIT');
+  // the upstream drops cp-data from every suite: once both roots publish and cleanup runs, it is deleted
+  up.setRoot(fx.tree('v3'));
+  await waitFor('generation 2 of both suites', async () => (await servedGeneration(p.url)) === 2 && (await servedGeneration(p.url, 'bookworm-updates')) === 2, 20_000);
+  await waitFor('cp-data deleted by cleanup', async () => !readdirSync(join(p.proxy.backend, 'entries', 'debian'), { recursive: true }).some((n) => String(n).endsWith('.json') && readFileSync(join(p.proxy.backend, 'entries', 'debian', String(n)), 'utf8').includes('cp-data_1.0')), 15_000);
+  const h = await httpGet(`${p.url}${hello}`);
+  assert.is(h.headers['x-cache'], 'HIT', 'a listed artifact never ages out');
+  assert.is(up.count('GET', hello), 1);
 });
 
 test.run();
