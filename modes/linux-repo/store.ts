@@ -101,7 +101,8 @@ export class RepoStore {
       if (hd.etag) rec.etag = hd.etag;
       return rec;
     } catch (e) {
-      ws.destroy();
+      // the file may be created only after destroy(): remove it once the stream has closed
+      if (!ws.closed) await new Promise<void>((r) => { ws.once('close', () => r()); ws.destroy(); });
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
