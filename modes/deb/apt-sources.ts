@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface AptSource { types: string[]; uri: string; suites: string[]; components: string[]; file: string }
+export interface AptSource { types: string[]; uri: string; suites: string[]; components: string[]; file: string; signedBy?: string }
 
 /** one-line format: `deb [opts] uri suite [component…]` */
 export function parseOneLine(text: string, file: string): AptSource[] {
@@ -11,9 +11,10 @@ export function parseOneLine(text: string, file: string): AptSource[] {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) continue;
-    const m = /^(deb|deb-src)\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
+    const m = /^(deb|deb-src)\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
-    out.push({ types: [m[1]!], uri: m[2]!.replace(/\/+$/, ''), suites: [m[3]!], components: m[4]!.split(/\s+/).filter(Boolean), file });
+    const signedBy = /(?:^|\s)signed-by=(\S+)/.exec(m[2] ?? '')?.[1];
+    out.push({ types: [m[1]!], uri: m[3]!.replace(/\/+$/, ''), suites: [m[4]!], components: m[5]!.split(/\s+/).filter(Boolean), file, ...(signedBy ? { signedBy } : {}) });
   }
   return out;
 }
@@ -32,7 +33,8 @@ export function parseDeb822(text: string, file: string): AptSource[] {
     }
     if (!f.get('uris') || /^no$/i.test(f.get('enabled') ?? '')) continue;
     const words = (k: string) => (f.get(k) ?? '').split(/\s+/).filter(Boolean);
-    for (const uri of words('uris')) out.push({ types: words('types'), uri: uri.replace(/\/+$/, ''), suites: words('suites'), components: words('components'), file });
+    const signedBy = f.get('signed-by');
+    for (const uri of words('uris')) out.push({ types: words('types'), uri: uri.replace(/\/+$/, ''), suites: words('suites'), components: words('components'), file, ...(signedBy && !signedBy.includes('BEGIN PGP') ? { signedBy } : {}) });
   }
   return out;
 }
