@@ -5,8 +5,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../conformance/index.js';
+import { createServer } from 'node:net';
 import { ensureDebianPackage, type Peer } from './nginx.js';
+
+/** apt-cacher-ng 3.7 handles no port ≥ 32768, neither to listen ("Error resolving address for binding") nor upstream (503): pick a free one below */
+export async function lowFreePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((r) => { const s = createServer(); s.once('error', () => r(false)); s.listen(port, '127.0.0.1', () => s.close(() => r(true))); });
+    if (free) return port;
+  }
+}
 
 /** clients use `<url>/fx/...` for `<origin>/...` */
 export async function startAptCacherNg(origin: string): Promise<Peer> {
@@ -14,7 +23,7 @@ export async function startAptCacherNg(origin: string): Promise<Peer> {
   const d = mkdtempSync(join(tmpdir(), 'bench-acng-'));
   for (const sub of ['conf', 'cache', 'log']) mkdirSync(join(d, sub));
   spawnSync('chown', ['-R', 'apt-cacher-ng:apt-cacher-ng', join(d, 'cache'), join(d, 'log')]);
-  const port = await freePort();
+  const port = await lowFreePort();
   writeFileSync(join(d, 'conf', 'acng.conf'), [
     `CacheDir: ${d}/cache`, `LogDir: ${d}/log`, 'SupportDir: /usr/lib/apt-cacher-ng', `Port: ${port}`, 'BindAddress: 127.0.0.1',
     `Remap-fx: /fx ; ${origin}/`, `PidFile: ${d}/acng.pid`, `SocketPath: ${d}/acng.sock`, 'ForeGround: 1', '',

@@ -51,6 +51,9 @@ export class RepoInstance {
   private saveTimer?: NodeJS.Timeout;
   private refreshes;
   private refreshSeconds;
+  /** bumped whenever a package index changes; memoised artifact lookups of an older epoch are void */
+  private indexEpoch = 0;
+  private lookups = new Map<string, { epoch: number; entry: PackageEntry | undefined }>();
 
   constructor(private format: RepoFormat, private ctx: HookContext, private s: RepoSettings) {
     this.store = new RepoStore(ctx.privateDir!, ctx.state!);
@@ -340,6 +343,7 @@ export class RepoInstance {
       g.index = await this.buildIndex(rs, g);
       await this.store.writeCurrent(rs.rid, n);
       rs.gens = [g, ...rs.gens].slice(0, this.s.generationKeep);
+      this.indexEpoch++; // generations left the view
       // entries the new primary no longer lists leave the wanted set
       for (const name of Object.keys(rs.doc.wanted)) if (!cand.parsed.listed.has(name)) delete rs.doc.wanted[name];
       this.markDirty();
@@ -372,7 +376,9 @@ export class RepoInstance {
     }
     const file = this.store.indexPath(rs.rid, g.n);
     await writePackageIndex(file, entries);
-    return PackageIndex.open(file);
+    const idx = await PackageIndex.open(file);
+    this.indexEpoch++;
+    return idx;
   }
 
   /** a listed file the generation does not store yet (§4.3): its upstream first, then the others */
@@ -469,6 +475,7 @@ export class RepoInstance {
 
   private removeRoot(rs: RootState): void {
     this.roots.delete(rs.ref.id);
+    this.indexEpoch++;
     this.ctx.tasks!.remove(REFRESH, rs.rid);
     void this.store.dropRoot(rs.rid);
     this.markDirty();
@@ -487,11 +494,18 @@ export class RepoInstance {
   }
 
   private async lookup(path: string): Promise<PackageEntry | undefined> {
-    for (const rs of this.roots.values()) for (const g of rs.gens) {
-      const e = await g.index?.lookup(path);
-      if (e) return e;
+    // every hit of a `reverify` kind asks again: answer repeated questions from memory until an index changes
+    const memo = this.lookups.get(path);
+    if (memo && memo.epoch === this.indexEpoch) return memo.entry;
+    const epoch = this.indexEpoch;
+    let entry: PackageEntry | undefined;
+    for (const rs of this.roots.values()) {
+      for (const g of rs.gens) { entry = await g.index?.lookup(path); if (entry) break; }
+      if (entry) break;
     }
-    return undefined;
+    if (this.lookups.size >= 10_000) this.lookups.delete(this.lookups.keys().next().value!);
+    this.lookups.set(path, { epoch, entry });
+    return entry;
   }
 
   // ------------------------------------------------------------------ cleanup (§6)
