@@ -31,6 +31,8 @@ export interface KindSpec {
   expiry?: 'engine' | 'mode';
   /** a stored entry whose digests or size contradict `verify`'s current answer is a miss (refetched, verified, replaced) */
   reverify?: boolean;
+  /** before any cache decision: 'cache' (normal), 'pass' (forwarded, not stored: PASSTHROUGH) or an error answer */
+  admit?: (input: { match: Match; ctx: HookContext }) => Promise<'cache' | 'pass' | { status: number; message: string }>;
 }
 
 export type RouteMatcher = { glob: string } | { pattern: string } | { regex: RegExp };

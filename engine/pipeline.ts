@@ -231,6 +231,12 @@ function record(ctx: EngineCtx, w: Work): void {
 async function decide(ctx: EngineCtx, w: Work): Promise<void> {
   const { resolved } = w;
   const offline = w.inst.cfg.offline ?? ctx.config.storage.offline;
+  const admit = w.inst.def.kinds[w.kind]!.admit;
+  if (admit) {
+    const a = await admit({ match: w.match, ctx: hookContext(ctx, w.inst) });
+    if (a === 'pass' && !offline) return bypass(ctx, w, 'PASSTHROUGH');
+    if (typeof a === 'object') return fail(ctx, w, { status: a.status, message: a.message });
+  }
   if (resolved.policy === 'bypass' && !offline) return bypass(ctx, w, 'BYPASS');
   const neg = ctx.negative.get(w.flightKey);
   if (neg && !offline) {
