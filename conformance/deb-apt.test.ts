@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startFixtureServer, httpGet, cleanupAll, aptClient, buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, pinnedSha256,
+  startFixtureServer, startProxy, httpGet, cleanupAll, aptClient, buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, pinnedSha256,
   type FixtureServer, type ProxyHandle, type DebFixture,
 } from './index.js';
 
@@ -118,6 +118,32 @@ test('L9 corrupt artifact: apt fails, nothing stored, verify failures counted; L
   ok(await warm.update(), 'apt-get update (flat, warm)');
   ok(await warm.download(['cp-hello']), 'apt-get download (flat, warm)');
   assert.is(upstreamCount(a, b), before);
+});
+
+test('unindexed artifacts: cache (MISS then HIT), pass (forwarded each time), deny (404, upstream untouched)', async () => {
+  const extra = '/pool/extra/x/unlisted_1.0_all.deb';
+  a.set(extra, { body: v1('pool/main/c/cp-hello/cp-hello_1.0_all.deb') });
+  const first = await httpGet(`${url}${extra}`);
+  assert.is(first.headers['x-cache'], 'MISS');
+  assert.is((await httpGet(`${url}${extra}`)).headers['x-cache'], 'HIT');
+  assert.is(a.count('GET', extra), 1);
+  const p = await startProxy({ config: `
+server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+instances:
+  - { name: passing, enabled: true, deb: { route: { path: /pass }, upstreams: [${a.url}], unindexed_artifacts: pass } }
+  - { name: denying, enabled: true, deb: { route: { path: /deny }, upstreams: [${a.url}], unindexed_artifacts: deny } }
+` });
+  for (let i = 0; i < 2; i++) {
+    const r = await httpGet(`${p.url}/pass${extra}`);
+    assert.is(r.status, 200);
+    assert.is(r.headers['x-cache'], 'PASSTHROUGH');
+  }
+  assert.is(a.count('GET', extra), 3);
+  const d = await httpGet(`${p.url}/deny${extra}`);
+  assert.is(d.status, 404);
+  assert.match(d.body.toString(), /not listed by any repository index/);
+  assert.is(a.count('GET', extra), 3);
+  await p.stop();
 });
 
 test('L10 restart with every upstream stopped: roots and generations restored, apt still succeeds', async () => {

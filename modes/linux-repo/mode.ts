@@ -40,6 +40,7 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
         policy: 'immutable', busy: 'join', failoverOn404: true, expiry: 'mode', reverify: true,
         allow: { policy: ['immutable', 'revalidate', 'bypass'] },
         verify: ({ match, ctx }) => repo(ctx).expected(match.path),
+        admit: ({ match, ctx }) => repo(ctx).admit(match.path),
       },
       auxiliary: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass' },
       // governed by generations, not by a policy: no metadata_* keys

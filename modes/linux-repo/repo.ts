@@ -493,6 +493,14 @@ export class RepoInstance {
     return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}), source: 'the repository index' };
   }
 
+  /** unindexed_artifacts (§5.4): artifacts no retained generation lists are cached, passed through or refused */
+  async admit(path: string): Promise<'cache' | 'pass' | { status: number; message: string }> {
+    if (this.s.unindexed === 'cache') return 'cache';
+    if (this.colds.size) await Promise.race([Promise.allSettled([...this.colds.values()]), sleep(this.s.coldWaitMs)]);
+    if (await this.lookup(path)) return 'cache';
+    return this.s.unindexed === 'pass' ? 'pass' : { status: 404, message: 'not listed by any repository index' };
+  }
+
   private async lookup(path: string): Promise<PackageEntry | undefined> {
     // every hit of a `reverify` kind asks again: answer repeated questions from memory until an index changes
     const memo = this.lookups.get(path);
