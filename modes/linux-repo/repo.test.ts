@@ -50,7 +50,8 @@ test('cold: the first request builds generation 1 and registers the root refresh
   await repo.setup();
   const r = await repo.respond(match('dists/bookworm/InRelease'));
   assert.is(r.status, 200);
-  assert.is(r.headers!['x-cache'], 'GENERATION');
+  assert.is(r.headers!['x-cache'], 'MISS', 'the request that built the generation');
+  assert.is((await repo.respond(match('dists/bookworm/InRelease'))).headers!['x-cache'], 'GENERATION');
   assert.ok(readFileSync(r.file!.path).equals(readFileSync(join(fx, 'v2/dists/bookworm/InRelease'))));
   assert.is(generation(), 1);
   assert.is(tasks.length, 1);

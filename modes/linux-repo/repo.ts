@@ -144,22 +144,24 @@ export class RepoInstance {
     const c = this.format.classify(m.path, this.knownRoot);
     if (c.type === 'passthrough') return this.passthrough(m);
     let rs = this.roots.get(c.root.id);
-    if (!rs?.gens.length) {
+    const cold = !rs?.gens.length;
+    if (cold) {
       const built = await this.coldStart(c.root, true);
       if (built === 'timeout' || built === 'absent') return this.passthrough(m);
       rs = this.roots.get(c.root.id)!;
     }
-    rs.doc.lastRequest = Date.now();
+    rs!.doc.lastRequest = Date.now();
     this.markDirty();
-    return this.fromGenerations(rs, c, m);
+    return this.fromGenerations(rs!, c, m, cold);
   }
 
-  private async fromGenerations(rs: RootState, c: Exclude<Classified, { type: 'passthrough' }>, m: Match): Promise<RespondOutput> {
+  private async fromGenerations(rs: RootState, c: Exclude<Classified, { type: 'passthrough' }>, m: Match, cold: boolean): Promise<RespondOutput> {
     const g = rs.gens[0]!;
     if (c.type === 'primary') {
       const rec = g.manifest.primary[c.name];
-      if (!rec || 'absent' in rec) return this.text(404, `${c.name} does not exist upstream (generation ${g.n})`, { 'x-cache': 'GENERATION', 'x-cache-generation': String(g.n) });
-      return this.serve(g, rec, 'GENERATION');
+      const label = cold ? 'MISS' : 'GENERATION';
+      if (!rec || 'absent' in rec) return this.text(404, `${c.name} does not exist upstream (generation ${g.n})`, { 'x-cache': label, 'x-cache-generation': String(g.n) });
+      return this.serve(g, rec, label);
     }
     if (c.type === 'listed') {
       const pins = g.parsed.listed.get(c.name);
