@@ -18,7 +18,8 @@ export default defineLinuxRepoMode({
   snippet: (url) => `deb ${url} <suite> main`,
   // embedded default: one instance per archive base of this machine's apt sources
   discover: async () => {
-    const bases = [...new Set(aptSources().filter((s) => s.types.includes('deb')).map((s) => s.uri))];
+    // CACHE_PROXY_APT_DIR stands in for /etc/apt (tests: a machine without apt sources)
+    const bases = [...new Set(aptSources(process.env.CACHE_PROXY_APT_DIR || undefined).filter((s) => s.types.includes('deb')).map((s) => s.uri))];
     return bases.map((uri, i) => ({ name: i === 0 ? 'deb' : `deb-${i + 1}`, block: { route: { path: i === 0 ? '/deb' : `/deb-${i + 1}` }, upstreams: [uri] } }));
   },
 });

@@ -256,7 +256,7 @@ export class RepoInstance {
       files.set(name, f);
       if (f.status === 200) { base = f.base; break; }
     }
-    if (!base) { this.noRoot.set(ref.id, Date.now() + NO_ROOT_TTL); return 'absent'; }
+    if (!base) { this.rememberNoRoot(ref.id); return 'absent'; }
     for (const name of names) if (!files.has(name)) files.set(name, await this.fetchSmall(ref, name, [base], false));
     const rs = this.roots.get(ref.id) ?? this.newRoot(ref);
     try {
@@ -267,9 +267,15 @@ export class RepoInstance {
       return g;
     } catch (e) {
       if (!rs.gens.length) this.roots.delete(ref.id);
-      if (e instanceof RepoError && (e.code === 'E_INVALID' || e.code === 'E_NOT_FOUND')) { this.noRoot.set(ref.id, Date.now() + NO_ROOT_TTL); return 'absent'; }
+      if (e instanceof RepoError && (e.code === 'E_INVALID' || e.code === 'E_NOT_FOUND')) { this.rememberNoRoot(ref.id); return 'absent'; }
       throw e;
     }
+  }
+
+  /** paths that named no repository are not probed again for a minute (bounded: clients choose these names) */
+  private rememberNoRoot(id: string): void {
+    if (this.noRoot.size >= 10_000) this.noRoot.delete(this.noRoot.keys().next().value!);
+    this.noRoot.set(id, Date.now() + NO_ROOT_TTL);
   }
 
   /** a primary file (small, buffered); 404 = absent; other statuses and network errors throw */
