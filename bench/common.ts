@@ -25,7 +25,9 @@ export function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
 
 /** CPU seconds (user + system) a process has used so far */
 export function cpuSecondsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  let stat: string;
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return 0; } // a helper process that has exited (nginx's cache loader)
+  const f = stat.split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 

@@ -5,10 +5,11 @@ import { coldStorm } from './benches/cold-storm.js';
 import { smallHits } from './benches/small-hits.js';
 import { largeBlob, memory, closeLargeBlob } from './benches/large-blob.js';
 import { manyEntries } from './benches/many-entries.js';
+import { npmBench } from './benches/npm.js';
 import { debBench } from './benches/deb.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, deb: debBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench, deb: debBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -5,5 +5,8 @@ export { httpGet, curl, type GetResult, type GetOptions } from './harness/http.j
 export { cleanupAll } from './harness/cleanup.js';
 export { startFileProxy, fileConfig, type FileProxyOptions } from './harness/file-proxy.js';
 export { runConformance } from './harness/scenarios.js';
+export { startNpmRegistry, loadFixtureRegistry, FIXTURE_DIR as NPM_FIXTURE_DIR, type NpmRegistry, type RegistryData, type PackageDocs } from './harness/npm-registry.js';
+export { startNpmProxy, npmConfig, type NpmProxyOptions } from './harness/npm-proxy.js';
+export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult } from './harness/npm-clients.js';
 export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
 export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';

@@ -15,6 +15,8 @@ import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
 import { StatusBoard } from './status/status.js';
 import { registry, m } from './metrics.js';
+import { serveHot, hotKey } from './hot-hits.js';
+import { settleWithin } from './wait.js';
 import { configureLog, logger } from './log.js';
 
 const HOUR = 3600_000;
@@ -179,6 +181,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     shuttingDown: () => shuttingDown,
     handleInstance: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], target: Parameters<typeof handleInstance>[4], base: string, id: string) =>
       handleInstance(ctx, inst, req, res, target, base, id),
+    serveHot: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, id: string) =>
+      !cfg.log.access && serveHot(hotKey(inst.name, base, req.url ?? ''), req, res, id),
     homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
     status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
@@ -215,16 +219,13 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     listeners,
     async stop() {
       shuttingDown = true;
-      await Promise.race([
-        Promise.all(listeners.map((l) => l.close())),
-        new Promise((r) => setTimeout(r, cfg.server.limits.shutdown_timeout)),
-      ]);
+      await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
       await scheduler.stop();
       for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));
       await index.flushTouches?.(store).catch(() => undefined);
       // an incomplete index must not become the next start's truth
-      if (index.isReady) await store.snapshots.write(SNAPSHOT_NAME, index.encode()).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));
+      if (index.snapshotSafe) await store.snapshots.write(SNAPSHOT_NAME, index.encode(await store.entries.fingerprint?.())).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));
       await status.stop();
       await (upstream as { close?: () => Promise<void> }).close?.();
       await store.close();

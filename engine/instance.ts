@@ -35,7 +35,8 @@ export class Instance {
     this.routes = compileRoutes(def);
     this.upstreams = def.upstreams(this.block).map((u) => u.replace(/\/+$/, ''));
     const extra = ((this.block.transport as { allow_hosts?: string[] } | undefined)?.allow_hosts ?? []).map((h) => (h.includes('://') ? new URL(h).origin : h));
-    this.allowedOrigins = new Set([...this.upstreams.map((u) => new URL(u).origin), ...extra]);
+    const declared = (def.origins?.(this.block) ?? []).map((u) => new URL(u).origin);
+    this.allowedOrigins = new Set([...this.upstreams.map((u) => new URL(u).origin), ...declared, ...extra]);
     const blockExpire = str(this.block.expire_after);
     const keyOf = (kind: string, field: string): unknown => {
       const spec = def.kinds[kind]!;

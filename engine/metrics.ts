@@ -34,6 +34,7 @@ export const m = {
   fills: c('cache_proxy_fills_total', 'Completed fills by result', ['instance', 'kind', 'result']),
   joins: c('cache_proxy_singleflight_joins_total', 'Requests that joined a running fill or revalidation', ['instance', 'kind', 'via']),
   verifyFailures: c('cache_proxy_verify_failures_total', 'Bodies that failed verification', ['instance', 'kind']),
+  verifySkipped: c('cache_proxy_verify_skipped_total', 'Bodies served unstored because their expected digest was unknown', ['instance', 'kind']),
   storageBytes: g('cache_proxy_storage_bytes', 'Bytes referenced by an instance', ['instance']),
   storageEntries: g('cache_proxy_storage_entries', 'Entries of an instance', ['instance']),
   storageBlobBytes: g('cache_proxy_storage_blob_bytes', 'Bytes in blobs/'),
@@ -51,18 +52,21 @@ export const m = {
   buildInfo: g('cache_proxy_build_info', 'Build information', ['version', 'node']),
 };
 
-/** mode metric families (ctx.metrics): get-or-create by name, so instances of one mode share a family */
+export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+m.buildInfo.set({ version, node: process.versions.node }, 1);
+
+/** mode metric families (ctx.count, ctx.metrics): `cache_proxy_*`, get-or-create by name, so instances of one mode share a family */
 const modeFamilies = new Map<string, Counter<string> | Histogram<string>>();
-export function modeCounter(name: string, help: string, labelNames: string[]): Counter<string> {
+const checkName = (name: string) => { if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`); };
+export function modeCounter(name: string, help: string, labelNames: string[] = ['instance']): Counter<string> {
+  checkName(name);
   let f = modeFamilies.get(name);
   if (!f) { f = c(name, help, labelNames); modeFamilies.set(name, f); }
   return f as Counter<string>;
 }
 export function modeHistogram(name: string, help: string, labelNames: string[]): Histogram<string> {
+  checkName(name);
   let f = modeFamilies.get(name);
   if (!f) { f = h(name, help, labelNames, TIME); modeFamilies.set(name, f); }
   return f as Histogram<string>;
 }
-
-export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-m.buildInfo.set({ version, node: process.versions.node }, 1);

@@ -24,9 +24,11 @@ export interface KindSpec {
   failoverOn404?: boolean;
   evictable?: boolean;
   storeHeaders?: string[];
-  maxRewriteBody?: string;
+  /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
+  maxRewriteBody?: string | ((config: ModeConfig) => number);
   rewrite?: RewriteHook;
   verify?: VerifyHook;
+  index?: IndexHook;
   /** 'mode': entries of this kind get no engine expiry; the mode's own cleanup applies K_expire_after (ctx.cache) */
   expiry?: 'engine' | 'mode';
   /** a stored entry whose digests or size contradict `verify`'s current answer is a miss (refetched, verified, replaced) */
@@ -57,7 +59,8 @@ export interface RouteSpec {
   when?: (req: ReqView) => boolean;
   kind?: string;
   key?: string | ((m: Match) => string);
-  upstream?: string | ((m: Match) => string);
+  /** relative path or absolute target URL; a function may consult ctx (pins) */
+  upstream?: string | ((m: Match, ctx: HookContext) => string | Promise<string>);
   query?: 'drop' | 'forward' | 'forward+key';
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;
@@ -78,9 +81,19 @@ export interface RuleSpec {
 export interface Digests {
   size?: number;
   sha256?: string;
+  sha384?: string;
   sha512?: string;
   sha1?: string;
   md5?: string;
+}
+
+/** one pinned key: small string facts a mode recorded (digests, the fill target, ...) */
+export type Pin = Readonly<Record<string, string>>;
+
+/** persisted per-instance pins, grouped (a group is what one indexed document declares together) */
+export interface PinStore {
+  get(group: string): Promise<Readonly<Record<string, Pin>> | null>;
+  merge(group: string, pins: Record<string, Pin>): Promise<void>;
 }
 
 export interface HookContext {
@@ -88,8 +101,13 @@ export interface HookContext {
   instance: string;
   log: Logger;
   /** fetch a key of this same instance through the full cache pipeline (rules apply) */
-  fetchThrough(path: string, opts?: { signal?: AbortSignal }): Promise<{ status: number; body: Buffer } | null>;
+  fetchThrough(path: string, opts?: { signal?: AbortSignal; headers?: Record<string, string> }): Promise<{ status: number; body: Buffer } | null>;
   signal: AbortSignal;
+  pins: PinStore;
+  /** whether this instance may fetch the URL: configured origins, mode origins, allow_hosts, learned targets */
+  targetAllowed(url: string): boolean;
+  /** mode counters (`cache_proxy_*`), labelled with the instance */
+  count(name: string, help: string): void;
   /** mode-private directory of this instance (created on demand; data stays under the instance name) */
   privateDir?: string;
   /** small atomic JSON documents of this instance (state/<instance>/<name>.json) */
@@ -147,7 +165,13 @@ export interface VerifyInput {
   ctx: HookContext;
   rule: Readonly<Record<string, unknown>>;
 }
-export type VerifyResult = (Digests & { source?: string }) | null;
+export type VerifyResult = (Digests & {
+  source?: string;
+  /** the digest is unknown: serve the body as BYPASS, store nothing (counted as verify skipped) */
+  skip?: boolean;
+  /** the client's message on a mismatch (hex digests) */
+  describe?: (algo: string, expected: string, actual: string) => string;
+}) | null;
 export type VerifyHook = (input: VerifyInput) => Promise<VerifyResult>;
 
 export interface RewriteInput {
@@ -158,6 +182,24 @@ export interface RewriteInput {
   ctx: HookContext;
 }
 export type RewriteHook = (input: RewriteInput) => Promise<{ body: Buffer; headers?: Record<string, string> }>;
+
+export interface IndexInput {
+  body: Readable;
+  headers: Readonly<Record<string, string>>;
+  match: Match;
+  ctx: HookContext;
+}
+export interface IndexResult {
+  /** pins to merge, per group */
+  pins?: { group: string; entries: Record<string, Pin> }[];
+  /** URLs this response names as fetch targets (learned by the SSRF guard after its checks) */
+  targets?: string[];
+}
+/**
+ * Called with a complete, verified body of the kind before it is committed (also for bypassed bodies
+ * of rewrite kinds). Throwing rejects the body: 502 with the error's message, nothing stored.
+ */
+export type IndexHook = (input: IndexInput) => Promise<IndexResult | void>;
 
 export interface RespondOutput {
   status: number;
@@ -176,7 +218,8 @@ export interface TaskSpec {
 
 export interface ModeHooks {
   snippet?: (publicUrl: string, config: ModeConfig) => string;
-  errorBody?: (status: number, code: string, message: string) => { body: string; type: string };
+  /** format an engine error; undefined keeps the engine's text/plain line */
+  errorBody?: (status: number, code: string, message: string) => { body: string; type: string } | undefined;
   /** instance start, before the listeners serve (restore state; no upstream contact expected) */
   setup?: (ctx: HookContext) => Promise<void>;
   /** instance stop */
@@ -207,6 +250,8 @@ export interface ModeDefinition {
   routes: RouteSpec[];
   /** config key naming the upstream base URLs (string or string[]) */
   upstreams: (config: ModeConfig) => string[];
+  /** further origins the config names as fetch targets (SSRF guard), e.g. an explicit tarball host list */
+  origins?: (config: ModeConfig) => string[];
   /** request headers copied upstream (and keyed unless the mode says otherwise) */
   passHeaders?: (config: ModeConfig) => { names: string[]; keyed: boolean };
   /** upstream credentials from config */

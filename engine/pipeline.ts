@@ -3,18 +3,22 @@ import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Fill, readFromFill, type ReadSink, type FillResult } from './cache/fill.js';
+import { createReadStream } from 'node:fs';
+import { Fill, readFromFill, RejectedBody, type ReadSink, type FillResult } from './cache/fill.js';
+import { StatePins } from './cache/pins.js';
+import { LearnedTargets } from './upstream/targets.js';
+import { parseSize } from './config/values.js';
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
 import type { Match, HookContext, ModeTasks, UpstreamFetch, UpstreamReply, RespondOutput, VerifyResult } from './mode.js';
-import { createReadStream } from 'node:fs';
-import { modeCounter, modeHistogram } from './metrics.js';
 import { classify, fillTemplate } from './routing.js';
 import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
 import type { EffectiveConfig } from './config/types.js';
-import { m } from './metrics.js';
+import { m, modeCounter, modeHistogram } from './metrics.js';
+import { recordRequest } from './request-metrics.js';
+import { rememberHit, hotKey, isPlainRequest } from './hot-hits.js';
 import type { Logger } from './mode.js';
 
 // ---- what the pipeline needs from the upstream client ----
@@ -133,6 +137,28 @@ function headerView(req: IncomingMessage): Record<string, string | undefined> {
 
 export interface Target { segments: string[]; rawSegments: string[]; trailingSlash: boolean; query: string }
 
+/** per-instance persisted mode state: pins and learned targets */
+interface InstanceState { pins: StatePins; targets: LearnedTargets }
+const instanceStates = new WeakMap<Instance, InstanceState>();
+function stateOf(ctx: EngineCtx, inst: Instance): InstanceState {
+  let s = instanceStates.get(inst);
+  if (!s) {
+    s = { pins: new StatePins(ctx.store.state, inst.name), targets: new LearnedTargets(ctx.store.state, inst.name, inst.allowedOrigins, ctx.log) };
+    instanceStates.set(inst, s);
+  }
+  return s;
+}
+function targetAllowed(ctx: EngineCtx, inst: Instance, u: URL): boolean {
+  return inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host) || stateOf(ctx, inst).targets.has(u.origin);
+}
+const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
+function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
+  const v = kind.maxRewriteBody;
+  if (typeof v === 'function') return v(inst.block);
+  if (typeof v === 'string') return parseSize(v);
+  return kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
+}
+
 export async function handleInstance(ctx: EngineCtx, inst: Instance, req: IncomingMessage, res: ServerResponse, t: Target, publicBase: string, requestId: string): Promise<void> {
   const fmt = inst.def.hooks?.errorBody as ErrorFormatter | undefined;
   const err = (status: number, msg: string, retryAfter?: number) => sendError(res, status, msg, { requestId, retryAfter, format: fmt, head: req.method === 'HEAD' });
@@ -146,6 +172,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const methods = spec.methods ?? ['GET', 'HEAD'];
   if (!methods.includes(req.method as 'GET')) return sendError(res, 405, `${req.method} is not allowed here`, { requestId, headers: { allow: methods.join(', ') }, format: fmt });
   const match: Match = Object.freeze({ method: req.method!, path, headers, query, params, segments: t.segments, trailingSlash: t.trailingSlash, config: inst.block });
+  if (spec.status === 405) return sendError(res, 405, spec.message ?? `${req.method} is not allowed here`, { requestId, headers: { allow: 'GET, HEAD' }, format: fmt, head: req.method === 'HEAD' });
   if (spec.status) return err(spec.status, spec.message ?? 'not served');
   if (spec.respond) {
     let out: RespondOutput;
@@ -179,9 +206,16 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
     }
     if (pass.keyed && lines.length) key += `;h=${sha256(lines.sort().join('\n'))}`;
   }
-  const upstreamPath = typeof spec.upstream === 'function' ? spec.upstream(match) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
+  const upstreamPath = typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
-  const candidates = /^https?:\/\//.test(upstreamPath) ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
+  const absolute = /^https?:\/\//.test(upstreamPath);
+  if (absolute) {
+    await stateOf(ctx, inst).targets.ready();
+    let target: URL | undefined;
+    try { target = new URL(upstreamPath); } catch { /* refused below */ }
+    if (!target || !targetAllowed(ctx, inst, target)) return err(403, 'target not allowed');
+  }
+  const candidates = absolute ? [upstreamPath + qs] : inst.upstreams.map((u) => `${u}/${upstreamPath.replace(/^\/+/, '')}${qs}`);
   const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
   const resolved = inst.resolve(kindName, subject);
   const keyHash = sha256(`${inst.name}\n${key}`);
@@ -198,32 +232,9 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
 }
 
-/** label-bound metric children, looked up once per label set (prom-client hashes labels on every call otherwise) */
-interface RequestSeries { requests: { inc(): void }; duration: { observe(v: number): void }; firstByte: { observe(v: number): void }; bytes: { inc(v: number): void } }
-const seriesCache = new Map<string, RequestSeries>();
-function seriesOf(w: Work, cache: string): RequestSeries {
-  const status = String(w.res.statusCode);
-  const k = `${w.inst.name}\0${w.kind}\0${cache}\0${w.method}\0${status}`;
-  let s = seriesCache.get(k);
-  if (!s) {
-    const labels = { instance: w.inst.name, kind: w.kind, cache };
-    s = {
-      requests: m.requests.labels({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, method: w.method, cache, status }),
-      duration: m.requestDuration.labels(labels), firstByte: m.firstByte.labels(labels), bytes: m.responseBytes.labels(labels),
-    };
-    if (seriesCache.size > 10_000) seriesCache.clear();
-    seriesCache.set(k, s);
-  }
-  return s;
-}
-
 function record(ctx: EngineCtx, w: Work): void {
   const cache = w.cache ?? 'ERROR';
-  const s = seriesOf(w, cache);
-  s.requests.inc();
-  s.duration.observe((performance.now() - w.started) / 1000);
-  if (w.firstByteAt !== undefined) s.firstByte.observe((w.firstByteAt - w.started) / 1000);
-  if (w.bytes) s.bytes.inc(w.bytes);
+  recordRequest({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, cache, method: w.method, status: w.res.statusCode }, w.started, w.firstByteAt, w.bytes);
   if (ctx.config.log.access) ctx.log.info('access', { req_id: w.requestId, instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), status: w.res.statusCode, cache, bytes: w.bytes, duration_ms: Math.round(performance.now() - w.started) });
 }
 
@@ -349,10 +360,9 @@ function credentialsOf(inst: Instance): UpstreamRequest['credentials'] {
 }
 
 function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
-  const origins = w.inst.allowedOrigins;
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials: credentialsOf(w.inst),
+    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, allowed: (u) => targetAllowed(ctx, w.inst, u), credentials: credentialsOf(w.inst),
   });
 }
 
@@ -360,10 +370,9 @@ function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra:
 async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Promise<UpstreamReply> {
   const bases = o.bases?.length ? o.bases : inst.upstreams;
   const rel = o.path.replace(/^\/+/, '');
-  const origins = inst.allowedOrigins;
   const r = await ctx.upstream.request({
     instance: inst.name, candidates: bases.map((b) => `${b}/${rel}`), method: o.method ?? 'GET', headers: o.headers, foreground: o.foreground ?? false,
-    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => origins.has(u.origin) || origins.has(u.host), credentials: credentialsOf(inst),
+    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => targetAllowed(ctx, inst, u), credentials: credentialsOf(inst),
   });
   const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
   // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error
@@ -453,7 +462,10 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
   if (memo && !signal) return memo;
   const made: HookContext = {
     config: inst.block, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
-    fetchThrough: (p) => fetchThrough(ctx, inst, p),
+    fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
+    pins: stateOf(ctx, inst).pins,
+    targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },
+    count: (name, help) => modeCounter(name, help).inc({ instance: inst.name }),
     privateDir: ctx.store.privateDir(inst.name),
     state: { read: (n) => ctx.store.state.read(`${inst.name}/${n}`), write: (n, d) => ctx.store.state.write(`${inst.name}/${n}`, d) },
     fetch: (o) => modeFetch(ctx, inst, o),
@@ -485,10 +497,7 @@ function serveRespond(inst: Instance, req: IncomingMessage, res: ServerResponse,
   const cache = h['x-cache'] ?? 'RESPOND';
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
   const started = performance.now();
-  res.once('close', () => {
-    m.requests.inc({ instance: inst.name, mode: inst.def.name, kind, method, cache, status: String(res.statusCode) });
-    m.requestDuration.observe({ instance: inst.name, kind, cache }, (performance.now() - started) / 1000);
-  });
+  res.once('close', () => recordRequest({ instance: inst.name, mode: inst.def.name, kind, cache, method, status: res.statusCode }, started, undefined, 0));
   const head = method === 'HEAD';
   if (out.file) {
     const size = out.file.size;
@@ -527,7 +536,7 @@ function serveRespond(inst: Instance, req: IncomingMessage, res: ServerResponse,
 }
 
 /** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
-async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promise<{ status: number; body: Buffer } | null> {
+async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer } | null> {
   const { PassThrough } = await import('node:stream');
   const chunks: Buffer[] = [];
   const fake = new PassThrough();
@@ -539,11 +548,28 @@ async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string): Promi
   }) as unknown as ServerResponse;
   fake.on('data', (c: Buffer) => chunks.push(c));
   const ended = new Promise<void>((r) => { fake.on('finish', r); fake.on('close', r); fake.on('error', () => r()); });
-  const req = { method: 'GET', headers: {}, url: '/' + path } as unknown as IncomingMessage;
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const req = { method: 'GET', headers: lower, url: '/' + path } as unknown as IncomingMessage;
   const segs = path.split('/').filter(Boolean);
   await handleInstance(ctx, inst, req, res, { segments: segs, rawSegments: segs.map(encodeURIComponent), trailingSlash: false, query: '' }, '', randomUUID());
   await ended;
   return status ? { status, body: Buffer.concat(chunks) } : null;
+}
+
+/** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */
+async function runIndex(ctx: EngineCtx, w: Work, body: Readable, headers: Record<string, string>): Promise<void> {
+  const kind = w.inst.def.kinds[w.kind]!;
+  let out;
+  try {
+    out = await kind.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+  } catch (e) {
+    throw new RejectedBody((e as Error).message);
+  } finally {
+    body.destroy();
+  }
+  if (!out) return;
+  const st = stateOf(ctx, w.inst);
+  await Promise.all([...(out.pins ?? []).map((p) => st.pins.merge(p.group, p.entries)), out.targets?.length ? st.targets.learn(out.targets) : undefined]);
 }
 
 function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
@@ -554,12 +580,14 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
   const verify = kind.verify;
   const expected = verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }) : undefined;
   m.fillsInFlight.inc({ instance: w.inst.name });
+  const maxBytes = maxBodyOf(w.inst, kind);
   const fill = new Fill({
-    body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store,
+    body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
+      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
       const r = await ctx.store.blobs.commit(temp, digest);
       const now = Date.now();
       const entry: Entry = {
@@ -578,11 +606,12 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse): Fill {
     m.fillsInFlight.dec({ instance: w.inst.name });
     m.fills.inc({ instance: w.inst.name, kind: w.kind, result });
     resp.release();
+    if (result === 'unverified') m.verifySkipped.inc({ instance: w.inst.name, kind: w.kind });
     if (result === 'verify_failed') {
       m.verifyFailures.inc({ instance: w.inst.name, kind: w.kind });
       ctx.event({ instance: w.inst.name, result: 'verify_failed', reason_code: 'verify_failed', message: `${w.match.path}: ${fill.error?.message ?? ''}` });
       ctx.log.warn('verification failed; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: fill.error?.message });
-    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large') {
+    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large' && result !== 'unverified') {
       ctx.log.warn('fill did not complete', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), result, err: fill.error?.message });
     }
   });
@@ -696,6 +725,8 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
     if (!entry) return fail(ctx, w, { status: 502, message: `could not store the response (${result})` });
     return serveEntry(ctx, w, entry, cache);
   }
+  // a body whose digest turned out unknown is served but not stored
+  if (fill.expectation && (await fill.expectation.catch(() => null))?.skip) cache = 'BYPASS';
   const h = commonHeaders(w, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
   if (notModified(w.req, head.headers.etag, head.headers['last-modified'])) return send304(w.res, h);
   let size = head.size;
@@ -765,7 +796,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
   let headers: Record<string, string> = { ...e.headers };
   let body: Buffer | undefined;
   if (kind.rewrite) {
-    const memoKey = `${e.blob}\n${w.publicBase}\n${w.kind}`;
+    const memoKey = `${e.blob}\n${w.publicBase}\n${w.inst.name}\n${w.kind}`;
     let out = rewriteMemo.get(memoKey);
     if (!out) {
       const raw = await streamToBuffer(await ctx.store.blobs.open(e.blob.slice(7)));
@@ -816,6 +847,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
     h['content-range'] = `bytes ${start}-${end}/${size}`;
   }
   h['content-length'] = String(end - start + 1);
+  if (status === 200 && body) rememberIfRepeatable(ctx, w, e, cache, h, body);
   w.res.writeHead(status, h);
   if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
   const src = await open(start, end);
@@ -827,6 +859,48 @@ async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Pro
     w.res.once('close', () => { src.destroy(); resolve(); });
     src.pipe(w.res);
   });
+}
+
+/** a plain HIT/FRESH answer held in memory may answer the same request again (engine/hot-hits.ts) */
+function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, h: Record<string, string>, body: Buffer): void {
+  const immutable = w.resolved.policy === 'immutable';
+  if (!(immutable ? cache === 'HIT' : w.resolved.policy === 'revalidate' && cache === 'FRESH')) return;
+  if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(w.req) || classifiesByHeaders(w.inst)) return;
+  // kinds that consult the mode on every request (admission, re-verification) are never answered from memory
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (kind.admit || kind.reverify) return;
+  const t = timesOf(e);
+  let validUntilMs = t.expires;
+  if (immutable && w.resolved.expireMs !== Infinity) validUntilMs = Math.min(validUntilMs, t.lastUsed + 3600_000);
+  if (!immutable) validUntilMs = Math.min(validUntilMs, w.resolved.freshMs === Infinity ? Infinity : t.validated + (w.resolved.freshMs ?? 0));
+  const headers = { ...h };
+  delete headers['x-request-id'];
+  delete headers.age;
+  const { inst, keyHash, flightKey } = w;
+  rememberHit(hotKey(inst.name, w.publicBase, w.req.url ?? ''), {
+    instance: inst.name, mode: inst.def.name, kind: w.kind, cache: immutable ? 'HIT' : 'FRESH', headers, body, validatedMs: t.validated, validUntilMs,
+    deps: requestDeps(w).map((name): [string, string] => [name, headerValue(w.req, name)]),
+    isCurrent: () => entryCache.get(flightKey) === e,
+    touch: () => ctx.index.touched(inst.name, keyHash),
+  });
+}
+
+const headerValue = (req: IncomingMessage, name: string): string => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v ?? ''; };
+
+/** request headers a stored answer depends on: the kind's vary headers and keyed pass headers */
+function requestDeps(w: Work): string[] {
+  const names = Object.keys(w.inst.def.kinds[w.kind]!.vary ?? {});
+  const pass = w.inst.def.passHeaders?.(w.inst.block);
+  if (pass?.keyed) names.push(...pass.names.map((n) => n.toLowerCase()));
+  return names;
+}
+
+const headerClassified = new WeakMap<Instance, boolean>();
+/** routes with a `when` predicate may classify by any request header: their answers are never remembered */
+function classifiesByHeaders(inst: Instance): boolean {
+  let v = headerClassified.get(inst);
+  if (v === undefined) { v = inst.routes.some((r) => r.spec.when !== undefined); headerClassified.set(inst, v); }
+  return v;
 }
 
 async function pipeTo(src: Readable | Buffer, sink: ReadSink): Promise<void> {

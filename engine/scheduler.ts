@@ -1,4 +1,5 @@
 // Background scheduler (engine spec §6): concurrent task runs, persisted timers, jitter, deadlines.
+import { settleWithin } from './wait.js';
 import type { StateStore } from './cache/store.js';
 import { m } from './metrics.js';
 
@@ -148,7 +149,7 @@ export class Scheduler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const ac of this.controllers) ac.abort(new Error('shutdown'));
-    await Promise.race([Promise.allSettled([...this.running.values()]), new Promise((r) => setTimeout(r, 2000))]);
+    await settleWithin(Promise.allSettled([...this.running.values()]), 2000);
     await this.persist();
   }
 }

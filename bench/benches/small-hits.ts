@@ -7,13 +7,14 @@ import { warmPair, ratio, cpuSecondsOf, type Row } from '../common.js';
 export async function smallHits(): Promise<Row[]> {
   const rows: Row[] = [];
   const env = await warmPair({ '/4k.bin': { body: randomBytes(4096) }, '/64k.bin': { body: randomBytes(65536) } });
-  const perReq = (pids: number[]) => async (url: string) => {
+  const perReq = (pidsOf: () => number[]) => async (url: string) => {
+    const pids = pidsOf();
     const c0 = pids.reduce((n, p) => n + cpuSecondsOf(p), 0);
     const r = await wrk(url, { connections: 64, seconds: 4 });
     const c1 = pids.reduce((n, p) => n + cpuSecondsOf(p), 0);
     return { ...r, cpuUs: ((c1 - c0) * 1e6) / Math.max(1, r.requests) };
   };
-  const oursRun = perReq([env.proxy.pid]), theirsRun = perReq(env.nginx.pids());
+  const oursRun = perReq(() => [env.proxy.pid]), theirsRun = perReq(() => env.nginx.pids());
   for (const p of ['/4k.bin', '/64k.bin']) {
     const rps = await alternate(3, () => oursRun(env.ours(p)), () => theirsRun(env.theirs(p)), (x) => x.rps);
     const cpu = await alternate(1, () => oursRun(env.ours(p)), () => theirsRun(env.theirs(p)), (x) => x.cpuUs);

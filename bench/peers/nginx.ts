@@ -1,4 +1,5 @@
 // nginx proxy_cache on loopback in front of an origin, with a minimal config in a temp dir.
+// tcp_nopush stays off: with it, cache hits of 64 KiB stall on delayed ACKs (2.9k req/s instead of 13k here).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ export async function startNginxCache(origin: string, o: { lock?: boolean } = {}
   const port = await freePort();
   writeFileSync(join(d, 'nginx.conf'), `user root; daemon off; worker_processes 2; pid ${d}/nginx.pid; error_log ${d}/err.log;
 events { worker_connections 4096; }
-http { access_log off; proxy_temp_path ${d}/tmp; sendfile on; tcp_nopush on; keepalive_requests 100000;
+http { access_log off; proxy_temp_path ${d}/tmp; sendfile on; tcp_nopush off; keepalive_requests 100000;
   proxy_cache_path ${d}/cache levels=1:2 keys_zone=c:50m max_size=20g inactive=60m use_temp_path=off;
   server { listen 127.0.0.1:${port}; location / { proxy_pass ${origin}; proxy_http_version 1.1; proxy_set_header Connection "";
     proxy_cache c; proxy_cache_valid 200 10m; proxy_buffering on; ${o.lock ? 'proxy_cache_lock on; proxy_cache_lock_timeout 600s; proxy_cache_lock_age 600s;' : ''}

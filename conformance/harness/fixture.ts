@@ -35,7 +35,13 @@ export interface FixtureServer {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startFixtureServer(o: { root?: string; exchanges?: Exchange[]; port?: number } = {}): Promise<FixtureServer> {
+export interface FixtureOptions {
+  root?: string; exchanges?: Exchange[]; port?: number;
+  /** content computed per request (e.g. by Accept class); consulted before set() and root */
+  resolve?: (path: string, headers: Record<string, string>) => Content | undefined;
+}
+
+export async function startFixtureServer(o: FixtureOptions = {}): Promise<FixtureServer> {
   const mem = new Map<string, Content>();
   let faults: { test: (p: string) => boolean; f: Fault; used: boolean }[] = [];
   const sockets = new Set<Socket>();
@@ -69,8 +75,8 @@ export async function startFixtureServer(o: { root?: string; exchanges?: Exchang
     close: () => fx.stop(),
   };
 
-  function content(path: string): { status: number; headers: Record<string, string>; body: Buffer } | null {
-    const c = mem.get(path);
+  function content(path: string, headers: Record<string, string> = {}): { status: number; headers: Record<string, string>; body: Buffer } | null {
+    const c = o.resolve?.(path, headers) ?? mem.get(path);
     if (c) {
       const body = c.file ? readFileSync(c.file) : Buffer.isBuffer(c.body) ? c.body : Buffer.from(c.body ?? '');
       return { status: c.status ?? 200, headers: { ...(c.headers ?? {}) }, body };
@@ -111,7 +117,7 @@ export async function startFixtureServer(o: { root?: string; exchanges?: Exchang
       res.end(method === 'HEAD' ? undefined : `fixture status ${f.status}\n`);
       return;
     }
-    let c = content(path);
+    let c = content(path, headers);
     if (!c && o.exchanges) {
       const ex = o.exchanges.find((e) => (e.method ?? 'GET') === method && e.path === (req.url ?? '/') && Object.entries(e.match_headers ?? {}).every(([k, v]) => headers[k.toLowerCase()] === v))
         ?? o.exchanges.find((e) => (e.method ?? 'GET') === 'GET' && method === 'HEAD' && e.path === (req.url ?? '/'));

@@ -1,6 +1,8 @@
 // In-memory index of every entry (engine spec §5.2): O(1) lookups, blob reference counts,
 // last-use times for LRU, expiry times for cleanup. Rebuilt from entries/ in the background at start.
+// Kept in typed arrays (about 75 bytes per entry, nothing for the garbage collector to trace).
 import type { Entry, Store } from './store.js';
+import { DigestMap } from './digest-map.js';
 
 export interface IndexRecord { inst: string; keyHash: string; blob: string; size: number; lastUsed: number; expiresAt: number; evictable: boolean }
 
@@ -11,20 +13,46 @@ const SNAPSHOT_MAGIC = 'cache-proxy entry index v1\n';
 const RECORD_BYTES = 91;
 
 export class EntryIndex {
-  private recs = new Map<string, IndexRecord>();
-  private refs = new Map<string, number>();
+  // per record id (struct of arrays, see DigestMap): blob id, size, last use, expiry, evictable, last persisted touch
+  private readonly records = new DigestMap((cap) => this.growRecords(cap));
+  private blobOf = new Uint32Array(1024);
+  private sizeOf = new Float64Array(1024);
+  private lastUsedOf = new Float64Array(1024);
+  private expiresOf = new Float64Array(1024);
+  private evictableOf = new Uint8Array(1024);
+  private touchPersistedOf = new Uint32Array(1024); // seconds
+  // per blob id: reference count
+  private readonly blobs = new DigestMap((cap) => { const r = new Uint32Array(cap); r.set(this.refsOf); this.refsOf = r; });
+  private refsOf = new Uint32Array(1024);
+  private readonly instNames: string[] = [];
+  private readonly instIds = new Map<string, number>();
   private perInstance = new Map<string, { bytes: number; count: number }>();
-  private pendingTouches = new Map<string, { inst: string; keyHash: string; at: Date }>();
-  private persistedTouch = new Map<string, number>();
-  /** during a reconcile pass: snapshot records not yet found on disk (records written meanwhile are live truth) */
-  private unseen?: Set<string>;
+  private pendingTouches = new Map<number, { inst: string; keyHash: string; at: Date }>();
+  /** during a reconcile pass: which records present at its start have been found on disk */
+  private seen?: Uint8Array;
   private resolveReady!: () => void;
   readonly ready: Promise<void> = new Promise((r) => { this.resolveReady = r; });
   isReady = false;
-  loadedFrom?: 'snapshot' | 'scan';
+  loadedFrom?: 'snapshot' | 'snapshot+reconcile' | 'scan';
   /** called when a blob loses its last reference (only once the index is complete) */
   onUnreferenced?: (blob: string) => void;
   evictable: (e: Entry) => boolean = () => true;
+
+  private growRecords(cap: number): void {
+    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => { const b = make(cap); b.set(a); return b; };
+    this.blobOf = grow(this.blobOf, (n) => new Uint32Array(n));
+    this.sizeOf = grow(this.sizeOf, (n) => new Float64Array(n));
+    this.lastUsedOf = grow(this.lastUsedOf, (n) => new Float64Array(n));
+    this.expiresOf = grow(this.expiresOf, (n) => new Float64Array(n));
+    this.evictableOf = grow(this.evictableOf, (n) => new Uint8Array(n));
+    this.touchPersistedOf = grow(this.touchPersistedOf, (n) => new Uint32Array(n));
+  }
+
+  private instId(inst: string): number {
+    let id = this.instIds.get(inst);
+    if (id === undefined) { id = this.instNames.length; this.instNames.push(inst); this.instIds.set(inst, id); }
+    return id;
+  }
 
   private stats(inst: string) {
     let s = this.perInstance.get(inst);
@@ -32,50 +60,80 @@ export class EntryIndex {
     return s;
   }
 
-  add(e: Entry): void {
-    const k = `${e.inst}/${e.keyHash}`;
-    this.unseen?.delete(k);
-    const old = this.recs.get(k);
-    const blob = e.blob.startsWith('sha256:') ? e.blob.slice(7) : e.blob;
-    const rec: IndexRecord = {
-      inst: e.inst, keyHash: e.keyHash, blob, size: e.size,
-      lastUsed: Date.parse(e.last_used_at) || Date.now(), expiresAt: e.expires_at ? Date.parse(e.expires_at) : Infinity, evictable: this.evictable(e),
-    };
-    this.recs.set(k, rec);
-    this.refs.set(blob, (this.refs.get(blob) ?? 0) + 1);
-    const s = this.stats(e.inst);
-    s.bytes += e.size; s.count++;
-    if (old) this.drop(old);
+  private recordOf(inst: string, keyHash: string): number {
+    const tag = this.instIds.get(inst);
+    return tag === undefined ? -1 : this.records.find(tag, keyHash);
   }
 
-  private drop(old: IndexRecord): void {
-    const s = this.stats(old.inst);
-    s.bytes -= old.size; s.count--;
-    const n = (this.refs.get(old.blob) ?? 1) - 1;
-    if (n <= 0) {
-      this.refs.delete(old.blob);
-      if (this.isReady) this.onUnreferenced?.(old.blob);
-    } else this.refs.set(old.blob, n);
+  private materialise(id: number): IndexRecord {
+    return {
+      inst: this.instNames[this.records.tagOf(id)]!, keyHash: this.records.hexOf(id), blob: this.blobs.hexOf(this.blobOf[id]!), size: this.sizeOf[id]!,
+      lastUsed: this.lastUsedOf[id]!, expiresAt: this.expiresOf[id]!, evictable: this.evictableOf[id] === 1,
+    };
+  }
+
+  /** store one record's fields (the record id exists) and take a reference on its blob */
+  private setRecord(id: number, inst: string, blob: string, size: number, lastUsed: number, expiresAt: number, evictable: boolean): void {
+    this.setRecordFields(id, inst, this.blobs.upsert(0, blob).id, size, lastUsed, expiresAt, evictable);
+  }
+
+  private setRecordFields(id: number, inst: string, b: number, size: number, lastUsed: number, expiresAt: number, evictable: boolean): void {
+    this.refsOf[b] = this.refsOf[b]! + 1;
+    this.blobOf[id] = b;
+    this.sizeOf[id] = size;
+    this.lastUsedOf[id] = lastUsed;
+    this.expiresOf[id] = expiresAt;
+    this.evictableOf[id] = evictable ? 1 : 0;
+    const st = this.stats(inst);
+    st.bytes += size; st.count++;
+  }
+
+  /** give up a record's fields: instance totals and its blob reference */
+  private releaseFields(inst: string, blobId: number, size: number): void {
+    const st = this.stats(inst);
+    st.bytes -= size; st.count--;
+    const n = this.refsOf[blobId]! - 1;
+    this.refsOf[blobId] = n;
+    if (n === 0) {
+      const hex = this.blobs.hexOf(blobId);
+      this.blobs.delete(blobId);
+      if (this.isReady) this.onUnreferenced?.(hex);
+    }
+  }
+
+  add(e: Entry): void {
+    const blob = e.blob.startsWith('sha256:') ? e.blob.slice(7) : e.blob;
+    const { id, created } = this.records.upsert(this.instId(e.inst), e.keyHash);
+    if (this.seen && id < this.seen.length) this.seen[id] = 1;
+    if (created) this.touchPersistedOf[id] = 0;
+    const old = created ? -1 : id;
+    const oldBlob = this.blobOf[id]!, oldSize = this.sizeOf[id]!;
+    // the new blob reference is taken before the old one is given up: re-adding the same blob never drops it
+    this.setRecord(id, e.inst, blob, e.size, Date.parse(e.last_used_at) || Date.now(), e.expires_at ? Date.parse(e.expires_at) : Infinity, this.evictable(e));
+    if (old >= 0) this.releaseFields(e.inst, oldBlob, oldSize);
   }
 
   remove(inst: string, keyHash: string): void {
-    const k = `${inst}/${keyHash}`;
-    const old = this.recs.get(k);
-    if (!old) return;
-    this.recs.delete(k);
-    this.drop(old);
+    const id = this.recordOf(inst, keyHash);
+    if (id < 0) return;
+    this.releaseFields(inst, this.blobOf[id]!, this.sizeOf[id]!);
+    this.records.delete(id);
+    this.pendingTouches.delete(id);
   }
 
-  get(inst: string, keyHash: string): IndexRecord | undefined { return this.recs.get(`${inst}/${keyHash}`); }
+  get(inst: string, keyHash: string): IndexRecord | undefined {
+    const id = this.recordOf(inst, keyHash);
+    return id < 0 ? undefined : this.materialise(id);
+  }
 
   touch(inst: string, keyHash: string, at = Date.now()): void {
-    const k = `${inst}/${keyHash}`;
-    const r = this.recs.get(k);
-    if (!r) return;
-    r.lastUsed = at;
-    if (at - (this.persistedTouch.get(k) ?? r.lastUsed - TOUCH_PERSIST_MS - 1) > TOUCH_PERSIST_MS) {
-      this.pendingTouches.set(k, { inst, keyHash, at: new Date(at) });
-      this.persistedTouch.set(k, at);
+    const id = this.recordOf(inst, keyHash);
+    if (id < 0) return;
+    const persisted = this.touchPersistedOf[id]! * 1000 || this.lastUsedOf[id]!;
+    this.lastUsedOf[id] = at;
+    if (at - persisted > TOUCH_PERSIST_MS) {
+      this.pendingTouches.set(id, { inst, keyHash, at: new Date(at) });
+      this.touchPersistedOf[id] = Math.floor(at / 1000);
     }
   }
 
@@ -85,16 +143,16 @@ export class EntryIndex {
     if (batch.length) await store.entries.touch(batch);
   }
 
-  isReferenced(blob: string): boolean { return (this.refs.get(blob) ?? 0) > 0; }
-  referencedBlobs(): Set<string> { return new Set(this.refs.keys()); }
-  count(inst?: string): number { return inst ? this.perInstance.get(inst)?.count ?? 0 : this.recs.size; }
+  isReferenced(blob: string): boolean { return this.blobs.find(0, blob) >= 0; }
+  referencedBlobs(): Set<string> { const out = new Set<string>(); for (const b of this.blobs.ids()) out.add(this.blobs.hexOf(b)); return out; }
+  count(inst?: string): number { return inst ? this.perInstance.get(inst)?.count ?? 0 : this.records.size; }
   bytes(inst?: string): number { return inst ? this.perInstance.get(inst)?.bytes ?? 0 : [...this.perInstance.values()].reduce((n, s) => n + s.bytes, 0); }
   instances(): string[] { return [...this.perInstance.keys()]; }
 
   /** distinct blob bytes (what the disk holds for entries) */
   totalBlobBytes(): number {
-    const seen = new Map<string, number>();
-    for (const r of this.recs.values()) seen.set(r.blob, r.size);
+    const seen = new Map<number, number>();
+    for (const id of this.records.ids()) seen.set(this.blobOf[id]!, this.sizeOf[id]!);
     let n = 0;
     for (const s of seen.values()) n += s;
     return n;
@@ -102,113 +160,117 @@ export class EntryIndex {
 
   expired(inst: string, now: number, limit: number): IndexRecord[] {
     const out: IndexRecord[] = [];
-    for (const r of this.recs.values()) {
-      if (r.inst === inst && r.expiresAt <= now) { out.push(r); if (out.length >= limit) break; }
+    const tag = this.instIds.get(inst);
+    if (tag === undefined) return out;
+    for (const id of this.records.ids()) {
+      if (this.records.tagOf(id) === tag && this.expiresOf[id]! <= now) { out.push(this.materialise(id)); if (out.length >= limit) break; }
     }
     return out;
   }
 
-  /** least recently used first */
-  lruCandidates(inst: string | null): IndexRecord[] {
-    const list: IndexRecord[] = [];
-    for (const r of this.recs.values()) if ((inst === null || r.inst === inst) && r.evictable) list.push(r);
-    return list.sort((a, b) => a.lastUsed - b.lastUsed);
+  /** evictable records, least recently used first (computed when the iteration starts; records gone since are skipped) */
+  *lruCandidates(inst: string | null): IterableIterator<IndexRecord> {
+    const tag = inst === null ? -1 : this.instIds.get(inst) ?? -2;
+    if (tag === -2) return;
+    const order: { id: number; at: number }[] = [];
+    for (const id of this.records.ids()) if ((tag === -1 || this.records.tagOf(id) === tag) && this.evictableOf[id] === 1) order.push({ id, at: this.lastUsedOf[id]! });
+    order.sort((a, b) => a.at - b.at);
+    for (const { id, at } of order) if (this.records.isLive(id) && this.lastUsedOf[id] === at) yield this.materialise(id);
   }
 
   /** the whole index as bytes: written at a clean stop so the next start needs no scan of entries/ */
-  encode(): Buffer {
-    const insts = [...new Set([...this.recs.values()].map((r) => r.inst))];
-    const head = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify({ count: this.recs.size, instances: insts })}\n`);
-    const body = Buffer.allocUnsafe(this.recs.size * RECORD_BYTES);
+  encode(fingerprint?: string): Buffer {
+    const head = Buffer.from(`${SNAPSHOT_MAGIC}${JSON.stringify({ count: this.records.size, instances: this.instNames, fingerprint })}\n`);
+    const body = Buffer.allocUnsafe(this.records.size * RECORD_BYTES);
     let o = 0;
-    for (const r of this.recs.values()) {
-      body.write(r.keyHash, o, 32, 'hex');
-      body.write(r.blob, o + 32, 32, 'hex');
-      body.writeDoubleLE(r.size, o + 64);
-      body.writeDoubleLE(r.lastUsed, o + 72);
-      body.writeDoubleLE(r.expiresAt, o + 80);
-      body.writeUInt16LE(insts.indexOf(r.inst), o + 88);
-      body.writeUInt8(r.evictable ? 1 : 0, o + 90);
+    for (const id of this.records.ids()) {
+      this.records.copyDigest(id, body, o);
+      this.blobs.copyDigest(this.blobOf[id]!, body, o + 32);
+      body.writeDoubleLE(this.sizeOf[id]!, o + 64);
+      body.writeDoubleLE(this.lastUsedOf[id]!, o + 72);
+      body.writeDoubleLE(this.expiresOf[id]!, o + 80);
+      body.writeUInt16LE(this.records.tagOf(id), o + 88);
+      body.writeUInt8(this.evictableOf[id]!, o + 90);
       o += RECORD_BYTES;
     }
     return Buffer.concat([head, body]);
   }
 
-  /** load an encoded index; false (and nothing loaded) if the bytes are not a whole snapshot */
-  decode(data: Buffer): boolean {
-    if (data.subarray(0, SNAPSHOT_MAGIC.length).toString() !== SNAPSHOT_MAGIC) return false;
+  /** load an encoded index; null (and nothing loaded) if the bytes are not a whole snapshot, else its fingerprint */
+  decode(data: Buffer): { fingerprint?: string } | null {
+    if (data.subarray(0, SNAPSHOT_MAGIC.length).toString() !== SNAPSHOT_MAGIC) return null;
     const nl = data.indexOf(10, SNAPSHOT_MAGIC.length);
-    if (nl < 0) return false;
-    let meta: { count: number; instances: string[] };
-    try { meta = JSON.parse(data.subarray(SNAPSHOT_MAGIC.length, nl).toString()); } catch { return false; }
-    if (data.length !== nl + 1 + meta.count * RECORD_BYTES) return false;
+    if (nl < 0) return null;
+    let meta: { count: number; instances: string[]; fingerprint?: string };
+    try { meta = JSON.parse(data.subarray(SNAPSHOT_MAGIC.length, nl).toString()); } catch { return null; }
+    if (data.length !== nl + 1 + meta.count * RECORD_BYTES) return null;
     for (let i = 0, o = nl + 1; i < meta.count; i++, o += RECORD_BYTES) {
-      const inst = meta.instances[data.readUInt16LE(o + 88)]!;
-      const rec: IndexRecord = {
-        inst, keyHash: data.toString('hex', o, o + 32), blob: data.toString('hex', o + 32, o + 64), size: data.readDoubleLE(o + 64),
-        lastUsed: data.readDoubleLE(o + 72), expiresAt: data.readDoubleLE(o + 80), evictable: data[o + 90] === 1,
-      };
-      const k = `${inst}/${rec.keyHash}`;
-      if (this.recs.has(k)) continue; // added since start: the live record wins
-      this.recs.set(k, rec);
-      this.refs.set(rec.blob, (this.refs.get(rec.blob) ?? 0) + 1);
-      const st = this.stats(inst);
-      st.bytes += rec.size; st.count++;
+      const inst = meta.instances[data.readUInt16LE(o + 88)];
+      if (inst === undefined) return null;
+      const { id, created } = this.records.upsertBytes(this.instId(inst), data, o);
+      if (!created) continue; // added since start: the live record wins
+      this.touchPersistedOf[id] = 0;
+      this.setRecordFields(id, inst, this.blobs.upsertBytes(0, data, o + 32).id, data.readDoubleLE(o + 64), data.readDoubleLE(o + 72), data.readDoubleLE(o + 80), data[o + 90] === 1);
     }
-    return true;
+    return { fingerprint: meta.fingerprint };
   }
 
   /**
-   * A snapshot from the last clean stop if there is one (it is consumed): the index is ready at once and a
-   * background pass then reconciles it with entries/ (records planted, damaged or removed while stopped).
-   * Without a snapshot, a scan of every record.
+   * A snapshot from the last clean stop if there is one (it is consumed): the index is ready at once. When
+   * entries/ changed since that stop (records planted, damaged or removed while stopped), a background pass
+   * then reconciles the index with the disk. Without a snapshot, a scan of every record.
    */
   async rebuild(store: Store): Promise<void> {
     const snap = await store.snapshots.take(SNAPSHOT_NAME);
-    if (snap && this.decode(snap)) {
+    const loaded = snap ? this.decode(snap) : null;
+    if (loaded) {
       this.loadedFrom = 'snapshot';
+      const now = await store.entries.fingerprint?.();
       this.markReady();
-      this.reconciled = this.reconcile(store);
-      await this.reconciled;
+      if (now === undefined || now !== loaded.fingerprint) {
+        this.loadedFrom = 'snapshot+reconcile';
+        await this.reconcile(store);
+      }
       return;
     }
     this.loadedFrom = 'scan';
-    await this.scan(store, () => undefined);
+    await this.scan(store);
     this.markReady();
   }
-
-  /** resolves when the index matches entries/ on disk (after a snapshot start: once the background pass is over) */
-  reconciled: Promise<void> = Promise.resolve();
 
   private markReady(): void {
     this.isReady = true;
     this.resolveReady();
   }
 
-  private async scan(store: Store, seen: (k: string) => void): Promise<void> {
+  private async scan(store: Store): Promise<void> {
     let n = 0;
     for (const inst of await store.entries.instances()) {
       for await (const e of store.entries.list(inst)) {
-        const k = `${e.inst}/${e.keyHash}`;
-        seen(k);
-        const have = this.recs.get(k);
-        if (!have || have.blob !== e.blob.replace(/^sha256:/, '') || have.size !== e.size) this.add(e);
+        const id = this.recordOf(e.inst, e.keyHash);
+        if (id >= 0 && this.seen && id < this.seen.length) this.seen[id] = 1;
+        if (id < 0 || this.blobs.hexOf(this.blobOf[id]!) !== e.blob.replace(/^sha256:/, '') || this.sizeOf[id] !== e.size) this.add(e);
         if (++n % 1000 === 0) await new Promise((r) => setImmediate(r));
       }
     }
   }
 
+  /** the index may become the next start's truth: complete and not in the middle of a reconcile pass */
+  get snapshotSafe(): boolean { return this.isReady && this.seen === undefined; }
+
   private async reconcile(store: Store): Promise<void> {
-    const unseen = new Set(this.recs.keys());
-    this.unseen = unseen;
+    // records present now and not met on disk by the end are gone; records written meanwhile mark themselves
+    const seen = new Uint8Array(this.records.idBound);
+    const present = new Uint8Array(this.records.idBound);
+    for (const id of this.records.ids()) present[id] = 1;
+    this.seen = seen;
     try {
-      await this.scan(store, (k) => unseen.delete(k));
+      await this.scan(store);
     } finally {
-      this.unseen = undefined;
+      this.seen = undefined;
     }
-    for (const k of unseen) {
-      const r = this.recs.get(k);
-      if (r) this.remove(r.inst, r.keyHash);
+    for (let id = 0; id < present.length; id++) {
+      if (present[id] === 1 && seen[id] === 0 && this.records.isLive(id)) this.remove(this.instNames[this.records.tagOf(id)]!, this.records.hexOf(id));
     }
   }
 }

@@ -7,7 +7,10 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Digests } from '../mode.js';
 
-export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted';
+export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'unverified' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted';
+
+/** what a verifying kind expects of a body */
+export type Expectation = Digests & { source?: string; skip?: boolean; describe?: (algo: string, expected: string, actual: string) => string };
 
 export interface FillOptions {
   body: Readable;
@@ -15,7 +18,9 @@ export interface FillOptions {
   contentLength?: number;
   tempPath: string;
   /** expected digests; a promise because verify sources may be fetched in parallel */
-  expected?: Promise<(Digests & { source?: string }) | null>;
+  expected?: Promise<Expectation | null>;
+  /** bodies longer than this fail (rewrite and index kinds) */
+  maxBytes?: number;
   /** bytes a fill may still fetch once no reader is attached */
   detachedBudget: number;
   /** store the body? false → pass-through only (too large, store degraded) */
@@ -37,7 +42,12 @@ const NOTIFY_MS = 4;
 const BATCH = 1024 * 1024;
 
 export class VerifyError extends Error {
-  constructor(message: string, public expected: string, public actual: string) { super(message); }
+  constructor(message: string, public expected: string, public actual: string, public algo = '') { super(message); }
+}
+
+/** a body a mode refused (invalid document, too large): its message goes to the client as is */
+export class RejectedBody extends VerifyError {
+  constructor(message: string) { super(message, '', ''); }
 }
 
 export class Fill extends EventEmitter {
@@ -52,7 +62,9 @@ export class Fill extends EventEmitter {
   verified = false;
   digests: Record<string, string> = {};
   private hashes: Record<string, Hash> = { sha256: createHash('sha256') };
-  private expectedDigests: (Digests & { source?: string }) | null | undefined;
+  private expectedDigests: Expectation | null | undefined;
+  /** resolves to the verify expectation (undefined when the kind does not verify) */
+  get expectation(): Promise<Expectation | null> | undefined { return this.o.expected; }
   get expectedSource(): string | undefined { return this.expectedDigests?.source ?? undefined; }
   private writer?: FileHandle;
   private memory: { offset: number; buf: Buffer }[] = [];
@@ -143,7 +155,7 @@ export class Fill extends EventEmitter {
       const expectedP = o.expected?.then((e) => {
         this.expectedDigests = e ?? null;
         // only while no chunk has been hashed yet (received grows after the async write, so it cannot tell)
-        if (this.hashedBytes === 0) for (const algo of ['sha512', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
+        if (this.hashedBytes === 0) for (const algo of ['sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
         if (e?.size !== undefined && o.contentLength !== undefined && e.size !== o.contentLength)
           throw new VerifyError(`size mismatch: expected ${e.size}, upstream sent Content-Length ${o.contentLength}`, String(e.size), String(o.contentLength));
         return e;
@@ -154,6 +166,7 @@ export class Fill extends EventEmitter {
       for await (const chunk of o.body as AsyncIterable<Buffer>) {
         if (this.state !== 'running') break;
         if (o.contentLength !== undefined && this.received + chunk.length > o.contentLength) throw new Error('upstream sent more bytes than its Content-Length');
+        if (o.maxBytes !== undefined && this.received + chunk.length > o.maxBytes) throw new RejectedBody(`upstream body is larger than the ${o.maxBytes} bytes this kind accepts; nothing was cached`);
         for (const h of Object.values(this.hashes)) h.update(chunk);
         this.hashedBytes += chunk.length;
         await this.write(chunk);
@@ -174,12 +187,12 @@ export class Fill extends EventEmitter {
         await this.writer.close();
         this.writer = undefined;
       }
-      if (expected) {
+      if (expected && !expected.skip) {
         await this.hashLate(expected);
         this.check(expected);
       }
-      let result: FillResult = this.spilled ? 'no_space' : 'too_large';
-      if (o.store && !this.spilled) {
+      let result: FillResult = expected?.skip ? 'unverified' : this.spilled ? 'no_space' : 'too_large';
+      if (o.store && !this.spilled && !expected?.skip) {
         const c = await o.commit(o.tempPath, this.digests, this.received);
         result = c.result;
         this.committedPath = c.path;
@@ -207,7 +220,7 @@ export class Fill extends EventEmitter {
 
   /** digests the expectation names but the stream did not compute (it arrived late): hash the temp file */
   private async hashLate(expected: Digests): Promise<void> {
-    const late = (['sha512', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
+    const late = (['sha512', 'sha384', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
     if (!late.length) return;
     if (this.memoryMode) throw new VerifyError('cannot verify a body that was not stored', late[0]!, 'unknown');
     const hs = late.map((a) => [a, createHash(a)] as const);
@@ -227,9 +240,9 @@ export class Fill extends EventEmitter {
   private check(expected: Digests & { source?: string }): void {
     if (expected.size !== undefined && expected.size !== this.received)
       throw new VerifyError(`size mismatch: expected ${expected.size}, got ${this.received}`, String(expected.size), String(this.received));
-    for (const algo of ['sha256', 'sha512', 'sha1', 'md5'] as const) {
+    for (const algo of ['sha256', 'sha512', 'sha384', 'sha1', 'md5'] as const) {
       const want = expected[algo];
-      if (want && want.toLowerCase() !== this.digests[algo]) throw new VerifyError(`${algo} mismatch`, `${algo}:${want.toLowerCase()}`, `${algo}:${this.digests[algo]}`);
+      if (want && want.toLowerCase() !== this.digests[algo]) throw new VerifyError(`${algo} mismatch`, `${algo}:${want.toLowerCase()}`, `${algo}:${this.digests[algo]}`, algo);
     }
   }
 
@@ -288,6 +301,8 @@ export class Fill extends EventEmitter {
 
   describe(path: string): string {
     const e = this.error;
+    if (e instanceof RejectedBody) return e.message;
+    if (e instanceof VerifyError && e.algo && this.expectedDigests?.describe) return this.expectedDigests.describe(e.algo, e.expected.slice(e.algo.length + 1), e.actual.slice(e.algo.length + 1));
     if (e instanceof VerifyError) return `checksum mismatch for ${path}: ${this.expectedSource ? `${this.expectedSource} says` : 'expected'} ${e.expected}, upstream sent ${e.actual}; nothing was cached`;
     return `${this.result === 'truncated' ? 'upstream body was cut short' : 'upstream transfer failed'} for ${path}; nothing was cached`;
   }
@@ -356,6 +371,8 @@ export class Fill extends EventEmitter {
     await this.opened;
     if (!this.diskBacked) return undefined;
     try { return await open(this.o.tempPath, 'r'); } catch { /* renamed by commit */ }
+    // renamed, but the commit (entry write) is still running: the blob path is known once it is done
+    if (!this.committedPath) await this.done.catch(() => undefined);
     return this.committedPath ? open(this.committedPath, 'r').catch(() => undefined) : undefined;
   }
 

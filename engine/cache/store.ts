@@ -41,6 +41,9 @@ export interface EntryStore {
   list(inst: string): AsyncIterable<Entry>;
   instances(): Promise<string[]>;
   touch(batch: { inst: string; keyHash: string; at: Date }[]): Promise<void>;
+  /** an opaque stamp that changes whenever any record is added, replaced or removed (optional: without it every
+   *  start after a snapshot reconciles in the background) */
+  fingerprint?(): Promise<string>;
 }
 
 export interface StateStore {

@@ -59,3 +59,21 @@ export function normaliseTarget(target: string, method: string, o: { dropDotSegm
   if (Buffer.byteLength(path) > MAX_PATH_BYTES || segments.length > MAX_SEGMENTS) throw new BadRequest(414, 'path too long');
   return { segments, path, rawSegments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/'), query, ...(dots ? { dotSegments: dots } : {}) };
 }
+
+// Targets repeat (a cache serves the same URLs over and over): successful normalisations are remembered.
+const MEMO_MAX = 10_000;
+const memo = new Map<string, NormalisedTarget>();
+
+/** normaliseTarget, memoised for origin-form targets; the result is shared and frozen */
+export function normaliseTargetMemo(target: string, method: string, o: { dropDotSegments?: boolean } = {}): NormalisedTarget {
+  if (method === 'CONNECT') return normaliseTarget(target, method, o);
+  const key = o.dropDotSegments ? `.${target}` : target;
+  let t = memo.get(key);
+  if (!t) {
+    const n = normaliseTarget(target, method, o);
+    t = Object.freeze({ ...n, segments: Object.freeze(n.segments) as string[], rawSegments: Object.freeze(n.rawSegments) as string[] });
+    if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
+    memo.set(key, t);
+  }
+  return t;
+}

@@ -8,7 +8,7 @@ const REASONS: Record<number, string> = {
 };
 export const reason = (status: number): string => REASONS[status] ?? 'Error';
 
-export type ErrorFormatter = (status: number, code: string, message: string) => { body: string; type: string };
+export type ErrorFormatter = (status: number, code: string, message: string) => { body: string; type: string } | undefined;
 
 export function sendError(res: ServerResponse, status: number, detail: string, o: { requestId?: string; retryAfter?: number; headers?: Record<string, string>; format?: ErrorFormatter; head?: boolean } = {}): void {
   if (res.headersSent) { res.destroy(); return; }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EffectiveConfig, AccessConfig } from '../config/types.js';
 import type { Instance } from '../instance.js';
-import { normaliseTarget, BadRequest } from './normalize.js';
+import { normaliseTargetMemo, BadRequest, type NormalisedTarget } from './normalize.js';
 import { sendError, reason } from './respond.js';
 import { requestIdOf } from '../pipeline.js';
 
@@ -13,7 +13,9 @@ export interface Mounted { inst: Instance; mount?: string }
 export interface Dispatcher {
   ready(): boolean;
   shuttingDown(): boolean;
-  handleInstance(inst: Instance, req: IncomingMessage, res: ServerResponse, target: ReturnType<typeof normaliseTarget>, publicBase: string, requestId: string): Promise<void>;
+  handleInstance(inst: Instance, req: IncomingMessage, res: ServerResponse, target: NormalisedTarget, publicBase: string, requestId: string): Promise<void>;
+  /** answer a repeated plain hit from memory (engine/hot-hits.ts); false → handleInstance */
+  serveHot(inst: Instance, req: IncomingMessage, res: ServerResponse, publicBase: string, requestId: string): boolean;
   homePage(req: IncomingMessage, res: ServerResponse, publicBase: string, only?: Instance): void;
   status(req: IncomingMessage, res: ServerResponse, sub: string): void;
   metrics(res: ServerResponse, head: boolean): Promise<void>;
@@ -84,7 +86,8 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
   });
   server.maxConnections = L.max_connections;
   server.timeout = L.client_idle_timeout;
-  const sorted = [...mounts].filter((x) => x.mount).sort((a, b) => b.mount!.length - a.mount!.length);
+  const sorted = [...mounts].filter((x) => x.mount).sort((a, b) => b.mount!.length - a.mount!.length)
+    .map((mnt) => ({ mnt, mp: mnt.mount!, depth: mnt.mount!.split('/').filter(Boolean).length }));
   const [host, portS] = splitHostPort(bind);
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -117,7 +120,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     if ((req.method === 'GET' || req.method === 'HEAD') && hasBody) { res.setHeader('connection', 'close'); return err(400, 'GET and HEAD requests must not have a body'); }
     let target;
     try {
-      target = normaliseTarget(url, req.method ?? 'GET', { dropDotSegments: true });
+      target = normaliseTargetMemo(url, req.method ?? 'GET', { dropDotSegments: true });
     } catch (e) {
       if (e instanceof BadRequest) return err(e.status, e.message);
       throw e;
@@ -134,11 +137,11 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       }
       if (dotsRefused(dedicated)) return err(400, 'path segment "." is not allowed');
       if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
+      if (d.serveHot(dedicated, req, res, base, requestId)) return;
       void d.handleInstance(dedicated, req, res, target, base, requestId);
       return;
     }
-    const mounted = sorted.find((mnt) => path === mnt.mount! || path.startsWith(mnt.mount! + '/'));
-    if (dotsRefused(mounted?.inst)) return err(400, 'path segment "." is not allowed');
+    if (target.dotSegments && dotsRefused(sorted.find(({ mp }) => path === mp || path.startsWith(mp + '/'))?.mnt.inst)) return err(400, 'path segment "." is not allowed');
     if (path === '/') {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       return d.homePage(req, res, base);
@@ -154,13 +157,12 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       void d.metrics(res, req.method === 'HEAD');
       return;
     }
-    for (const mnt of sorted) {
-      const mp = mnt.mount!;
+    for (const { mnt, mp, depth } of sorted) {
       if (path === mp || path.startsWith(mp + '/')) {
-        const depth = mp.split('/').filter(Boolean).length;
+        if (!checkAccess(cfg, mnt.inst, req, res, requestId)) return;
+        if (d.serveHot(mnt.inst, req, res, base + mp, requestId)) return;
         const sub = { ...target, segments: target.segments.slice(depth), rawSegments: target.rawSegments.slice(depth) };
         if (sub.segments.length === 0) sub.trailingSlash = false;
-        if (!checkAccess(cfg, mnt.inst, req, res, requestId)) return;
         void d.handleInstance(mnt.inst, req, res, sub, base + mp, requestId);
         return;
       }

@@ -33,6 +33,7 @@ function ctx(): HookContext {
   return {
     config, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     fetchThrough: async () => null, privateDir: dir,
+    pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
     state: { read: async (n) => docs.get(n) ?? null, write: async (n, d) => { docs.set(n, JSON.parse(JSON.stringify(d))); } },
     fetch, tasks: { add: (t) => tasks.push(t.target), remove: noop, trigger: noop },
     metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },

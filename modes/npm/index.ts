@@ -1,7 +1,21 @@
-// Mode `npm` (modes/npm.md): configuration and kinds. Routes and hooks arrive with issue #4;
-// until then the engine warns at start that this mode serves nothing.
-import { defineMode, type ModeConfig } from '../../engine/mode.js';
+// Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
+// Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
+import { defineMode, type Match, type ModeConfig } from '../../engine/mode.js';
 import { readSchema } from '../../engine/paths.js';
+import { parseSize } from '../../engine/config/values.js';
+import { acceptClass, FULL } from './accept.js';
+import { NAME, nameLengthOk, upstreamName } from './names.js';
+import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
+import { verifyTarball, tarballOf, knownPin } from './integrity.js';
+import { discoverNpm } from './discover.js';
+
+const READ_ONLY = 'this is a read-only caching proxy: publish, unpublish, dist-tag changes, login and audit are not supported';
+const maxDocument = (c: ModeConfig) => parseSize((c.max_metadata_size as string | number | undefined) ?? '256MiB');
+const re = (body: string) => ({ regex: new RegExp(`^${body}$`) });
+const LEADING_NAME = /^(?:-\/package\/)?(@[^/]+\/[^/]+|[^/]+)/;
+const named = (r: { path: string }) => nameLengthOk(LEADING_NAME.exec(r.path)?.[1] ?? '');
+const name = (m: Match) => m.params.name!;
+const json = { accept: FULL };
 
 export default defineMode({
   name: 'npm',
@@ -9,10 +23,46 @@ export default defineMode({
   schema: readSchema('npm'),
   mount: 'route',
   kinds: {
-    metadata: { policy: 'revalidate', busy: 'stale' },
-    tarball: { policy: 'immutable', busy: 'join' },
-    attestation: { policy: 'immutable', busy: 'join' },
+    // packuments: two Accept classes, each its own cached representation
+    metadata: { policy: 'revalidate', busy: 'stale', vary: { accept: acceptClass }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
+    // version documents, dist-tags, signing keys: governed by the metadata_* keys
+    document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
+    tarball: { policy: 'immutable', busy: 'join', verify: verifyTarball },
+    attestation: { policy: 'immutable', busy: 'join', index: indexJsonObject, maxRewriteBody: maxDocument },
+    passthrough: { policy: 'bypass', keys: false },
   },
-  routes: [],
-  upstreams: (c: ModeConfig) => [String(c.upstream)],
+  routes: [
+    { match: { glob: '**' }, methods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], when: (r) => r.method !== 'GET' && r.method !== 'HEAD', status: 405, message: READ_ONLY },
+    { match: re('-/(?:ping|v1/search)'), kind: 'passthrough', query: 'forward' },
+    { match: re('-/(?:whoami|user/.*|npm/v1/tokens.*)'), status: 404, message: READ_ONLY },
+    { match: re('-/npm/v1/keys'), kind: 'document', headers: () => json },
+    { match: re(`-/package/${NAME}/(?<doc>dist-tags)`), when: named, kind: 'document', key: (m) => `${name(m)}/dist-tags`, upstream: (m) => `-/package/${upstreamName(name(m))}/dist-tags`, headers: () => json },
+    { match: re(`-/npm/v1/attestations/${NAME}@(?<version>[^/@]+)`), kind: 'attestation', key: (m) => `${name(m)}@${m.params.version}`, upstream: (m) => `-/npm/v1/attestations/${upstreamName(name(m))}@${encodeURIComponent(m.params.version!)}` },
+    {
+      match: re(`${NAME}/-/(?<file>[^/]+\\.tgz)`), when: (r) => named(r) && tarballOf({ params: paramsOf(r.path) }) !== null, kind: 'tarball',
+      key: (m) => { const t = tarballOf(m)!; return `${t.name}/${t.version}`; },
+      // the fill target recorded from the package's documents (learned first if none is stored), else the registry's own layout
+      upstream: async (m, ctx) => (await knownPin(ctx, tarballOf(m)!))?.tarball ?? `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
+    },
+    { match: re(`${NAME}/(?<version>[^/]+)`), when: named, kind: 'document', upstream: (m) => `${upstreamName(name(m))}/${encodeURIComponent(m.params.version!)}`, headers: () => json },
+    { match: re(NAME), when: named, kind: 'metadata', upstream: (m) => upstreamName(name(m)) },
+    { match: { glob: '**' }, status: 404, message: 'not found' },
+  ],
+  upstreams: (c: ModeConfig) => [String(c.upstream).replace(/\/+$/, '')],
+  origins: (c: ModeConfig) => (Array.isArray(c.tarball_hosts) ? (c.tarball_hosts as string[]) : []),
+  upstreamAuth: (c: ModeConfig) => {
+    const a = c.auth as { type?: string; username?: string; password?: string; token?: string } | undefined;
+    if (!a || !a.type || a.type === 'none') return null;
+    return { type: a.type as 'basic' | 'bearer', username: a.username, password: a.password, token: a.token };
+  },
+  hooks: {
+    snippet: (url) => `npm config set registry ${url}/`,
+    errorBody: (status, _code, message) => (status < 500 ? { body: `${JSON.stringify({ error: message })}\n`, type: 'application/json' } : undefined),
+  },
+  discover: () => discoverNpm(),
 });
+
+const TARBALL = new RegExp(`^${NAME}/-/(?<file>[^/]+\\.tgz)$`);
+function paramsOf(path: string): Record<string, string> {
+  return { ...(TARBALL.exec(path)?.groups ?? {}) };
+}

@@ -1,0 +1,79 @@
+// Remembered answers for repeated plain hits. A GET/HEAD without Range or conditionals that the pipeline
+// answered from a stored entry (immutable HIT, or FRESH) is kept here, keyed by instance, public base and the
+// raw request target; the next identical request is answered from it without classification, key hashing,
+// entry lookup or header assembly. An answer is dropped as soon as its entry is replaced or removed, its
+// freshness or expiry runs out, or the hourly last-use write of its entry is due (the pipeline does that).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordRequest } from './request-metrics.js';
+
+export interface HotHit {
+  instance: string;
+  mode: string;
+  kind: string;
+  cache: 'HIT' | 'FRESH';
+  /** the full response head except x-request-id and age */
+  headers: Record<string, string>;
+  /** the same as a flat [name, value, …] list, built on first reuse */
+  flat?: string[];
+  body: Buffer;
+  validatedMs: number;
+  /** answer from memory until then (ms since the epoch) */
+  validUntilMs: number;
+  /** request headers the answer depends on (vary classes, keyed pass headers), lower-case, with their values */
+  deps: [string, string][];
+  /** the entry this answer came from is still the stored one */
+  isCurrent(): boolean;
+  /** LRU bookkeeping of the entry */
+  touch(): void;
+}
+
+const MAX_ANSWERS = 20_000;
+const MAX_BYTES = 64 * 1024 * 1024;
+const answers = new Map<string, HotHit>();
+let bytes = 0;
+
+export const hotKey = (instance: string, publicBase: string, target: string): string => `${instance}\0${publicBase}\0${target}`;
+
+/** a request the remembered answers may serve: no Range and no conditionals */
+export function isPlainRequest(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return h.range === undefined && h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-range'] === undefined;
+}
+
+export function rememberHit(key: string, hit: HotHit): void {
+  const old = answers.get(key);
+  if (old) { answers.delete(key); bytes -= old.body.length; }
+  answers.set(key, hit);
+  bytes += hit.body.length;
+  while (answers.size > MAX_ANSWERS || bytes > MAX_BYTES) {
+    const [k, v] = answers.entries().next().value!;
+    answers.delete(k);
+    bytes -= v.body.length;
+  }
+}
+
+function drop(key: string, hit: HotHit): void {
+  if (answers.get(key) !== hit) return;
+  answers.delete(key);
+  bytes -= hit.body.length;
+}
+
+/** answer from memory if an answer for exactly this request is remembered and still valid; false otherwise */
+export function serveHot(key: string, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+  const hit = answers.get(key);
+  if (!hit || !isPlainRequest(req)) return false;
+  const now = Date.now();
+  if (now >= hit.validUntilMs || !hit.isCurrent()) { drop(key, hit); return false; }
+  for (const [name, value] of hit.deps) if ((req.headers[name] ?? '') !== value) return false;
+  const started = performance.now();
+  hit.touch();
+  const flat = hit.flat ??= Object.entries(hit.headers).flat();
+  res.writeHead(200, [...flat, 'x-request-id', requestId, 'age', String(Math.max(0, Math.floor((now - hit.validatedMs) / 1000)))]);
+  const head = req.method === 'HEAD';
+  res.end(head ? undefined : hit.body);
+  recordRequest({ instance: hit.instance, mode: hit.mode, kind: hit.kind, cache: hit.cache, method: req.method!, status: 200 }, started, head ? undefined : performance.now(), head ? 0 : hit.body.length);
+  return true;
+}
+
+/** test hook: how many answers are remembered */
+export const hotCount = (): number => answers.size;

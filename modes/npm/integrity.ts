@@ -1,0 +1,56 @@
+// Tarball verification (modes/npm.md §4): the expected digest comes from the version's pin (taken from
+// any stored document of the package); without one the abbreviated document is fetched through the
+// metadata kind first. Strongest of sha512 › sha384 › sha256 from `dist.integrity`, else `dist.shasum`.
+import type { Match, Pin, VerifyInput, VerifyResult, HookContext } from '../../engine/mode.js';
+import { INSTALL_V1 } from './accept.js';
+import { tarballVersion } from './names.js';
+
+const STRENGTH = ['sha512', 'sha384', 'sha256'] as const;
+type Algo = (typeof STRENGTH)[number] | 'sha1';
+
+/** the digest to check from a pin: {algo, hex} or null */
+export function expectedDigest(pin: Pin | undefined): { algo: Algo; hex: string } | null {
+  if (!pin) return null;
+  const sri = new Map<string, string>();
+  for (const item of (pin.integrity ?? '').trim().split(/\s+/)) {
+    const m = /^(sha512|sha384|sha256)-([A-Za-z0-9+/]+={0,2})(?:\?.*)?$/.exec(item);
+    if (m && !sri.has(m[1]!)) sri.set(m[1]!, Buffer.from(m[2]!, 'base64').toString('hex'));
+  }
+  for (const algo of STRENGTH) if (sri.has(algo)) return { algo, hex: sri.get(algo)! };
+  if (pin.shasum && /^[0-9a-f]{40}$/i.test(pin.shasum)) return { algo: 'sha1', hex: pin.shasum.toLowerCase() };
+  return null;
+}
+
+const sriOf = (algo: string, hex: string) => (algo === 'sha1' ? `sha1:${hex}` : `${algo}-${Buffer.from(hex, 'hex').toString('base64')}`);
+
+export function tarballOf(m: Pick<Match, 'params'>): { name: string; version: string } | null {
+  const { name, file } = m.params;
+  const version = name && file ? tarballVersion(name, file) : null;
+  return name && version ? { name, version } : null;
+}
+
+export async function pinOf(ctx: HookContext, name: string, version: string): Promise<Pin | undefined> {
+  return (await ctx.pins.get(name))?.[version];
+}
+
+/** the version's pin; without a usable one, the abbreviated document is fetched through the metadata kind (single-flight) */
+export async function knownPin(ctx: HookContext, t: { name: string; version: string }): Promise<Pin | undefined> {
+  const pin = await pinOf(ctx, t.name, t.version);
+  if (expectedDigest(pin)) return pin;
+  await ctx.fetchThrough(t.name, { headers: { accept: INSTALL_V1 } });
+  return pinOf(ctx, t.name, t.version);
+}
+
+export async function verifyTarball({ match, ctx }: VerifyInput): Promise<VerifyResult> {
+  const t = tarballOf(match);
+  if (!t) return { skip: true };
+  const d = expectedDigest(await knownPin(ctx, t));
+  if (!d) {
+    ctx.log.warn('tarball digest unknown (no document lists this version); served without storing', { instance: ctx.instance, key: `${t.name}@${t.version}` });
+    return { skip: true };
+  }
+  return {
+    [d.algo]: d.hex, source: `${t.name}@${t.version}`,
+    describe: (algo, expected, actual) => `integrity check failed for ${t.name}@${t.version}: expected ${sriOf(algo, expected)}, upstream sent ${sriOf(algo, actual)}; nothing was cached`,
+  };
+}
