@@ -11,7 +11,7 @@ import {
 
 let fx: DebFixture, u: FixtureServer, proxy: ProxyHandle, url: string;
 const PKGS = 'dists/bookworm/main/binary-amd64';
-const file = (tree: 'v1' | 'v2' | 'v3' | 'torn', p: string) => readFileSync(join(fx.tree(tree), p));
+const file = (tree: 'v1' | 'v2' | 'v3' | 'v4' | 'torn', p: string) => readFileSync(join(fx.tree(tree), p));
 const REFRESH = '      refresh_interval: 2s\n';
 
 test.before(async () => {
@@ -149,6 +149,38 @@ test('L6 shared pool: one upstream GET for two suites; cleanup keeps listed arti
   const h = await httpGet(`${p.url}${hello}`);
   assert.is(h.headers['x-cache'], 'HIT', 'a listed artifact never ages out');
   assert.is(up.count('GET', hello), 1);
+});
+
+test('L8 rebuilt name: the upstream replaces cp-data under the same file name; after the refresh apt gets the new bytes', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startDebProxy([up.url], REFRESH);
+  const data = 'pool/main/c/cp-data/cp-data_1.0_all.deb';
+  const before = aptClient(debSources(p.url, fx.key, ['bookworm']));
+  ok(await before.update(), 'apt-get update');
+  ok(await before.install(['cp-data']), 'install cp-data');
+  assert.ok(readFileSync(join(before.archives, 'cp-data_1.0_all.deb')).equals(file('v1', data)));
+  up.setRoot(fx.tree('v4'));
+  await waitFor('generation 2', async () => (await servedGeneration(p.url)) === 2, 20_000);
+  const after = aptClient(debSources(p.url, fx.key, ['bookworm']));
+  ok(await after.update(), 'apt-get update (rebuilt)');
+  ok(await after.install(['cp-data']), 'install the rebuilt cp-data');
+  assert.ok(readFileSync(join(after.archives, 'cp-data_1.0_all.deb')).equals(file('v4', data)), 'the stored copy the index no longer lists is not served');
+  assert.is(up.count('GET', `/${data}`), 2);
+  assert.is((await httpGet(`${p.url}/${data}`)).sha256, sha256(file('v4', data)));
+  assert.is(up.count('GET', `/${data}`), 2, 'the replacement is cached');
+});
+
+test('L11 storm: 20 parallel downloads of a cold package from a throttled upstream → 1 upstream GET, all bodies right', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startDebProxy([up.url]);
+  const c = aptClient(debSources(p.url, fx.key, ['bookworm']));
+  ok(await c.update(), 'apt-get update');
+  const data = '/pool/main/c/cp-data/cp-data_1.0_all.deb';
+  up.fault(data, { rate: 4 * 1024 * 1024 });
+  const want = file('v1', data.slice(1));
+  const rs = await Promise.all(Array.from({ length: 20 }, () => httpGet(`${p.url}${data}`, { discardBody: true, expect: want })));
+  assert.is(rs.filter((r) => r.status === 200 && r.matches).length, 20);
+  assert.is(up.count('GET', data), 1);
 });
 
 test.run();

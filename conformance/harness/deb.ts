@@ -7,7 +7,7 @@ import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
 import type { FixtureServer } from './fixture.js';
 import { httpGet } from './http.js';
 
-export interface DebFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'v3' | 'torn'): string }
+export interface DebFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'v3' | 'v4' | 'torn'): string }
 
 /** conformance/fixtures/deb/make.sh into a temp dir (dpkg-deb, apt-ftparchive, gpg) */
 export function buildDebFixture(o: { dataMiB?: number; extra?: number } = {}): DebFixture {
