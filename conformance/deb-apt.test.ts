@@ -146,6 +146,23 @@ instances:
   await p.stop();
 });
 
+test('cold_wait: a slow first build passes the request through, then the generation serves', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  up.fault('/dists/bookworm/InRelease', { delay_ms: 2500, once: true });
+  const p = await startDebProxy([up.url], '      cold_wait: 500ms\n');
+  const t0 = Date.now();
+  const first = await httpGet(`${p.url}/dists/bookworm/InRelease`);
+  assert.is(first.status, 200);
+  assert.is(first.headers['x-cache'], 'PASSTHROUGH');
+  assert.ok(Date.now() - t0 < 2000, `answered after ${Date.now() - t0} ms`);
+  assert.ok(first.body.equals(v1('dists/bookworm/InRelease')));
+  await new Promise((r) => setTimeout(r, 2500));
+  const later = await httpGet(`${p.url}/dists/bookworm/InRelease`);
+  assert.is(later.headers['x-cache'], 'GENERATION');
+  assert.is(later.headers['x-cache-generation'], '1');
+  await p.proxy.stop();
+});
+
 test('L10 restart with every upstream stopped: roots and generations restored, apt still succeeds', async () => {
   await a.stop(); await b.stop();
   await proxy.restart();

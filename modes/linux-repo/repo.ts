@@ -3,6 +3,7 @@
 // atomically), on-demand additions, background refresh with failover, artifact digests for verification,
 // cleanup and per-root status. Format knowledge comes only through the RepoFormat it is given.
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { HookContext, Match, RespondOutput, VerifyResult, UpstreamReply } from '../../engine/mode.js';
 import { RepoError, type RepoFormat, type RootRef, type ParsedPrimary, type Pins, type Classified } from './format.js';
 import { RepoStore, ridOf, type FileRec, type Manifest, type PrimaryRec, type RootDoc } from './store.js';
@@ -112,7 +113,6 @@ export class RepoInstance {
   }
 
   private async primaryBytes(m: Manifest): Promise<Map<string, Buffer | null>> {
-    const { readFile } = await import('node:fs/promises');
     const files = new Map<string, Buffer | null>();
     for (const [name, rec] of Object.entries(m.primary)) files.set(name, 'absent' in rec ? null : await readFile(this.store.metaPath(rec.sha256)));
     return files;
@@ -284,7 +284,6 @@ export class RepoInstance {
     if (r.status === 404 || r.status === 410 || r.status === 304) { r.body.resume(); r.release(); return { status: r.status, bytes: null, base: r.base }; }
     if (r.status !== 200) { r.body.resume(); r.release(); throw new RepoError('E_UPSTREAM', `${hostOf(r.base)} answered ${r.status} for ${name}`); }
     const rec = await this.store.receive(r.body, { max: this.s.maxMetadataBytes, headers: r.headers }).finally(() => r.release());
-    const { readFile } = await import('node:fs/promises');
     return { status: 200, bytes: await readFile(this.store.metaPath(rec.sha256)), rec, base: r.base };
   }
 
