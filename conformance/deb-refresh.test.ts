@@ -63,6 +63,9 @@ test('L3 upstream stopped after a refresh: update + download succeed, refresh fa
   const events = JSON.parse((await httpGet(`${proxy.url}/-/status/events`)).body.toString()) as { events: { task_type?: string; result: string; message?: string }[] };
   assert.ok(events.events.some((e) => e.task_type === 'metadata_refresh' && e.result === 'failed' && /keeps serving/.test(e.message ?? '')));
   assert.is(await servedGeneration(url), 1);
+  const metrics = (await httpGet(`${proxy.url}/metrics`)).body.toString();
+  for (const result of ['unchanged', 'failed']) assert.match(metrics, new RegExp(`cache_proxy_metadata_refresh_total\\{instance="debian",result="${result}"\\} [1-9]`));
+  assert.match(metrics, /cache_proxy_metadata_refresh_duration_seconds_count\{instance="debian"\} [1-9]/);
 });
 
 test('L4 torn mirror: generation n kept and never a mixed set; after the upstream completes, n+1 and cp-hello 2.0', async () => {
