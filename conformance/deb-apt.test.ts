@@ -174,6 +174,8 @@ test('L10 restart with every upstream stopped: roots and generations restored, a
   const summary = JSON.parse((await httpGet(`${proxy.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: { root: string; generation: number }[] } }[] };
   const roots = summary.instances.find((i) => i.name === 'debian')!.details!.roots.map((r) => r.root).sort();
   assert.equal(roots, ['deb_distribution:dists/bookworm', 'deb_distribution:dists/bookworm-updates', 'deb_flat:flat']);
+  const home = (await httpGet(`${proxy.url}/`)).body.toString();
+  for (const r of roots) assert.ok(home.includes(r), `home page lists ${r}`);
   assert.is(sha256(readFileSync(join(c.archives, 'cp-hello_1.0_all.deb'))), sha256(v1('pool/main/c/cp-hello/cp-hello_1.0_all.deb')));
 });
 
