@@ -122,6 +122,8 @@ export interface HookContext {
   events?: { emit(e: { result: string; target?: string; task_type?: string; reason_code?: string; message?: string }): void };
   /** entries of this instance (for a mode's own cleanup) */
   cache?: ModeCache;
+  /** storage.cleanup settings a mode's own cleanup honours */
+  cleanup?: { dryRun: boolean; batchSize: number };
 }
 
 export interface ModeState { read(name: string): Promise<unknown>; write(name: string, doc: unknown): Promise<void> }

@@ -479,6 +479,7 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
       list: () => listEntries(ctx, inst.name),
       delete: (kind, key) => deleteEntry(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
     },
+    cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
   if (!signal && ctx.tasks) contexts.set(inst, made);
   return made;
