@@ -19,6 +19,7 @@ let tree = 'v2';
 const fetched: string[] = [];
 const tasks: string[] = [];
 const noop = () => undefined;
+let dryRun = false;
 
 function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
   fetched.push(o.path);
@@ -38,6 +39,7 @@ function ctx(): HookContext {
     fetch, tasks: { add: (t) => tasks.push(t.target), remove: noop, trigger: noop },
     metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
     events: { emit: noop }, cache: { list: async function* () { /* no artifacts */ }, delete: async () => undefined },
+    get cleanup() { return { dryRun, batchSize: 500 }; },
   };
 }
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });
@@ -75,8 +77,13 @@ test('a newer state publishes generation 2 with the wanted files; cleanup drops 
   assert.is(out, 'updated');
   assert.is(generation(), 2);
   assert.is(await repo.expected('pool/main/c/cp-data/cp-data_1.0_all.deb'), null, 'v3 no longer lists cp-data');
-  await repo.cleanup(signal);
-  assert.equal(readdirSync(join(dir, 'roots', ridOf('deb_distribution:dists/bookworm'), 'gen')).sort(), ['2.json', '2.pkgidx']);
+  const gen = join(dir, 'roots', ridOf('deb_distribution:dists/bookworm'), 'gen');
+  dryRun = true;
+  assert.is(await repo.cleanup(signal), 'unchanged');
+  assert.equal(readdirSync(gen).sort(), ['1.json', '1.pkgidx', '2.json', '2.pkgidx'], 'dry run deletes nothing');
+  dryRun = false;
+  assert.is(await repo.cleanup(signal), 'updated');
+  assert.equal(readdirSync(gen).sort(), ['2.json', '2.pkgidx']);
 });
 
 test('restart: roots, generation 2 and its package index come back with no upstream contact', async () => {

@@ -525,22 +525,28 @@ export class RepoInstance {
 
   // ------------------------------------------------------------------ cleanup (§6)
   async cleanup(signal: AbortSignal): Promise<'updated' | 'unchanged'> {
+    const { dryRun, batchSize } = this.ctx.cleanup ?? { dryRun: false, batchSize: 500 };
     let removed = 0;
+    const would: string[] = [];
+    // storage.cleanup: dry_run only lists; deletions go in batches, yielding between them
+    const drop = async (what: string, fn: () => Promise<void>) => {
+      if (dryRun) { if (would.length < 20) would.push(what); removed++; return; }
+      await fn();
+      if (++removed % batchSize === 0) await new Promise((r) => setImmediate(r));
+    };
     const referenced = new Set<string>();
     for (const rs of this.roots.values()) {
       const keep = new Set(rs.gens.map((g) => g.n));
-      for (const n of await this.store.generations(rs.rid)) if (!keep.has(n) && n < (rs.gens[0]?.n ?? 0)) { await this.store.dropGeneration(rs.rid, n); removed++; }
+      for (const n of await this.store.generations(rs.rid)) if (!keep.has(n) && n < (rs.gens[0]?.n ?? 0)) await drop(`${rs.ref.id} generation ${n}`, () => this.store.dropGeneration(rs.rid, n));
       for (const g of rs.gens) {
         for (const r of Object.values(g.manifest.primary)) if (!('absent' in r)) referenced.add(r.sha256);
         for (const r of Object.values(g.manifest.files)) referenced.add(r.sha256);
       }
     }
     // files committed by a build or an addition still in progress are not in a manifest yet: META_GRACE covers them
-    let n = 0;
     for await (const f of this.store.metaFiles()) {
       if (signal.aborted) break;
-      if (!referenced.has(f.sha256) && Date.now() - f.mtime > META_GRACE) { await this.store.dropMeta(f.sha256); removed++; }
-      if (++n % 500 === 0) await new Promise((r) => setImmediate(r));
+      if (!referenced.has(f.sha256) && Date.now() - f.mtime > META_GRACE) await drop(`metadata ${f.sha256.slice(0, 16)}…`, () => this.store.dropMeta(f.sha256));
     }
     // artifacts: listed by any retained generation → kept; unlisted and unused for artifact_expire_after → deleted
     if (Number.isFinite(this.s.artifactExpireMs)) {
@@ -548,12 +554,12 @@ export class RepoInstance {
         if (signal.aborted) break;
         if (e.kind !== 'artifact' || Date.now() - e.lastUsedAt <= this.s.artifactExpireMs) continue;
         if (await this.lookup(e.key)) continue;
-        await this.ctx.cache!.delete(e.kind, e.key);
-        removed++;
+        await drop(e.key, () => this.ctx.cache!.delete(e.kind, e.key));
       }
     }
-    removed += await this.store.dropStaleTemps(STALE_TEMP);
-    return removed ? 'updated' : 'unchanged';
+    if (!dryRun) removed += await this.store.dropStaleTemps(STALE_TEMP);
+    if (dryRun && removed) this.ctx.log.info('repository cleanup dry run', { instance: this.ctx.instance, would_remove: removed, keys: would });
+    return removed && !dryRun ? 'updated' : 'unchanged';
   }
 
   // ------------------------------------------------------------------ status (home page)
