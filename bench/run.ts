@@ -7,9 +7,10 @@ import { largeBlob, memory, closeLargeBlob } from './benches/large-blob.js';
 import { manyEntries } from './benches/many-entries.js';
 import { npmBench } from './benches/npm.js';
 import { ociPull } from './benches/oci.js';
+import { debBench } from './benches/deb.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,3 +11,5 @@ export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult
 export { startShim, type Shim, type ShimFaults, type ShimRequest } from './harness/shim.js';
 export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/registry.js';
 export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';
+export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
+export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';

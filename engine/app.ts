@@ -6,6 +6,7 @@ import { parseDuration } from './config/values.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
 import { handleInstance, forgetEntry, forgetBlob, hookContext, type EngineCtx } from './pipeline.js';
+import type { ModeTasks } from './mode.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
 import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
@@ -96,6 +97,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       added: (e) => { index.add(e); scheduleEvict(); },
       removed: (inst, keyHash) => index.remove(inst, keyHash),
       touched: (inst, keyHash) => index.touch(inst, keyHash),
+      lastUsed: (inst, keyHash) => index.get(inst, keyHash)?.lastUsed,
     },
     isNoSpace,
     storeDegraded: () => Date.now() < degradedUntil,
@@ -125,6 +127,11 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
 
   const scheduler = new Scheduler({ store: store.state, maxConcurrent: cfg.scheduler.max_concurrent, onEvent: (e) => status.event(e) });
   await scheduler.load();
+  ctx.tasks = (instance: string): ModeTasks => ({
+    add: (t) => scheduler.add({ id: `${instance}:${t.type}:${t.target}`, instance, type: t.type, intervalMs: t.intervalMs, firstRunAt: t.firstRunInMs !== undefined ? Date.now() + t.firstRunInMs : undefined, run: t.run }),
+    remove: (type, target) => scheduler.remove(`${instance}:${type}:${target}`, { forget: true }),
+    trigger: (type, target) => scheduler.trigger(`${instance}:${type}:${target}`),
+  });
   for (const inst of instances) {
     scheduler.add({
       id: `${inst.name}:expire_cleanup`, instance: inst.name, type: 'expire_cleanup', intervalMs: HOUR,
@@ -154,6 +161,21 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   scheduler.add({ id: '_engine:evict', instance: '_engine', type: 'evict', intervalMs: 5 * 60_000, run: async () => { await runEvict(); return 'success'; } });
   scheduler.add({ id: '_engine:disk_sample', instance: '_engine', type: 'disk_sample', intervalMs: cfg.server.status.disk_sample_interval, run: async () => { await status.sampleDisk(); return 'success'; } });
 
+  // mode state restored before serving (e.g. repository generations), with no upstream contact
+  for (const inst of instances) {
+    if (!inst.def.hooks?.setup) continue;
+    try { await inst.def.hooks.setup(hookContext(ctx, inst)); } catch (e) { log.error('instance setup failed', { instance: inst.name, err: (e as Error).message }); }
+  }
+  const modeDetails = async (only?: typeof instances[number]): Promise<Map<string, Record<string, unknown>>> => {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const i of only ? [only] : instances) {
+      const hook = i.def.hooks?.status;
+      if (hook) out.set(i.name, await hook(hookContext(ctx, i)).catch((e: Error) => ({ error: e.message })));
+    }
+    return out;
+  };
+  status.details = () => modeDetails();
+
   const dispatcher = {
     ready: () => ready,
     shuttingDown: () => shuttingDown,
@@ -161,7 +183,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       handleInstance(ctx, inst, req, res, target, base, id),
     serveHot: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, id: string) =>
       !cfg.log.access && serveHot(hotKey(inst.name, base, req.url ?? ''), req, res, id),
-    homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => status.homePage(req, res, base, only),
+    homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
     status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
       const u = await store.usage();
@@ -200,6 +222,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
       await scheduler.stop();
+      for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));
       await index.flushTouches?.(store).catch(() => undefined);
       // an incomplete index must not become the next start's truth
       if (index.snapshotSafe) await store.snapshots.write(SNAPSHOT_NAME, index.encode(await store.entries.fingerprint?.())).catch((e: Error) => log.warn('could not write the index snapshot', { err: e.message }));

@@ -52,7 +52,8 @@ export class Instance {
       const fresh = (keyed && str(keyOf(kind, 'fresh_for'))) || spec.fresh_for;
       const expire = (keyed && str(keyOf(kind, 'expire_after'))) || spec.expire_after || blockExpire || '720h';
       const busy = ((keyed && str(keyOf(kind, 'busy_policy'))) || spec.busy || (policy === 'immutable' ? 'join' : 'stale')) as Busy;
-      this.base.set(kind, { kind, spec, policy, freshMs: fresh ? parseFreshness(fresh) : undefined, busy, expireMs: parseExpiration(expire) });
+      // expiry 'mode': the mode's cleanup applies the K_expire_after value itself
+      this.base.set(kind, { kind, spec, policy, freshMs: fresh ? parseFreshness(fresh) : undefined, busy, expireMs: spec.expiry === 'mode' ? Infinity : parseExpiration(expire) });
     }
     const rules = (this.block.rules as Record<string, unknown>[] | undefined) ?? [];
     for (const r of rules) {

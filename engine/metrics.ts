@@ -55,11 +55,18 @@ export const m = {
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 m.buildInfo.set({ version, node: process.versions.node }, 1);
 
-const modeCounters = new Map<string, Counter>();
-/** a mode's own counter family (`cache_proxy_*`, label instance), registered on first use */
-export function modeCounter(name: string, help: string): Counter {
-  if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`);
-  let k = modeCounters.get(name);
-  if (!k) { k = c(name, help, ['instance']); modeCounters.set(name, k); }
-  return k;
+/** mode metric families (ctx.count, ctx.metrics): `cache_proxy_*`, get-or-create by name, so instances of one mode share a family */
+const modeFamilies = new Map<string, Counter<string> | Histogram<string>>();
+const checkName = (name: string) => { if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`); };
+export function modeCounter(name: string, help: string, labelNames: string[] = ['instance']): Counter<string> {
+  checkName(name);
+  let f = modeFamilies.get(name);
+  if (!f) { f = c(name, help, labelNames); modeFamilies.set(name, f); }
+  return f as Counter<string>;
+}
+export function modeHistogram(name: string, help: string, labelNames: string[]): Histogram<string> {
+  checkName(name);
+  let f = modeFamilies.get(name);
+  if (!f) { f = h(name, help, labelNames, TIME); modeFamilies.set(name, f); }
+  return f as Histogram<string>;
 }

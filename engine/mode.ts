@@ -34,9 +34,15 @@ export interface KindSpec {
   /** a mutable name bound to content another kind stores (OCI tag → manifest by digest), see BindTarget */
   bindTo?: (m: Match, headers: Record<string, string>, digests?: Record<string, string>) => BindTarget | null;
   /** from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
-  admit?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
+  admitHead?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
   /** checks a complete body before it is committed (read whole, ≤ maxRewriteBody); a reason fails the fill as a digest mismatch would */
   checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
+  /** 'mode': entries of this kind get no engine expiry; the mode's own cleanup applies K_expire_after (ctx.cache) */
+  expiry?: 'engine' | 'mode';
+  /** a stored entry whose digests or size contradict `verify`'s current answer is a miss (refetched, verified, replaced) */
+  reverify?: boolean;
+  /** before any cache decision: 'cache' (normal), 'pass' (forwarded, not stored: PASSTHROUGH) or an error answer */
+  admit?: (input: { match: Match; ctx: HookContext }) => Promise<'cache' | 'pass' | { status: number; message: string }>;
 }
 
 /**
@@ -120,6 +126,57 @@ export interface HookContext {
   targetAllowed(url: string): boolean;
   /** mode counters (`cache_proxy_*`), labelled with the instance */
   count(name: string, help: string): void;
+  /** mode-private directory of this instance (created on demand; data stays under the instance name) */
+  privateDir?: string;
+  /** small atomic JSON documents of this instance (state/<instance>/<name>.json) */
+  state?: ModeState;
+  /** upstream access through the engine: slot limits, failover, health, cooldowns, credentials, SSRF guard */
+  fetch?: (o: UpstreamFetch) => Promise<UpstreamReply>;
+  /** background tasks of this instance added, removed and triggered at run time (§6) */
+  tasks?: ModeTasks;
+  /** mode metric families on the engine registry (get-or-create by name) */
+  metrics?: ModeMetrics;
+  /** status events (/-/status/events) */
+  events?: { emit(e: { result: string; target?: string; task_type?: string; reason_code?: string; message?: string }): void };
+  /** entries of this instance (for a mode's own cleanup) */
+  cache?: ModeCache;
+  /** storage.cleanup settings a mode's own cleanup honours */
+  cleanup?: { dryRun: boolean; batchSize: number };
+}
+
+export interface ModeState { read(name: string): Promise<unknown>; write(name: string, doc: unknown): Promise<void> }
+
+export interface UpstreamFetch {
+  /** mount-relative upstream path (segments already escaped), appended to each base */
+  path: string;
+  /** upstream bases to use, in this order before health ordering (default: every configured upstream) */
+  bases?: string[];
+  method?: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** also move on to the next upstream after a 404 */
+  failoverOn404?: boolean;
+  /** a client is waiting (foreground slots); default false */
+  foreground?: boolean;
+}
+export interface UpstreamReply { status: number; headers: Record<string, string>; body: Readable; /** the configured base that answered */ base: string; url: string; release(): void }
+
+export type TaskResult = 'success' | 'updated' | 'unchanged' | 'skipped' | 'failed';
+export interface ModeTasks {
+  /** task id <instance>:<type>:<target>; persisted timing is restored when the same id is added again */
+  add(t: { type: string; target: string; intervalMs: number; firstRunInMs?: number; run: (signal: AbortSignal) => Promise<TaskResult | void> }): void;
+  remove(type: string, target: string): void;
+  trigger(type: string, target: string): void;
+}
+export interface ModeMetrics {
+  counter(name: string, help: string, labelNames: string[]): { inc(labels: Record<string, string>, n?: number): void };
+  histogram(name: string, help: string, labelNames: string[]): { observe(labels: Record<string, string>, v: number): void };
+}
+export interface ModeCacheEntry { kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }
+export interface ModeCache {
+  /** every entry of this instance (streamed); key = the route key (default: the mount-relative path) */
+  list(): AsyncIterable<ModeCacheEntry>;
+  delete(kind: string, key: string): Promise<void>;
 }
 
 export interface VerifyInput {
@@ -170,6 +227,8 @@ export interface RespondOutput {
   status: number;
   headers?: Record<string, string>;
   body?: Buffer | string | Readable;
+  /** a stored file served by the engine with Range (206/416), client conditionals (304, via ETag/Last-Modified in headers) and HEAD */
+  file?: { path: string; size: number };
 }
 export type RespondHook = (req: Match, body: Buffer, ctx: HookContext) => Promise<RespondOutput>;
 
@@ -202,6 +261,12 @@ export interface ModeHooks {
   errorBody?: (status: number, code: string, message: string) => { body: string; type: string } | undefined;
   /** headers set on every response of an instance, errors included (OCI: Docker-Distribution-API-Version) */
   responseHeaders?: (req: ReqView, config: ModeConfig) => Record<string, string>;
+  /** instance start, before the listeners serve (restore state; no upstream contact expected) */
+  setup?: (ctx: HookContext) => Promise<void>;
+  /** instance stop */
+  stop?: (ctx: HookContext) => Promise<void>;
+  /** mode details for the home page and /-/status/summary (e.g. repository roots) */
+  status?: (ctx: HookContext) => Promise<Record<string, unknown>>;
 }
 
 export interface Logger {
@@ -219,6 +284,8 @@ export interface ModeDefinition {
   /** on a dedicated `bind` listener the instance answers under this path, as if mounted there (OCI: '/v2') */
   basePath?: string;
   optOut?: ('transport' | 'expire_after' | 'kind_keys')[];
+  /** literal "." path segments: rejected with 400 (default) or dropped (clients such as apt send `<dir>/./<file>`) */
+  dotSegments?: 'reject' | 'drop';
   kinds: Record<string, KindSpec>;
   /** legacy key -> derived key, e.g. default_policy -> file_policy */
   aliases?: Record<string, string>;

@@ -12,7 +12,7 @@ import { parseSize } from './config/values.js';
 import type { Entry, Store } from './cache/store.js';
 import { NegativeCache } from './cache/negative.js';
 import type { Instance, Resolved } from './instance.js';
-import type { Match, HookContext, StaticCredentials, BindTarget, VerifyResult } from './mode.js';
+import type { Match, HookContext, StaticCredentials, BindTarget, VerifyResult, ModeTasks, UpstreamFetch, UpstreamReply, RespondOutput } from './mode.js';
 import { UpstreamAuth } from './upstream/auth.js';
 import { isPublicHttps } from './upstream/public-host.js';
 import { classify, fillTemplate } from './routing.js';
@@ -20,7 +20,7 @@ import { parseRange, ifRangeAllows } from './http/range.js';
 import { sendError, storedHeaders, guessType, notModified, send304, type ErrorFormatter } from './http/respond.js';
 import { sendFileRange } from './http/send-file.js';
 import type { EffectiveConfig } from './config/types.js';
-import { m, modeCounter } from './metrics.js';
+import { m, modeCounter, modeHistogram } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
 import { rememberHit, hotKey, isPlainRequest } from './hot-hits.js';
 import type { Logger } from './mode.js';
@@ -50,6 +50,8 @@ export interface EntryIndexHooks {
   added(e: Entry): void;
   removed(inst: string, keyHash: string): void;
   touched(inst: string, keyHash: string): void;
+  /** last use known to the index (newer than the record's persisted value) */
+  lastUsed?(inst: string, keyHash: string): number | undefined;
 }
 
 export interface EngineCtx {
@@ -67,6 +69,8 @@ export interface EngineCtx {
   faultEnospcAfter?: number;
   /** keys with a fill running, for eviction */
   busyKeys: Set<string>;
+  /** run-time task registration for modes (set once the scheduler exists) */
+  tasks?: (instance: string) => ModeTasks;
 }
 
 type FlightOutcome =
@@ -184,11 +188,14 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   if (spec.status === 405) return sendError(res, 405, spec.message ?? `${req.method} is not allowed here`, { requestId, headers: { allow: 'GET, HEAD' }, format: fmt, head: req.method === 'HEAD' });
   if (spec.status) return err(spec.status, spec.message ?? 'not served');
   if (spec.respond) {
-    const out = await spec.respond(match, Buffer.alloc(0), hookContext(ctx, inst));
-    res.writeHead(out.status, out.headers ?? {});
-    if (out.body === undefined || typeof out.body === 'string' || Buffer.isBuffer(out.body)) { res.end(out.body); return; }
-    out.body.pipe(res);
-    return;
+    let out: RespondOutput;
+    try {
+      out = await spec.respond(match, Buffer.alloc(0), hookContext(ctx, inst));
+    } catch (e) {
+      ctx.log.error('respond hook failed', { req_id: requestId, instance: inst.name, key: path.slice(0, 256), err: (e as Error).message });
+      return err(500, 'internal error');
+    }
+    return serveRespond(inst, req, res, out, spec.kind ?? 'respond', requestId);
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return err(405, `${req.method} is not allowed here`);
   const kindName = spec.kind!;
@@ -251,6 +258,12 @@ function record(ctx: EngineCtx, w: Work): void {
 async function decide(ctx: EngineCtx, w: Work): Promise<void> {
   const { resolved } = w;
   const offline = w.inst.cfg.offline ?? ctx.config.storage.offline;
+  const admit = w.inst.def.kinds[w.kind]!.admit;
+  if (admit) {
+    const a = await admit({ match: w.match, ctx: hookContext(ctx, w.inst) });
+    if (a === 'pass' && !offline) return bypass(ctx, w, 'PASSTHROUGH');
+    if (typeof a === 'object') return fail(ctx, w, { status: a.status, message: a.message });
+  }
   if (resolved.policy === 'bypass' && !offline) return bypass(ctx, w, 'BYPASS');
   const neg = ctx.negative.get(w.flightKey);
   if (neg && !offline) {
@@ -259,7 +272,8 @@ async function decide(ctx: EngineCtx, w: Work): Promise<void> {
     w.res.end(w.method === 'HEAD' ? undefined : neg.body);
     return;
   }
-  const entry = await lookup(ctx, w);
+  let entry = await lookup(ctx, w);
+  if (entry && !offline && await contradictsVerify(ctx, w, entry)) entry = null; // refetched, verified, replaced
   if (offline) {
     if (entry) return serveEntry(ctx, w, entry, isFresh(w, entry) ? 'HIT' : 'STALE');
     return fail(ctx, w, { status: 504, message: 'offline: not cached' });
@@ -296,6 +310,17 @@ async function serveOwnFlight(ctx: EngineCtx, w: Work, f: Flight, label: string,
   } finally {
     if (o.type === 'fill') o.release();
   }
+}
+
+/** kinds with `reverify`: a stored body the mode's current digests disagree with is not served */
+async function contradictsVerify(ctx: EngineCtx, w: Work, e: Entry): Promise<boolean> {
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (!kind.reverify || !kind.verify) return false;
+  let want: VerifyResult;
+  try { want = await kind.verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }); } catch { return false; }
+  if (!want) return false;
+  if (want.size !== undefined && want.size !== e.size) return true;
+  return (['sha256', 'sha512', 'sha1', 'md5'] as const).some((a) => want[a] !== undefined && e.digests[a] !== undefined && want[a] !== e.digests[a]);
 }
 
 function isFresh(w: Work, e: Entry): boolean {
@@ -343,15 +368,17 @@ async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promi
 }
 
 // ---------------------------------------------------------------- upstream flights
+function credentialsOf(inst: Instance): UpstreamRequest['credentials'] {
+  const auth = inst.def.upstreamAuth?.(inst.block);
+  if (!auth || !inst.upstreams[0]) return undefined;
+  const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
+  return { origin: new URL(inst.upstreams[0]).origin, header };
+}
+
 function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
   const def = w.inst.def;
   const challenged = def.hooks?.upstreamAuth || def.credentialsFor ? authFor(ctx, w.inst) : undefined;
-  const auth = challenged ? undefined : def.upstreamAuth?.(w.inst.block);
-  let credentials: UpstreamRequest['credentials'];
-  if (auth && w.inst.upstreams[0]) {
-    const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
-    credentials = { origin: new URL(w.inst.upstreams[0]).origin, header };
-  }
+  const credentials = challenged ? undefined : credentialsOf(w.inst);
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
     failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
@@ -381,6 +408,20 @@ function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
     authStates.set(inst, a);
   }
   return a;
+}
+
+/** ctx.fetch: an upstream request of a mode through the same limiter, failover, health and SSRF guard */
+async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Promise<UpstreamReply> {
+  const bases = o.bases?.length ? o.bases : inst.upstreams;
+  const rel = o.path.replace(/^\/+/, '');
+  const r = await ctx.upstream.request({
+    instance: inst.name, candidates: bases.map((b) => `${b}/${rel}`), method: o.method ?? 'GET', headers: o.headers, foreground: o.foreground ?? false,
+    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => targetAllowed(ctx, inst, u), credentials: credentialsOf(inst),
+  });
+  const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
+  // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error
+  r.body.on('error', () => undefined);
+  return { status: r.status, headers: r.headers, body: r.body, base, url: r.url, release: r.release };
 }
 
 async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
@@ -435,10 +476,10 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
   return settleNonOk(ctx, w, stale, resp);
 }
 
-/** a 200 becomes a fill, unless the kind's admit hook refuses it (502, nothing stored) */
+/** a 200 becomes a fill, unless the kind's admitHead hook refuses it (502, nothing stored) */
 function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: FillExtras = {}): FlightOutcome {
   const head = headOf(w, resp);
-  const verdict = w.inst.def.kinds[w.kind]!.admit?.(head, w.match) ?? 'store';
+  const verdict = w.inst.def.kinds[w.kind]!.admitHead?.(head, w.match) ?? 'store';
   if (typeof verdict === 'object') {
     resp.release();
     ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
@@ -471,14 +512,87 @@ function headOf(w: Work, resp: UpstreamResponse): Head {
   return { headers, size };
 }
 
-export function hookContext(ctx: EngineCtx, inst: Instance, signal = new AbortController().signal): HookContext {
-  return {
-    config: inst.block, instance: inst.name, log: ctx.log, signal,
+const contexts = new WeakMap<Instance, HookContext>();
+const neverAborted = new AbortController().signal;
+
+/** the narrow context every hook and task of an instance gets (never engine internals) */
+export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal): HookContext {
+  const memo = contexts.get(inst);
+  if (memo && !signal) return memo;
+  const made: HookContext = {
+    config: inst.block, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
     fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
     pins: stateOf(ctx, inst).pins,
     targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },
     count: (name, help) => modeCounter(name, help).inc({ instance: inst.name }),
+    privateDir: ctx.store.privateDir(inst.name),
+    state: { read: (n) => ctx.store.state.read(`${inst.name}/${n}`), write: (n, d) => ctx.store.state.write(`${inst.name}/${n}`, d) },
+    fetch: (o) => modeFetch(ctx, inst, o),
+    tasks: ctx.tasks?.(inst.name),
+    metrics: {
+      counter: (n, help, labels) => { const c = modeCounter(n, help, labels); return { inc: (l, v = 1) => c.inc(l, v) }; },
+      histogram: (n, help, labels) => { const hg = modeHistogram(n, help, labels); return { observe: (l, v) => hg.observe(l, v) }; },
+    },
+    events: { emit: (e) => ctx.event({ instance: inst.name, ...e }) },
+    cache: {
+      list: () => listEntries(ctx, inst.name),
+      delete: (kind, key) => deleteEntry(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
+    },
+    cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
+  if (!signal && ctx.tasks) contexts.set(inst, made);
+  return made;
+}
+
+async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }> {
+  for await (const e of ctx.store.entries.list(inst)) {
+    const lastUsedAt = Math.max(Date.parse(e.last_used_at) || 0, ctx.index.lastUsed?.(inst, e.keyHash) ?? 0);
+    yield { kind: e.kind, key: e.key.startsWith(`${e.kind}/`) ? e.key.slice(e.kind.length + 1) : e.key, size: e.size, lastUsedAt, digests: e.digests };
+  }
+}
+
+/** a respond hook's answer; `file` bodies get Range, client conditionals and HEAD like stored entries */
+function serveRespond(inst: Instance, req: IncomingMessage, res: ServerResponse, out: RespondOutput, kind: string, requestId: string): void {
+  const h: Record<string, string> = { ...(out.headers ?? {}), 'x-request-id': requestId };
+  const cache = h['x-cache'] ?? 'RESPOND';
+  const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
+  const started = performance.now();
+  res.once('close', () => recordRequest({ instance: inst.name, mode: inst.def.name, kind, cache, method, status: res.statusCode }, started, undefined, 0));
+  const head = method === 'HEAD';
+  if (out.file) {
+    const size = out.file.size;
+    let status = out.status, start = 0, end = size - 1;
+    if (status === 200) {
+      h['accept-ranges'] = 'bytes';
+      if (notModified(req, h.etag, h['last-modified'])) return send304(res, h);
+      const r = ifRangeAllows(req.headers['if-range'] as string | undefined, h.etag, h['last-modified']) ? parseRange(req.headers.range, size) : { type: 'none' as const };
+      if (r.type === 'unsatisfiable') return sendError(res, 416, 'range not satisfiable', { requestId, headers: { 'content-range': `bytes */${size}` } });
+      if (r.type === 'ranges' && r.ranges.length === 1) {
+        start = r.ranges[0]!.start; end = r.ranges[0]!.end; status = 206;
+        h['content-range'] = `bytes ${start}-${end}/${size}`;
+      }
+    }
+    h['content-length'] = String(Math.max(0, end - start + 1));
+    res.writeHead(status, h);
+    if (head || size === 0) { res.end(); return; }
+    const src = createReadStream(out.file.path, { start, end, highWaterMark: 256 * 1024 });
+    src.once('error', () => res.destroy());
+    res.once('close', () => src.destroy());
+    src.pipe(res);
+    return;
+  }
+  if (out.body === undefined || typeof out.body === 'string' || Buffer.isBuffer(out.body)) {
+    if (out.body !== undefined && h['content-length'] === undefined) h['content-length'] = String(Buffer.byteLength(out.body));
+    res.writeHead(out.status, h);
+    res.end(head ? undefined : out.body);
+    return;
+  }
+  const body = out.body;
+  res.writeHead(out.status, h);
+  if (head) { body.destroy(); res.end(); return; }
+  body.once('error', () => res.destroy());
+  res.once('close', () => body.destroy());
+  body.pipe(res);
 }
 
 /** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
@@ -834,6 +948,9 @@ function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, 
   const immutable = w.resolved.policy === 'immutable';
   if (!(immutable ? cache === 'HIT' : w.resolved.policy === 'revalidate' && cache === 'FRESH')) return;
   if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(w.req) || classifiesByHeaders(w.inst)) return;
+  // kinds that consult the mode on every request (admission, re-verification) are never answered from memory
+  const kind = w.inst.def.kinds[w.kind]!;
+  if (kind.admit || kind.reverify) return;
   const t = timesOf(e);
   let validUntilMs = t.expires;
   if (immutable && w.resolved.expireMs !== Infinity) validUntilMs = Math.min(validUntilMs, t.lastUsed + 3600_000);

@@ -54,4 +54,19 @@ test('an overdue task runs soon after start', async () => {
   await s.stop();
   assert.ok(ran);
 });
+test('tasks added at run time: firstRunAt for new ones, saved timing wins on re-add, remove with forget drops it', async () => {
+  const state = memState();
+  let now = 2_000_000_000_000;
+  const s = new Scheduler({ store: state, maxConcurrent: 4, onEvent: () => undefined, random: () => 0.5, now: () => now });
+  const run = async () => 'success' as const;
+  s.add({ id: 'm:refresh:r1', instance: 'm', type: 'refresh', intervalMs: H, firstRunAt: now + H, run });
+  assert.is(s.nextRun('m:refresh:r1'), now + H);
+  s.add({ id: 'm:refresh:r1', instance: 'm', type: 'refresh', intervalMs: H, firstRunAt: now + 5, run });
+  assert.is(s.nextRun('m:refresh:r1'), now + H, 'saved timing kept');
+  s.remove('m:refresh:r1', { forget: true });
+  assert.is(s.nextRun('m:refresh:r1'), undefined);
+  now += 1;
+  await s.stop();
+});
+
 test.run();

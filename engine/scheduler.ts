@@ -10,6 +10,8 @@ export interface Task {
   instance: string;
   type: string;
   intervalMs: number;
+  /** first run time for a task without saved state (default: within the first 10 % of its interval) */
+  firstRunAt?: number;
   run(signal: AbortSignal): Promise<TaskOutcome | void>;
 }
 
@@ -47,7 +49,7 @@ export class Scheduler {
   add(task: Task): void {
     this.tasks.set(task.id, task);
     if (!this.state.has(task.id)) {
-      this.state.set(task.id, { next_run: this.now() + this.rand() * task.intervalMs * 0.1, failures: 0, runs: 0 });
+      this.state.set(task.id, { next_run: task.firstRunAt ?? this.now() + this.rand() * task.intervalMs * 0.1, failures: 0, runs: 0 });
       this.dirty = true;
     } else {
       const s = this.state.get(task.id)!;
@@ -57,7 +59,11 @@ export class Scheduler {
     }
   }
 
-  remove(id: string): void { this.tasks.delete(id); }
+  /** forget: also drop the saved timing (a task whose target is gone for good) */
+  remove(id: string, o: { forget?: boolean } = {}): void {
+    this.tasks.delete(id);
+    if (o.forget && this.state.delete(id)) this.dirty = true;
+  }
 
   /** run a task as soon as a slot is free (discovery) */
   trigger(id: string): void {

@@ -3,5 +3,6 @@ import type { ModeDefinition } from '../engine/mode.js';
 import file from './file/index.js';
 import npm from './npm/index.js';
 import oci from './oci/index.js';
+import deb from './deb/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb];

@@ -23,6 +23,8 @@ export interface FixtureServer {
   unmatched: SeenRequest[];
   inFlight: number; maxInFlight: number;
   set(path: string, c: Content): void;
+  /** serve another directory from now on (an atomic swap of the whole tree) */
+  setRoot(dir: string): void;
   fault(pathOrGlob: string, f: Fault): void;
   clearFaults(): void;
   count(method: string, path: string): number;
@@ -45,10 +47,12 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = o.port ?? 0;
+  let root = o.root;
 
   const fx: FixtureServer = {
     url: '', port: 0, requests: [], unmatched: [], inFlight: 0, maxInFlight: 0,
     set: (p, c) => { mem.set(p, c); },
+    setRoot: (dir) => { root = dir; },
     fault: (p, f) => { const isGlob = /[*?{[]/.test(p); const m = isGlob ? picomatch(p, { dot: true }) : (x: string) => x === p; faults.push({ test: m, f, used: false }); },
     clearFaults: () => { faults = []; },
     count: (method, path) => fx.requests.filter((r) => r.method === method && r.path === path).length,
@@ -78,9 +82,9 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
       return { status: c.status ?? 200, headers: { ...(c.headers ?? {}) }, body };
     }
     if (o.exchanges) return null;
-    if (o.root) {
-      const f = normalize(join(o.root, decodeURIComponent(path)));
-      if (!f.startsWith(normalize(o.root))) return null;
+    if (root) {
+      const f = normalize(join(root, decodeURIComponent(path)));
+      if (!f.startsWith(normalize(root))) return null;
       if (existsSync(f) && statSync(f).isFile()) {
         const st = statSync(f);
         return { status: 200, headers: { 'last-modified': st.mtime.toUTCString() }, body: readFileSync(f) };

@@ -108,4 +108,16 @@ test('ENOSPC → pass-through from memory, nothing stored', async () => {
 });
 test.after(() => { rmSync(dir, { recursive: true, force: true }); });
 test('no temp files left', () => { assert.equal(readdirSync(dir).filter((x) => x.endsWith('.part')), []); void readFileSync; });
+test('an expectation naming sha512 that arrives while the first chunk is being written still verifies', async () => {
+  for (let i = 0; i < 20; i++) {
+    const data = randomBytes(800 + i);
+    const sha512 = createHash('sha512').update(data).digest('hex');
+    // resolves on a later tick: after the first chunk was hashed (sha256) but before its write finished
+    const expected = new Promise<{ size: number; sha512: string }>((r) => setTimeout(() => r({ size: data.length, sha512 }), 1 + (i % 3)));
+    const f = fill(data, { expected });
+    const result = await f.done;
+    assert.is(result, 'stored', `round ${i}: ${f.error?.message ?? ''}`);
+  }
+});
+
 test.run();

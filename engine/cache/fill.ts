@@ -141,6 +141,8 @@ export class Fill extends EventEmitter {
     this.emit('progress');
   }
 
+  private hashedBytes = 0;
+
   private get memoryMode(): boolean {
     return this.spilled || !this.diskBacked;
   }
@@ -154,7 +156,8 @@ export class Fill extends EventEmitter {
       this.markOpened();
       const expectedP = o.expected?.then((e) => {
         this.expectedDigests = e ?? null;
-        if (this.received === 0) for (const algo of ['sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
+        // only while no chunk has been hashed yet (received grows after the async write, so it cannot tell)
+        if (this.hashedBytes === 0) for (const algo of ['sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
         if (e?.size !== undefined && o.contentLength !== undefined && e.size !== o.contentLength)
           throw new VerifyError(`size mismatch: expected ${e.size}, upstream sent Content-Length ${o.contentLength}`, String(e.size), String(o.contentLength));
         return e;
@@ -167,6 +170,7 @@ export class Fill extends EventEmitter {
         if (o.contentLength !== undefined && this.received + chunk.length > o.contentLength) throw new Error('upstream sent more bytes than its Content-Length');
         if (o.maxBytes !== undefined && this.received + chunk.length > o.maxBytes) throw new RejectedBody(`upstream body is larger than the ${o.maxBytes} bytes this kind accepts; nothing was cached`);
         for (const h of Object.values(this.hashes)) h.update(chunk);
+        this.hashedBytes += chunk.length;
         await this.write(chunk);
         if (this.readers === 0) this.checkBudget();
         // without a disk copy, pace the upstream by the slowest reader

@@ -19,6 +19,14 @@ test('encoded slash becomes a separator; runs of / collapse; trailing slash flag
   assert.is(n.trailingSlash, true);
   assert.is(n.query, 'a=1');
 });
+test('literal "." segments: dropped and counted only when asked; "%2e" and ".." still refused', () => {
+  const n = normaliseTarget('/deb/flat/./InRelease', 'GET', { dropDotSegments: true });
+  assert.equal(n.segments, ['deb', 'flat', 'InRelease']);
+  assert.equal(n.rawSegments, ['deb', 'flat', 'InRelease']);
+  assert.is(n.dotSegments, 1);
+  const s = (t: string) => { try { normaliseTarget(t, 'GET', { dropDotSegments: true }); return 200; } catch (e) { return (e as BadRequest).status; } };
+  for (const t of ['/a/%2e/b', '/a/../b', '/a/%2e%2e/b']) assert.is(s(t), 400, t);
+});
 test('long paths → 414', () => {
   assert.is(status('/' + 'a/'.repeat(300)), 414);
 });

@@ -11,12 +11,14 @@ export interface NormalisedTarget {
   rawSegments: string[]; // as received, for re-encoding upstream
   trailingSlash: boolean;
   query: string; // without '?'
+  /** literal "." segments dropped (only with dropDotSegments) */
+  dotSegments?: number;
 }
 
 const MAX_PATH_BYTES = 4096;
 const MAX_SEGMENTS = 256;
 
-export function normaliseTarget(target: string, method: string): NormalisedTarget {
+export function normaliseTarget(target: string, method: string, o: { dropDotSegments?: boolean } = {}): NormalisedTarget {
   if (method === 'CONNECT') throw new BadRequest(405, 'CONNECT is not supported: this is not a forward proxy');
   if (target === '*') throw new BadRequest(400, 'asterisk-form target is not supported');
   if (!target.startsWith('/')) throw new BadRequest(400, 'only origin-form request targets are accepted');
@@ -31,8 +33,10 @@ export function normaliseTarget(target: string, method: string): NormalisedTarge
   }
   const segments: string[] = [];
   const rawSegments: string[] = [];
+  let dots = 0;
   for (const raw of rawPath.split('/')) {
     if (raw === '') continue;
+    if (raw === '.' && o.dropDotSegments) { dots++; continue; }
     let decoded: string;
     try {
       decoded = decodeURIComponent(raw);
@@ -53,7 +57,7 @@ export function normaliseTarget(target: string, method: string): NormalisedTarge
   }
   const path = '/' + segments.join('/');
   if (Buffer.byteLength(path) > MAX_PATH_BYTES || segments.length > MAX_SEGMENTS) throw new BadRequest(414, 'path too long');
-  return { segments, path, rawSegments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/'), query };
+  return { segments, path, rawSegments, trailingSlash: rawPath.length > 1 && rawPath.endsWith('/'), query, ...(dots ? { dotSegments: dots } : {}) };
 }
 
 // Targets repeat (a cache serves the same URLs over and over): successful normalisations are remembered.
@@ -61,14 +65,15 @@ const MEMO_MAX = 10_000;
 const memo = new Map<string, NormalisedTarget>();
 
 /** normaliseTarget, memoised for origin-form targets; the result is shared and frozen */
-export function normaliseTargetMemo(target: string, method: string): NormalisedTarget {
-  if (method === 'CONNECT') return normaliseTarget(target, method);
-  let t = memo.get(target);
+export function normaliseTargetMemo(target: string, method: string, o: { dropDotSegments?: boolean } = {}): NormalisedTarget {
+  if (method === 'CONNECT') return normaliseTarget(target, method, o);
+  const key = o.dropDotSegments ? `.${target}` : target;
+  let t = memo.get(key);
   if (!t) {
-    const n = normaliseTarget(target, method);
+    const n = normaliseTarget(target, method, o);
     t = Object.freeze({ ...n, segments: Object.freeze(n.segments) as string[], rawSegments: Object.freeze(n.rawSegments) as string[] });
     if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value!);
-    memo.set(target, t);
+    memo.set(key, t);
   }
   return t;
 }

@@ -120,13 +120,15 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     if ((req.method === 'GET' || req.method === 'HEAD') && hasBody) { res.setHeader('connection', 'close'); return err(400, 'GET and HEAD requests must not have a body'); }
     let target;
     try {
-      target = normaliseTargetMemo(url, req.method ?? 'GET');
+      target = normaliseTargetMemo(url, req.method ?? 'GET', { dropDotSegments: true });
     } catch (e) {
       if (e instanceof BadRequest) return err(e.status, e.message);
       throw e;
     }
     const base = publicBaseOf(cfg, req, bind);
     const path = target.path;
+    // "." segments reach only instances whose mode accepts them (apt: `<flat dir>/./InRelease`)
+    const dotsRefused = (inst?: Instance) => !!target.dotSegments && inst?.def.dotSegments !== 'drop';
     const methodOk = req.method === 'GET' || req.method === 'HEAD';
     if (dedicated) {
       const bp = dedicated.def.basePath;
@@ -143,11 +145,13 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
         if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
         return d.homePage(req, res, base, dedicated);
       }
+      if (dotsRefused(dedicated)) return err(400, 'path segment "." is not allowed');
       if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
       if (d.serveHot(dedicated, req, res, base, requestId)) return;
       void d.handleInstance(dedicated, req, res, target, base, requestId);
       return;
     }
+    if (target.dotSegments && dotsRefused(sorted.find(({ mp }) => path === mp || path.startsWith(mp + '/'))?.mnt.inst)) return err(400, 'path segment "." is not allowed');
     if (path === '/') {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       return d.homePage(req, res, base);

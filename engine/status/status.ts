@@ -15,6 +15,8 @@ export class StatusBoard {
   private dirty = false;
   private timer?: NodeJS.Timeout;
   degradedUntil = 0;
+  /** mode details per instance (status hooks) */
+  details?: () => Promise<Map<string, Record<string, unknown>>>;
 
   constructor(private cfg: EffectiveConfig, private state: StateStore, private instances: Instance[], private usage: () => Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number; totalBytes?: number }>, private entries: () => number) {}
 
@@ -62,6 +64,7 @@ export class StatusBoard {
       case 'summary': {
         const u = await this.usage();
         const degraded = Date.now() < this.degradedUntil;
+        const details = (await this.details?.().catch(() => undefined)) ?? new Map<string, Record<string, unknown>>();
         return send({
           healthy: !degraded, state: degraded ? 'degraded' : 'ok', version, uptime_s: Math.floor((Date.now() - this.started) / 1000),
           degraded_objects: 0, last_sample_at: this.disk.at(-1)?.at ?? null,
@@ -69,7 +72,7 @@ export class StatusBoard {
           disk_sample_interval_seconds: this.cfg.server.status.disk_sample_interval / 1000,
           disk_history_window_seconds: this.cfg.server.status.disk_history_window / 1000,
           event_limit: this.cfg.server.status.event_limit,
-          instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled' })),
+          instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled', ...(details.has(i.name) ? { details: details.get(i.name) } : {}) })),
         });
       }
       case 'disk':
@@ -89,17 +92,30 @@ export class StatusBoard {
     }
   }
 
-  homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance): void {
+  homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Map<string, Record<string, unknown>>): void {
     const list = only ? [only] : this.instances;
     const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
     const rows = list.map((i) => {
       const url = only ? base : `${base}${String((i.block.route as { path?: string } | undefined)?.path ?? '')}`;
       const snippet = i.def.hooks?.snippet?.(url, i.block) ?? url;
-      return `<tr><td>${esc(i.name)}</td><td>${esc(i.def.name)}</td><td><code>${esc(url)}</code></td><td><code>${esc(snippet)}</code></td></tr>`;
+      const d = details?.get(i.name);
+      return `<tr><td>${esc(i.name)}</td><td>${esc(i.def.name)}</td><td><code>${esc(url)}</code></td><td><code>${esc(snippet)}</code></td><td>${d ? detailsHtml(d, esc) : ''}</td></tr>`;
     }).join('');
     const warn = this.cfg.instances.length === 0 ? '<p>No instances are configured. A minimal configuration:</p><pre>instances:\n  - name: files\n    enabled: true\n    file: { route: { path: /files }, upstreams: [https://files.example] }</pre>' : '';
-    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cache-proxy</title><style>body{font:14px system-ui;margin:2em}td,th{padding:.3em .8em;text-align:left}code{background:#f3f3f3}</style></head><body><h1>cache-proxy ${esc(version)}</h1>${warn}<table><tr><th>Instance</th><th>Mode</th><th>URL</th><th>Client setup</th></tr>${rows}</table><p><a href="/-/status/summary">status</a> · <a href="${esc(this.cfg.metrics.path)}">metrics</a></p></body></html>`;
+    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cache-proxy</title><style>body{font:14px system-ui;margin:2em}td,th{padding:.3em .8em;text-align:left}code{background:#f3f3f3}</style></head><body><h1>cache-proxy ${esc(version)}</h1>${warn}<table><tr><th>Instance</th><th>Mode</th><th>URL</th><th>Client setup</th><th>Details</th></tr>${rows}</table><p><a href="/-/status/summary">status</a> · <a href="${esc(this.cfg.metrics.path)}">metrics</a></p></body></html>`;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
+}
+
+/** a mode's status card: scalars as `key: value`, lists of records as a small table */
+function detailsHtml(d: Record<string, unknown>, esc: (s: string) => string): string {
+  const cell = (v: unknown) => esc(typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+  return Object.entries(d).map(([k, v]) => {
+    if (Array.isArray(v) && v.every((x) => x && typeof x === 'object')) {
+      const cols = [...new Set(v.flatMap((x) => Object.keys(x as object)))];
+      return `<details open><summary>${esc(k)} (${v.length})</summary><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${v.map((x) => `<tr>${cols.map((c) => `<td>${cell((x as Record<string, unknown>)[c])}</td>`).join('')}</tr>`).join('')}</table></details>`;
+    }
+    return `<div>${esc(k)}: ${cell(v)}</div>`;
+  }).join('');
 }

@@ -47,11 +47,11 @@ export default defineMode({
   kinds: {
     tag: {
       policy: 'revalidate', busy: 'bypass', revalidateWith: 'head', vary: { accept: acceptClass }, storeHeaders: DIGEST_HEADER,
-      bindTo: tagTarget, verify: verifyByHeader, admit: admitManifest, checkBody: checkManifest,
+      bindTo: tagTarget, verify: verifyByHeader, admitHead: admitManifest, checkBody: checkManifest,
     },
     manifest: {
       policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public',
-      verify: verifyByUrl, admit: admitManifest, checkBody: checkManifest,
+      verify: verifyByUrl, admitHead: admitManifest, checkBody: checkManifest,
     },
     // registries send blobs from CDNs: any public https host may serve them, the digest proves the bytes
     blob: { policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public', verify: verifyByUrl },

@@ -1,0 +1,77 @@
+// The deb format for the Linux repository engine (linux-repos spec §9.1): distribution roots
+// `<base>/dists/<suite>`, flat roots (a directory with InRelease/Release/Packages*), by-hash names,
+// Packages/Sources as package indexes. Each compressed variant is its own listed file.
+import type { Readable } from 'node:stream';
+import type { RepoFormat, RootRef, Classified, Pins, ParsedPrimary, HashAlg } from '../linux-repo/format.js';
+import { decoded, compressionOf, uncompressedName } from '../linux-repo/decompress.js';
+import { parseDebPrimary } from './release.js';
+import { packagesEntries, sourcesEntries } from './packages.js';
+import type { PackageEntry } from '../linux-repo/package-index.js';
+
+export const PRIMARY = ['InRelease', 'Release', 'Release.gpg'] as const;
+const BY_HASH = /^(?:(.*)\/)?by-hash\/(MD5Sum|SHA1|SHA256|SHA512)\/([0-9a-fA-F]+)$/;
+const ALG: Record<string, HashAlg> = { MD5Sum: 'md5', SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
+const FLAT_LISTED = /^(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
+const INDEX = /(^|\/)(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
+
+const join = (...p: string[]) => p.filter(Boolean).join('/');
+const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+
+export function distributionRoot(path: string): RootRef { return { id: `deb_distribution:${path}`, layout: 'deb_distribution', path }; }
+export function flatRoot(path: string): RootRef { return { id: `deb_flat:${path}`, layout: 'deb_flat', path }; }
+
+/** the archive base of a root: `<base>/dists/<suite>` → `<base>`; a flat root is its own base */
+export function archiveBase(root: RootRef): string {
+  if (root.layout !== 'deb_distribution') return root.path;
+  const segs = root.path.split('/');
+  return segs.slice(0, segs.indexOf('dists')).join('/');
+}
+
+function within(root: RootRef, name: string): Classified {
+  if ((PRIMARY as readonly string[]).includes(name)) return { type: 'primary', root, name };
+  const h = BY_HASH.exec(name);
+  if (h) return { type: 'byhash', root, dir: h[1] ?? '', alg: ALG[h[2]!]!, hex: h[3]!.toLowerCase() };
+  return { type: 'listed', root, name };
+}
+
+export function classifyDeb(path: string, known: (path: string) => RootRef | undefined): Classified {
+  const root = known(path);
+  if (root && path.startsWith(root.path ? `${root.path}/` : '')) return within(root, path.slice(root.path ? root.path.length + 1 : 0));
+  const segs = path.split('/');
+  const last = segs[segs.length - 1] ?? '';
+  const d = segs.indexOf('dists');
+  if (d >= 0 && d < segs.length - 2) {
+    // an unknown suite: `dists/<suite…>/<primary>` names it (a suite may contain '/'), else guess one segment
+    if ((PRIMARY as readonly string[]).includes(last)) return { type: 'primary', root: distributionRoot(segs.slice(0, -1).join('/')), name: last };
+    const r = distributionRoot(segs.slice(0, d + 2).join('/'));
+    return within(r, segs.slice(d + 2).join('/'));
+  }
+  if (d < 0 && ((PRIMARY as readonly string[]).includes(last) || FLAT_LISTED.test(last))) {
+    const r = flatRoot(segs.slice(0, -1).join('/'));
+    return within(r, last);
+  }
+  return { type: 'passthrough' };
+}
+
+export const debFormat: RepoFormat = {
+  name: 'deb',
+  classify: classifyDeb,
+  primaryNames: () => [...PRIMARY],
+  parsePrimary: (files, _root, o) => parseDebPrimary(files.get('InRelease') ?? null, files.get('Release') ?? null, o.acceptTorn),
+  mandatory: () => [],
+  indexGroup: (name) => (INDEX.test(name) ? uncompressedName(name) : null),
+  readIndex(name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry> {
+    const text = decoded(body, compressionOf(name));
+    const base = root.layout === 'deb_distribution' ? archiveBase(root) : root.path;
+    return /(^|\/)Sources(\.\w+)?$/.test(name) ? sourcesEntries(text, base) : packagesEntries(text, base);
+  },
+  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, o: { byHash: boolean }): string[] {
+    const out: string[] = [];
+    if (o.byHash && parsed.byHash) {
+      if (pins.sha256) out.push(join(dirOf(name), 'by-hash/SHA256', pins.sha256));
+      else if (pins.sha512) out.push(join(dirOf(name), 'by-hash/SHA512', pins.sha512));
+    }
+    out.push(name);
+    return out;
+  },
+};

@@ -1,0 +1,25 @@
+// Mode `deb` (linux-repos spec §9.1): apt repositories through the shared Linux repository engine.
+// Distribution roots `<base>/dists/<suite>`, flat roots, by-hash, pool/ shared by every suite of a base.
+// OpenPGP signatures (InRelease, Release.gpg) are passed on untouched and checked by apt (`signed-by`).
+import { readSchema } from '../../engine/paths.js';
+import { defineLinuxRepoMode } from '../linux-repo/mode.js';
+import { debFormat } from './format.js';
+import { aptSources } from './apt-sources.js';
+
+export default defineLinuxRepoMode({
+  name: 'deb',
+  format: debFormat,
+  schema: readSchema('deb'),
+  artifact: /\.(deb|udeb|ddeb|dsc|diff\.gz|buildinfo)$|\.(orig|debian)(-[^/]+)?\.tar(\.[a-z0-9]+)?$/,
+  auxiliary: /\.(deb|udeb|dsc|tar\.[a-z0-9]+)\.(sig|asc|sha256|sha512|md5|md5sum)$/,
+  defaultRefresh: '1h',
+  // apt asks `<flat repo>/./InRelease` for `deb URL ./`
+  dotSegments: 'drop',
+  snippet: (url) => `deb ${url} <suite> main`,
+  // embedded default: one instance per archive base of this machine's apt sources
+  discover: async () => {
+    // CACHE_PROXY_APT_DIR stands in for /etc/apt (tests: a machine without apt sources)
+    const bases = [...new Set(aptSources(process.env.CACHE_PROXY_APT_DIR || undefined).filter((s) => s.types.includes('deb')).map((s) => s.uri))];
+    return bases.map((uri, i) => ({ name: i === 0 ? 'deb' : `deb-${i + 1}`, block: { route: { path: i === 0 ? '/deb' : `/deb-${i + 1}` }, upstreams: [uri] } }));
+  },
+});

@@ -1,0 +1,61 @@
+// What a Linux repository format supplies to the shared engine (linux-repos spec, intro): classify a path,
+// name its root, list the primary files, parse a primary into pinned listed files, read index files into
+// package entries. No format knowledge lives outside the format's own folder.
+import type { Readable } from 'node:stream';
+import type { PackageEntry } from './package-index.js';
+
+/** digests and size a primary pins for one listed file (hex, lower case) */
+export interface Pins { size: number; sha256?: string; sha512?: string; sha1?: string; md5?: string }
+export type HashAlg = 'sha256' | 'sha512' | 'sha1' | 'md5';
+
+/** one repository discovered from client requests */
+export interface RootRef {
+  /** `<layout>:<root path>` */
+  id: string;
+  layout: string;
+  /** mount-relative directory of the root ('' = the mount itself) */
+  path: string;
+}
+
+export type Classified =
+  | { type: 'primary'; root: RootRef; name: string }
+  /** a file under a root: listed if the generation's primary pins it, else passed through */
+  | { type: 'listed'; root: RootRef; name: string }
+  /** content-addressed metadata: a listed file of `dir` (root-relative) named by one of its digests */
+  | { type: 'byhash'; root: RootRef; dir: string; alg: HashAlg; hex: string }
+  | { type: 'passthrough' };
+
+export interface ParsedPrimary {
+  /** root-relative name → pins */
+  listed: Map<string, Pins>;
+  /** format attributes recorded in the manifest (suite, codename, date, valid-until, …) */
+  attrs: Record<string, string>;
+  /** ms since epoch; a candidate older than the current generation is "upstream behind" (rollback check) */
+  date?: number;
+  /** upstream serves listed files by digest (deb Acquire-By-Hash) */
+  byHash: boolean;
+  warnings: string[];
+}
+
+export class RepoError extends Error {
+  constructor(readonly code: 'E_INVALID' | 'E_TORN' | 'E_BEHIND' | 'E_MISMATCH' | 'E_TOO_LARGE' | 'E_NOT_FOUND' | 'E_UPSTREAM', message: string) { super(message); }
+}
+
+export interface RepoFormat {
+  /** config block key and the words used in logs */
+  name: string;
+  /** mount-relative path → what it is; `known(path)` is the longest registered root containing the path */
+  classify(path: string, known: (path: string) => RootRef | undefined): Classified;
+  /** the primary files of a root, fetched together from one upstream; the first is the change-check file */
+  primaryNames(root: RootRef): string[];
+  /** fetched primaries (null = absent upstream) → pins; throws RepoError when the set is not a valid state */
+  parsePrimary(files: Map<string, Buffer | null>, root: RootRef, o: { acceptTorn: boolean }): Promise<ParsedPrimary>;
+  /** listed files every generation must store (rpm: primary), besides the wanted set */
+  mandatory(parsed: ParsedPrimary): string[];
+  /** listed files that feed the package index: one name per group (e.g. per uncompressed base name) */
+  indexGroup(name: string): string | null;
+  /** package entries of an index file (decoded stream), artifact paths mount-relative */
+  readIndex(name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry>;
+  /** upstream names to try for a listed file, in order (e.g. by-hash first, then the path) */
+  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, o: { byHash: boolean }): string[];
+}
