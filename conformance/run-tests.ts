@@ -23,7 +23,7 @@ function find(dir: string, out: string[] = []): string[] {
 
 const dist = join(packageRoot, 'dist');
 // the heaviest files first, so the two slots stay busy
-const weight = (f: string) => (/storm|file-mode|engine-/.test(f) ? 0 : 1);
+const weight = (f: string) => (/file-mode|engine-|npm-|oci-|deb-/.test(f) ? 0 : 1);
 const files = find(dist)
   .filter((f) => (live ? f.endsWith('.live.test.js') : !f.endsWith('.live.test.js')))
   .filter((f) => filters.length === 0 || filters.some((x) => relative(dist, f).includes(x)))
@@ -65,7 +65,10 @@ function runOne(file: string): Promise<void> {
   });
 }
 
-const queue = [...files];
+// timing-sensitive files (throughput ratios against a lone transfer) run alone, before everything else
+const alone = files.filter((f) => /storm|engine-fill/.test(relative(dist, f)));
+for (const f of alone) await runOne(f);
+const queue = files.filter((f) => !alone.includes(f));
 await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, async () => { while (queue.length) await runOne(queue.shift()!); }));
 if (failedFiles.length) process.stdout.write(`\nfailed files: ${failedFiles.join(', ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
