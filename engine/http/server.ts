@@ -6,7 +6,7 @@ import type { EffectiveConfig, AccessConfig } from '../config/types.js';
 import type { Instance } from '../instance.js';
 import { normaliseTargetMemo, BadRequest, type NormalisedTarget } from './normalize.js';
 import { sendError, reason } from './respond.js';
-import { requestIdOf } from '../pipeline.js';
+import { requestIdOf } from '../pipeline/work.js';
 
 export interface Mounted { inst: Instance; mount?: string }
 

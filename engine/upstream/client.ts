@@ -4,7 +4,7 @@ import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import type { TransportConfig, EffectiveConfig } from '../config/types.js';
 import type { Logger } from '../mode.js';
-import type { UpstreamLike, UpstreamRequest, UpstreamResponse } from '../pipeline.js';
+import type { UpstreamLike, UpstreamRequest, UpstreamResponse } from '../pipeline/work.js';
 import { Limiter, UpstreamBusyError } from './limiter.js';
 import { Cooldowns, hostOf } from './cooldown.js';
 import { Health } from './health.js';

@@ -1,0 +1,54 @@
+// Bodies in memory: buffering small ones, and writing to a client at its own pace.
+import type { Readable } from 'node:stream';
+import type { ReadSink } from '../cache/fill.js';
+import type { Work } from './work.js';
+
+export async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of body as AsyncIterable<Buffer>) {
+      if (n < max) parts.push(c.subarray(0, max - n));
+      n += c.length;
+    }
+  } catch { /* a short error body is fine */ }
+  return Buffer.concat(parts);
+}
+
+export function sinkFor(w: Work): ReadSink {
+  const res = w.res;
+  const drained = (ok: boolean): Promise<void> => {
+    if (ok) return Promise.resolve();
+    return new Promise((r) => {
+      const done = () => { res.off('drain', done); res.off('close', done); r(); };
+      res.on('drain', done); res.on('close', done);
+    });
+  };
+  return {
+    closed: () => res.destroyed || res.writableEnded,
+    write: (buf) => {
+      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
+      w.bytes += buf.length;
+      return drained(res.write(buf));
+    },
+    writev: (bufs) => {
+      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
+      let ok = true;
+      res.cork();
+      for (const b of bufs) { w.bytes += b.length; ok = res.write(b) && ok; }
+      res.uncork();
+      return drained(ok);
+    },
+  };
+}
+
+export async function pipeTo(src: Readable | Buffer, sink: ReadSink): Promise<void> {
+  if (Buffer.isBuffer(src)) return sink.write(src);
+  for await (const c of src as AsyncIterable<Buffer>) await sink.write(c);
+}
+
+export async function streamToBuffer(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,87 @@
+// Stored entries as the pipeline sees them: lookup with first-sight checks, the in-memory entry cache,
+// timestamps, freshness and expiry, and small blobs held in memory.
+import type { Entry } from '../cache/store.js';
+import { streamToBuffer } from './bodies.js';
+import { type EngineCtx, type Work, iso } from './work.js';
+
+export const entryCache = new Map<string, Entry>();
+const ENTRY_CACHE_MAX = 100_000;
+// small blobs are served from memory: a 4 KiB hit then costs no file system call
+export const SMALL_BLOB = 64 * 1024;
+const SMALL_CACHE_BYTES = 64 * 1024 * 1024;
+const smallBlobs = new Map<string, Buffer>();
+let smallBytes = 0;
+export async function smallBlob(ctx: EngineCtx, digest: string): Promise<Buffer | undefined> {
+  const hit = smallBlobs.get(digest);
+  if (hit) { smallBlobs.delete(digest); smallBlobs.set(digest, hit); return hit; }
+  try {
+    const buf = await streamToBuffer(await ctx.store.blobs.open(digest));
+    smallBlobs.set(digest, buf);
+    smallBytes += buf.length;
+    while (smallBytes > SMALL_CACHE_BYTES) { const [k, v] = smallBlobs.entries().next().value!; smallBlobs.delete(k); smallBytes -= v.length; }
+    return buf;
+  } catch { return undefined; }
+}
+export function forgetBlob(digest: string): void {
+  const b = smallBlobs.get(digest);
+  if (b) { smallBlobs.delete(digest); smallBytes -= b.length; }
+}
+
+export function isFresh(w: Work, e: Entry): boolean {
+  const f = w.resolved.freshMs;
+  if (f === undefined) return false;
+  return f === Infinity || Date.now() - timesOf(e).validated < f;
+}
+
+export function expiresAt(w: Work, base: number): string | null {
+  return w.resolved.expireMs === Infinity ? null : iso(base + w.resolved.expireMs);
+}
+
+export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
+  let e: Entry | null | undefined = entryCache.get(w.flightKey);
+  if (!e) {
+    // first sight of this record since start: its blob must exist with the right size
+    e = await ctx.store.entries.get(w.inst.name, w.keyHash);
+    if (!e) return null;
+    const st = await ctx.store.blobs.stat(e.blob.slice(7));
+    if (!st || st.size !== e.size) {
+      await deleteEntry(ctx, w.inst.name, w.keyHash);
+      return null;
+    }
+    cacheEntry(e);
+  }
+  if (e.expires_at && timesOf(e).expires <= Date.now()) return null;
+  return e;
+}
+
+export function cacheEntry(e: Entry): void {
+  const k = `${e.inst}/${e.keyHash}`;
+  entryCache.delete(k);
+  entryCache.set(k, e);
+  if (entryCache.size > ENTRY_CACHE_MAX) entryCache.delete(entryCache.keys().next().value!);
+}
+
+export function forgetEntry(inst: string, keyHash: string): void {
+  entryCache.delete(`${inst}/${keyHash}`);
+}
+
+export async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promise<void> {
+  forgetEntry(inst, keyHash);
+  await ctx.store.entries.delete(inst, keyHash).catch(() => undefined);
+  ctx.index.removed(inst, keyHash);
+}
+
+/** an entry's timestamps parsed once: entries are replaced, never mutated, so a WeakMap memo is safe */
+interface EntryTimes { validated: number; lastUsed: number; expires: number; fetchedHttp: string; expiresHttp?: string }
+const entryTimes = new WeakMap<Entry, EntryTimes>();
+export function timesOf(e: Entry): EntryTimes {
+  let t = entryTimes.get(e);
+  if (!t) {
+    t = {
+      validated: Date.parse(e.validated_at), lastUsed: Date.parse(e.last_used_at), expires: e.expires_at ? Date.parse(e.expires_at) : Infinity, fetchedHttp: new Date(e.fetched_at).toUTCString(),
+      expiresHttp: e.expires_at ? new Date(e.expires_at).toUTCString() : undefined,
+    };
+    entryTimes.set(e, t);
+  }
+  return t;
+}

@@ -1,0 +1,111 @@
+// What one request carries through the pipeline, and what the pipeline needs from the rest of the engine.
+import * as crypto from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Fill } from '../cache/fill.js';
+import type { Entry, Store } from '../cache/store.js';
+import type { NegativeCache } from '../cache/negative.js';
+import type { Instance, Resolved } from '../instance.js';
+import type { EffectiveConfig } from '../config/types.js';
+import type { Logger, Match, ModeTasks } from '../mode.js';
+
+export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
+export interface UpstreamRequest {
+  instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
+  signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
+  /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */
+  auth?: { header(origin: string): Promise<string | undefined>; retry(origin: string, wwwAuthenticate: string, sent: string | undefined): Promise<string | undefined> };
+}
+export interface UpstreamLike {
+  request(o: UpstreamRequest): Promise<UpstreamResponse>;
+  /** a small GET outside the slot limits (token services during an auth retry) */
+  fetchSmall?(instance: string, url: string, headers: Record<string, string>, max: number): Promise<{ status: number; headers: Record<string, string>; body: Buffer }>;
+}
+/** what an upstream failure tells the client */
+export interface FailureLike { status: number; message: string; retryAfter?: number; passThrough?: boolean }
+export const asFailure = (e: unknown): FailureLike => {
+  const f = e as Partial<FailureLike> & Error;
+  return { status: typeof f.status === 'number' ? f.status : 502, message: f.message || 'upstream failed', retryAfter: f.retryAfter, passThrough: f.passThrough };
+};
+
+// ---- entry index hooks (eviction, refcounts, touches) ----
+export interface EntryIndexHooks {
+  added(e: Entry): void;
+  removed(inst: string, keyHash: string): void;
+  touched(inst: string, keyHash: string): void;
+  /** last use known to the index (newer than the record's persisted value) */
+  lastUsed?(inst: string, keyHash: string): number | undefined;
+}
+
+export interface EngineCtx {
+  config: EffectiveConfig;
+  store: Store;
+  upstream: UpstreamLike;
+  negative: NegativeCache;
+  index: EntryIndexHooks;
+  log: Logger;
+  isNoSpace(err: unknown): boolean;
+  storeDegraded(): boolean;
+  onNoSpace(err: unknown): void;
+  event(e: Record<string, unknown>): void;
+  /** test-only fault injection (CACHE_PROXY_FAULT_ENOSPC_AFTER) */
+  faultEnospcAfter?: number;
+  /** keys with a fill running, for eviction */
+  busyKeys: Set<string>;
+  /** run-time task registration for modes (set once the scheduler exists) */
+  tasks?: (instance: string) => ModeTasks;
+}
+
+export type FlightOutcome =
+  | { type: 'fill'; fill: Fill; head: Head; release: () => void }
+  | { type: 'entry'; entry: Entry; label?: string }
+  | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
+  | { type: 'stale' }
+  | { type: 'error'; failure: FailureLike };
+export interface Flight { revalidation: boolean; outcome: Promise<FlightOutcome> }
+export interface Head { headers: Record<string, string>; size?: number }
+
+/** per-request facts derived from the route */
+export interface Work {
+  inst: Instance;
+  res: ServerResponse;
+  req: IncomingMessage;
+  method: 'GET' | 'HEAD';
+  kind: string;
+  resolved: Resolved;
+  key: string;
+  keyHash: string;
+  flightKey: string;
+  candidates: string[];
+  upstreamHeaders: Record<string, string>;
+  match: Match;
+  subject?: string;
+  authScope?: string;
+  requestId: string;
+  publicBase: string;
+  started: number;
+  cache?: string;
+  bytes: number;
+  firstByteAt?: number;
+}
+
+// one-shot hashing where the runtime has it (Node ≥ 20.12): much cheaper than a Hash object per call
+const oneShot = (crypto as { hash?: (algo: string, data: string, enc: 'hex') => string }).hash;
+export const sha256 = oneShot ? (s: string) => oneShot('sha256', s, 'hex') : (s: string) => createHash('sha256').update(s).digest('hex');
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export function requestIdOf(req: IncomingMessage): string {
+  const v = req.headers['x-request-id'];
+  return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomUUID();
+}
+
+export function headerView(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export interface Target { segments: string[]; rawSegments: string[]; trailingSlash: boolean; query: string }
+
+export const headerValue = (req: IncomingMessage, name: string): string => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v ?? ''; };
