@@ -25,6 +25,8 @@ export interface HotHit {
   isCurrent(): boolean;
   /** LRU bookkeeping of the entry */
   touch(): void;
+  /** for modes whose routes have predicates: this request still classifies to the same route */
+  sameRoute?: (req: IncomingMessage) => boolean;
 }
 
 const MAX_ANSWERS = 20_000;
@@ -65,6 +67,7 @@ export function serveHot(key: string, req: IncomingMessage, res: ServerResponse,
   const now = Date.now();
   if (now >= hit.validUntilMs || !hit.isCurrent()) { drop(key, hit); return false; }
   for (const [name, value] of hit.deps) if ((req.headers[name] ?? '') !== value) return false;
+  if (hit.sameRoute && !hit.sameRoute(req)) return false;
   const started = performance.now();
   hit.touch();
   const flat = hit.flat ??= Object.entries(hit.headers).flat();

@@ -1,6 +1,6 @@
 // npm mode: warm `npm ci` of a generated ≥ 300-package lockfile through the proxy vs straight from the
 // fixture registry vs through Verdaccio 6.8.0, and packument hit req/s (wrk) vs Verdaccio.
-// Runs alternate, medians of 3.
+// Runs rotate (proxy, direct, Verdaccio) five times; medians.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
@@ -72,7 +72,7 @@ export async function npmBench(): Promise<Row[]> {
   await ci(targets.verdaccio); // warms Verdaccio's tarball cache
   const packages = Object.keys((JSON.parse(lock) as { packages: object }).packages).length - 1;
   const times: Record<string, number[]> = { proxy: [], direct: [], verdaccio: [] };
-  for (let round = 0; round < 3; round++) for (const [k, base] of Object.entries(targets)) times[k]!.push(await ci(base));
+  for (let round = 0; round < 5; round++) for (const [k, base] of Object.entries(targets)) times[k]!.push(await ci(base));
   const [p, d, v] = [median(times.proxy!), median(times.direct!), median(times.verdaccio!)];
   const rows: Row[] = [
     { bench: `warm npm ci, ${packages} packages (empty npm cache)`, ours: `${(p / 1000).toFixed(2)} s`, reference: `direct from the fixture registry ${(d / 1000).toFixed(2)} s`, ratio: ratio(d, p), goal: '≥ 1.0× (no slower than direct)' },

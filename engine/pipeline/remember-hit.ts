@@ -3,13 +3,15 @@ import type { Entry } from '../cache/store.js';
 import type { Instance } from '../instance.js';
 import { rememberHit, hotKey, isPlainRequest } from '../hot-hits.js';
 import { entryCache, timesOf } from './entries.js';
-import { type EngineCtx, type Work, headerValue } from './work.js';
+import type { IncomingMessage } from 'node:http';
+import { classify } from '../routing.js';
+import { type EngineCtx, type Work, headerValue, headerView } from './work.js';
 
 /** a plain HIT/FRESH answer held in memory may answer the same request again (engine/hot-hits.ts) */
 export function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, h: Record<string, string>, body: Buffer): void {
   const immutable = w.resolved.policy === 'immutable';
   if (!(immutable ? cache === 'HIT' : w.resolved.policy === 'revalidate' && cache === 'FRESH')) return;
-  if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(w.req) || classifiesByHeaders(w.inst)) return;
+  if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(w.req)) return;
   // kinds that consult the mode on every request (admission, re-verification) are never answered from memory
   const kind = w.inst.def.kinds[w.kind]!;
   if (kind.admit || kind.reverify) return;
@@ -29,7 +31,19 @@ export function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: s
     deps: requestDeps(w).map((name): [string, string] => [name, headerValue(w.req, name)]),
     isCurrent: () => entryCache.get(flightKey) === e,
     touch: () => ctx.index.touched(inst.name, keyHash),
+    sameRoute: sameRouteCheck(w),
   });
+}
+
+/**
+ * Routes with a `when` predicate may classify by anything in the request: for such instances a remembered
+ * answer is used only while the same request still lands on the same route.
+ */
+function sameRouteCheck(w: Work): ((req: IncomingMessage) => boolean) | undefined {
+  if (!classifiesByPredicate(w.inst)) return undefined;
+  const { inst, match } = w;
+  const chosen = classify(inst.routes, match.path, match.segments, match, inst.block)?.route.index;
+  return (req) => classify(inst.routes, match.path, match.segments, { method: req.method!, headers: headerView(req), query: match.query }, inst.block)?.route.index === chosen;
 }
 
 /** request headers a stored answer depends on: the kind's vary headers and keyed pass headers */
@@ -40,10 +54,9 @@ function requestDeps(w: Work): string[] {
   return names;
 }
 
-const headerClassified = new WeakMap<Instance, boolean>();
-/** routes with a `when` predicate may classify by any request header: their answers are never remembered */
-function classifiesByHeaders(inst: Instance): boolean {
-  let v = headerClassified.get(inst);
-  if (v === undefined) { v = inst.routes.some((r) => r.spec.when !== undefined); headerClassified.set(inst, v); }
+const predicated = new WeakMap<Instance, boolean>();
+function classifiesByPredicate(inst: Instance): boolean {
+  let v = predicated.get(inst);
+  if (v === undefined) { v = inst.routes.some((r) => r.spec.when !== undefined); predicated.set(inst, v); }
   return v;
 }
