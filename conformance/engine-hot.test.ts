@@ -24,6 +24,10 @@ test('repeated hits: identical bytes and headers, 0 upstream requests, every req
     assert.equal(stable(r.headers), stable(first.headers), 'headers');
     assert.is(r.headers['x-request-id'], `req-${i}`, 'a valid client request id is echoed');
   }
+  for (const method of ['POST', 'DELETE', 'OPTIONS']) {
+    const other = await httpGet(`${X}/a.bin`, { method });
+    assert.is(other.status, 405, `${method} on a remembered URL is still refused`);
+  }
   const head = await httpGet(`${X}/a.bin`, { method: 'HEAD' });
   assert.is(head.headers['content-length'], '4096');
   assert.is(head.size, 0);

@@ -62,6 +62,7 @@ function drop(key: string, hit: HotHit): void {
 
 /** answer from memory if an answer for exactly this request is remembered and still valid; false otherwise */
 export function serveHot(key: string, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const hit = answers.get(key);
   if (!hit || !isPlainRequest(req)) return false;
   const now = Date.now();
