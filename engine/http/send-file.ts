@@ -4,12 +4,25 @@
 import { open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
-const CHUNK = 256 * 1024;
+// big chunks cost fewer syscalls per byte (1 MiB: 3.4 GB/s to one client here, 256 KiB: 2.3 GB/s); the buffers
+// of all responses in flight share one budget, so many clients get smaller chunks instead of more memory
+const MAX_CHUNK = 1024 * 1024;
+const MIN_CHUNK = 64 * 1024;
+const BUFFER_BUDGET = 24 * 1024 * 1024;
+let sending = 0;
+
+function chunkSize(): number {
+  let c = MAX_CHUNK;
+  while (c > MIN_CHUNK && 2 * c * sending > BUFFER_BUDGET) c /= 2;
+  return c;
+}
 
 /** true once bytes [start, end] were handed to the socket; false if the client left or the file is short */
 export async function sendFileRange(path: string, start: number, end: number, res: ServerResponse, onBytes: (n: number) => void): Promise<boolean> {
   const fh = await open(path, 'r');
-  const bufs = [Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1)), Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1))];
+  sending++;
+  const size = Math.min(chunkSize(), end - start + 1);
+  const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
   const inFlight: Promise<boolean>[] = [Promise.resolve(true), Promise.resolve(true)];
   let closed = false;
   const onClose = () => { closed = true; };
@@ -31,6 +44,7 @@ export async function sendFileRange(path: string, start: number, end: number, re
     }
     return (await Promise.all(inFlight)).every(Boolean);
   } finally {
+    sending--;
     res.off('close', onClose);
     await fh.close().catch(() => undefined);
   }
