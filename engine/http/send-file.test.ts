@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { sendFileRange } from './send-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'send-file-'));
-const data = randomBytes(3 * 256 * 1024 + 12345);
+const MiB = 1024 * 1024;
+// several chunks of the largest size, and a file that outlasts the socket buffers when a client leaves
+const data = randomBytes(3 * MiB + 12345);
+const big = randomBytes(64 * MiB);
+const bigFile = join(dir, 'big');
+writeFileSync(bigFile, big);
 const file = join(dir, 'blob');
 writeFileSync(file, data);
 
@@ -30,7 +35,7 @@ function serve(start: number, end: number): Promise<{ body: Buffer; sent: boolea
 }
 
 test('whole file and ranges arrive byte for byte, two buffers reused across chunks', async () => {
-  for (const [s, e] of [[0, data.length - 1], [100, 199], [256 * 1024 - 1, 256 * 1024], [data.length - 10, data.length - 1]] as const) {
+  for (const [s, e] of [[0, data.length - 1], [100, 199], [MiB - 1, MiB], [MiB, 2 * MiB + 5], [data.length - 10, data.length - 1]] as const) {
     const r = await serve(s, e);
     assert.ok(r.body.equals(data.subarray(s, e + 1)), `${s}-${e}`);
     assert.ok(r.sent, `sent ${s}-${e}`);
@@ -41,8 +46,8 @@ test('whole file and ranges arrive byte for byte, two buffers reused across chun
 test('a client that leaves mid-file ends the copy with false', async () => {
   const result = await new Promise<boolean>((resolve) => {
     const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-length': String(data.length) });
-      void sendFileRange(file, 0, data.length - 1, res, () => undefined).then((ok) => { server.close(); resolve(ok); });
+      res.writeHead(200, { 'content-length': String(big.length) });
+      void sendFileRange(bigFile, 0, big.length - 1, res, () => undefined).then((ok) => { server.close(); resolve(ok); });
     }).listen(0, '127.0.0.1', () => {
       const req = get(`http://127.0.0.1:${(server.address() as { port: number }).port}/`, (res) => { res.once('data', () => req.destroy()); });
       req.on('error', () => undefined);
