@@ -239,6 +239,13 @@ export interface TaskSpec {
 }
 
 export interface StaticCredentials { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string }
+
+/** the `auth` block of a mode config (schema `cache-proxy/transport#/$defs/auth`) as credentials, or null for none */
+export function credentialsFromAuth(config: ModeConfig): StaticCredentials | null {
+  const a = config.auth as { type?: string; username?: string; password?: string; token?: string } | undefined;
+  if (!a || !a.type || a.type === 'none') return null;
+  return { type: a.type as 'basic' | 'bearer', username: a.username, password: a.password, token: a.token };
+}
 /** one parsed `WWW-Authenticate` challenge; scheme lower case, parameter names lower case */
 export interface Challenge { scheme: string; params: Record<string, string> }
 export interface UpstreamAuthInput {
@@ -297,8 +304,9 @@ export interface ModeDefinition {
   origins?: (config: ModeConfig) => string[];
   /** request headers copied upstream (and keyed unless the mode says otherwise) */
   passHeaders?: (config: ModeConfig) => { names: string[]; keyed: boolean };
-  /** upstream credentials from config */
-  upstreamAuth?: (config: ModeConfig) => { type: 'basic' | 'bearer'; username?: string; password?: string; token?: string } | null;
+  /** static credentials for the first upstream's origin, sent with every request (`credentialsFromAuth` reads
+   *  the engine's `auth` block); challenge-driven auth is `credentialsFor` and `hooks.upstreamAuth` */
+  credentials?: (config: ModeConfig) => StaticCredentials | null;
   /** credentials per upstream origin (several upstreams with their own auth); with it, or with hooks.upstreamAuth,
    *  Basic credentials are sent only once an origin asked for them, bearer tokens always */
   credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;

@@ -1,17 +1,16 @@
 // Upstream requests of the pipeline: credentials, auth challenges, the SSRF guard, the head of a response.
 import type { Instance } from '../instance.js';
 import type { StaticCredentials } from '../mode.js';
-import { UpstreamAuth } from '../upstream/auth.js';
+import { UpstreamAuth, basicHeader } from '../upstream/auth.js';
 import { isPublicHttps } from '../upstream/public-host.js';
 import { storedHeaders, guessType } from '../http/respond.js';
 import { targetAllowed } from './hook-context.js';
 import type { EngineCtx, Head, UpstreamRequest, UpstreamResponse, Work } from './work.js';
 
 export function credentialsOf(inst: Instance): UpstreamRequest['credentials'] {
-  const auth = inst.def.upstreamAuth?.(inst.block);
-  if (!auth || !inst.upstreams[0]) return undefined;
-  const header = auth.type === 'basic' ? `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` : `Bearer ${auth.token ?? ''}`;
-  return { origin: new URL(inst.upstreams[0]).origin, header };
+  const c = inst.def.credentials?.(inst.block);
+  if (!c || !inst.upstreams[0]) return undefined;
+  return { origin: new URL(inst.upstreams[0]).origin, header: c.type === 'basic' ? basicHeader(c) : `Bearer ${c.token ?? ''}` };
 }
 
 export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD', extra: Record<string, string> = {}, foreground = true): Promise<UpstreamResponse> {
@@ -34,7 +33,7 @@ function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
   let a = authStates.get(inst);
   if (!a) {
     const def = inst.def;
-    const creds = (origin: string): StaticCredentials | null => def.credentialsFor ? def.credentialsFor(inst.block, origin) : origin === (inst.upstreams[0] && new URL(inst.upstreams[0]).origin) ? def.upstreamAuth?.(inst.block) ?? null : null;
+    const creds = (origin: string): StaticCredentials | null => def.credentialsFor ? def.credentialsFor(inst.block, origin) : origin === (inst.upstreams[0] && new URL(inst.upstreams[0]).origin) ? def.credentials?.(inst.block) ?? null : null;
     a = new UpstreamAuth({
       hook: def.hooks?.upstreamAuth, credentials: creds, log: ctx.log,
       get: (url, headers) => {

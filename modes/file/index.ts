@@ -1,5 +1,5 @@
 // Mode `file`: a generic HTTP file cache over an ordered list of upstream base URLs.
-import { defineMode, type ModeConfig } from '../../engine/mode.js';
+import { defineMode, credentialsFromAuth, type ModeConfig } from '../../engine/mode.js';
 import { readSchema } from '../../engine/paths.js';
 import { checksumFor } from './checksum.js';
 
@@ -31,11 +31,7 @@ export default defineMode({
     names: ((c.pass_headers as string[] | undefined) ?? []).filter((h) => !IGNORED_PASS_HEADERS.test(h)),
     keyed: c.vary_pass_headers !== false,
   }),
-  upstreamAuth: (c: ModeConfig) => {
-    const a = c.auth as { type?: string; username?: string; password?: string; token?: string } | undefined;
-    if (!a || !a.type || a.type === 'none') return null;
-    return { type: a.type as 'basic' | 'bearer', username: a.username, password: a.password, token: a.token };
-  },
+  credentials: credentialsFromAuth,
   hooks: {
     snippet: (url) => `curl -O ${url}/<path>`,
   },

@@ -1,6 +1,6 @@
 // Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
 // Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
-import { defineMode, type Match, type ModeConfig } from '../../engine/mode.js';
+import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
 import { readSchema } from '../../engine/paths.js';
 import { parseSize } from '../../engine/config/values.js';
 import { acceptClass, FULL } from './accept.js';
@@ -50,11 +50,7 @@ export default defineMode({
   ],
   upstreams: (c: ModeConfig) => [String(c.upstream).replace(/\/+$/, '')],
   origins: (c: ModeConfig) => (Array.isArray(c.tarball_hosts) ? (c.tarball_hosts as string[]) : []),
-  upstreamAuth: (c: ModeConfig) => {
-    const a = c.auth as { type?: string; username?: string; password?: string; token?: string } | undefined;
-    if (!a || !a.type || a.type === 'none') return null;
-    return { type: a.type as 'basic' | 'bearer', username: a.username, password: a.password, token: a.token };
-  },
+  credentials: credentialsFromAuth,
   hooks: {
     snippet: (url) => `npm config set registry ${url}/`,
     errorBody: (status, _code, message) => (status < 500 ? { body: `${JSON.stringify({ error: message })}\n`, type: 'application/json' } : undefined),
