@@ -87,6 +87,32 @@ test('N11 writes and account calls: 405 Allow: GET, HEAD with JSON for publish/u
   await proxy.stop();
 });
 
+test('audit_passthrough: the two advisory endpoints are POSTed upstream byte for byte and answered uncached; other writes stay 405', async () => {
+  const { proxy, R } = await startNpmProxy({ upstream: reg.url, npm: '      audit_passthrough: true' });
+  const advisories = JSON.stringify({ 'fx-cli': ['1.0.0'], '@fx/demo': ['1.1.0'] });
+  for (const path of ['/-/npm/v1/security/advisories/bulk', '/-/npm/v1/security/audits/quick']) {
+    const answer = Buffer.from(JSON.stringify({ path, advisories: {} }));
+    reg.fx.set(path, { headers: { 'content-type': 'application/json' }, body: answer });
+    for (let i = 0; i < 2; i++) {
+      const before = reg.fx.requests.length;
+      const r = await fetch(`${R}${path}`, { method: 'POST', body: advisories, headers: { 'content-type': 'application/json', authorization: 'Bearer client-secret' } });
+      assert.is(r.status, 200, path);
+      assert.is(r.headers.get('x-cache'), 'BYPASS');
+      assert.ok(Buffer.from(await r.arrayBuffer()).equals(answer), 'the upstream answer, as is');
+      const seen = reg.fx.requests.slice(before);
+      assert.is(seen.length, 1, 'one upstream POST per client POST: never cached');
+      assert.is(seen[0]!.method, 'POST');
+      assert.is(seen[0]!.body?.toString(), advisories, 'the body, byte for byte');
+      assert.is(seen[0]!.headers.authorization, undefined, 'the client credentials stay behind');
+    }
+  }
+  const big = await fetch(`${R}/-/npm/v1/security/advisories/bulk`, { method: 'POST', body: Buffer.alloc(11 * 1024 * 1024, 32), headers: { 'content-type': 'application/json' } }).catch(() => null);
+  assert.ok(big === null || big.status === 413, 'a body over 10 MiB is refused');
+  const publish = await fetch(`${R}/fx-cli`, { method: 'PUT', body: '{}', headers: { 'content-type': 'application/json' } });
+  assert.is(publish.status, 405);
+  await proxy.stop();
+});
+
 test('N12 HEAD and GET agree: same Content-Length and weak ETag ≠ upstream; If-None-Match → 304; stored bytes are the upstream bytes', async () => {
   const { proxy, R } = await startNpmProxy({ upstream: reg.url });
   const head = await curl(['-sI', `${R}/@fx/demo`]);

@@ -151,8 +151,10 @@ export interface UpstreamFetch {
   path: string;
   /** upstream bases to use, in this order before health ordering (default: every configured upstream) */
   bases?: string[];
-  method?: 'GET' | 'HEAD';
+  method?: 'GET' | 'HEAD' | 'POST';
   headers?: Record<string, string>;
+  /** request body of a POST (a read-only passthrough such as npm audits) */
+  body?: Buffer;
   signal?: AbortSignal;
   /** also move on to the next upstream after a 404 */
   failoverOn404?: boolean;

@@ -4,6 +4,7 @@ import type { Entry } from './cache/store.js';
 import type { Instance } from './instance.js';
 import type { Match, VerifyResult, RespondOutput } from './mode.js';
 import { classify, fillTemplate } from './routing.js';
+import { parseSize } from './config/values.js';
 import { sendError, type ErrorFormatter } from './http/respond.js';
 import { m } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
@@ -30,9 +31,12 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   if (spec.status === 405) return sendError(res, 405, spec.message ?? `${req.method} is not allowed here`, { requestId, headers: { allow: 'GET, HEAD' }, format: fmt, head: req.method === 'HEAD' });
   if (spec.status) return err(spec.status, spec.message ?? 'not served');
   if (spec.respond) {
+    const limit = parseSize(spec.maxBody ?? '1MiB');
+    const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readRequestBody(req, limit);
+    if (!body) { res.setHeader('connection', 'close'); return err(413, `request body larger than ${limit} bytes`); }
     let out: RespondOutput;
     try {
-      out = await spec.respond(match, Buffer.alloc(0), hookContext(ctx, inst));
+      out = await spec.respond(match, body, hookContext(ctx, inst));
     } catch (e) {
       ctx.log.error('respond hook failed', { req_id: requestId, instance: inst.name, key: path.slice(0, 256), err: (e as Error).message });
       return err(500, 'internal error');
@@ -163,4 +167,19 @@ async function contradictsVerify(ctx: EngineCtx, w: Work, e: Entry): Promise<boo
   if (!want) return false;
   if (want.size !== undefined && want.size !== e.size) return true;
   return (['sha256', 'sha512', 'sha1', 'md5'] as const).some((a) => want[a] !== undefined && e.digests[a] !== undefined && want[a] !== e.digests[a]);
+}
+
+/** a request body of at most `limit` bytes, or null when it is larger (the rest is not read) */
+function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > limit) { req.removeAllListeners('data'); req.pause(); resolve(null); return; }
+      parts.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(parts)));
+    req.once('error', () => resolve(null));
+  });
 }

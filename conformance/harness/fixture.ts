@@ -14,7 +14,7 @@ export interface Fault {
   status?: number; retry_after?: number | string; stall?: boolean; refuse?: boolean; once?: boolean;
   methods?: string[]; location?: string;
 }
-export interface SeenRequest { method: string; path: string; headers: Record<string, string>; at: number }
+export interface SeenRequest { method: string; path: string; headers: Record<string, string>; at: number; /** the request body, for methods other than GET and HEAD */ body?: Buffer }
 export interface Exchange { method?: string; path: string; match_headers?: Record<string, string>; status: number; headers?: Record<string, string>; body?: string; body_file?: string; delay_ms?: number; rate?: number; fault?: string; fault_at?: number }
 
 export interface FixtureServer {
@@ -98,8 +98,13 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
     const method = req.method ?? 'GET';
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-    const seen = { method, path, headers, at: Date.now() };
+    const seen: SeenRequest = { method, path, headers, at: Date.now() };
     fx.requests.push(seen);
+    if (method !== 'GET' && method !== 'HEAD') {
+      const parts: Buffer[] = [];
+      for await (const c of req as AsyncIterable<Buffer>) parts.push(c);
+      seen.body = Buffer.concat(parts);
+    }
     fx.inFlight++;
     fx.maxInFlight = Math.max(fx.maxInFlight, fx.inFlight);
     res.on('close', () => { fx.inFlight--; });

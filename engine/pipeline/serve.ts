@@ -24,7 +24,7 @@ const rewriteMemo = new Map<string, { body: Buffer; headers: Record<string, stri
 export function serveRespond(inst: Instance, req: IncomingMessage, res: ServerResponse, out: RespondOutput, kind: string, requestId: string): void {
   const h: Record<string, string> = { ...(out.headers ?? {}), 'x-request-id': requestId };
   const cache = h['x-cache'] ?? 'RESPOND';
-  const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
+  const method = req.method ?? 'GET';
   const started = performance.now();
   res.once('close', () => recordRequest({ instance: inst.name, mode: inst.def.name, kind, cache, method, status: res.statusCode }, started, undefined, 0));
   const head = method === 'HEAD';

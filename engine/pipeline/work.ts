@@ -12,7 +12,9 @@ import type { Logger, Match, ModeTasks } from '../mode.js';
 
 export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
 export interface UpstreamRequest {
-  instance: string; candidates: string[]; method: 'GET' | 'HEAD'; headers?: Record<string, string>; foreground: boolean;
+  instance: string; candidates: string[]; method: 'GET' | 'HEAD' | 'POST'; headers?: Record<string, string>; foreground: boolean;
+  /** request body (POST): sent as is to each candidate tried; redirects are then not followed */
+  body?: Buffer;
   signal?: AbortSignal; failoverOn404?: boolean; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
   /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */
   auth?: { header(origin: string): Promise<string | undefined>; retry(origin: string, wwwAuthenticate: string, sent: string | undefined): Promise<string | undefined> };

@@ -78,7 +78,7 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
       if (current.origin === firstOrigin && authHeader) headers.authorization = authHeader;
       if (current.origin !== firstOrigin) { delete headers.authorization; delete headers.cookie; }
       const t0 = performance.now();
-      const res = await request(current, { method: req.method, headers, dispatcher: agentFor(req.instance), signal });
+      const res = await request(current, { method: req.method, headers, body: req.body, dispatcher: agentFor(req.instance), signal });
       m.upstreamDuration.observe({ instance: req.instance, upstream: current.host }, (performance.now() - t0) / 1000);
       m.upstreamRequests.inc({ instance: req.instance, upstream: current.host, method: req.method, status: String(res.statusCode) });
       if (res.statusCode === 401 && req.auth) {
@@ -90,7 +90,7 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
         throw new UpstreamFailure(403, `upstream ${current.host} refused the proxy's credentials`, undefined, true);
       }
       const loc = res.headers.location;
-      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !loc) return { url: current.toString(), res };
+      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !loc || req.body) return { url: current.toString(), res };
       res.body.resume();
       if (hop >= 5) throw new UpstreamFailure(502, 'too many upstream redirects');
       const next = new URL(Array.isArray(loc) ? loc[0]! : loc, current);

@@ -8,6 +8,7 @@ import { NAME, nameLengthOk, upstreamName } from './names.js';
 import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
 import { verifyTarball, tarballOf, knownPin } from './integrity.js';
 import { discoverNpm } from './discover.js';
+import { AUDIT_PATHS, forwardAudit } from './audit.js';
 
 const READ_ONLY = 'this is a read-only caching proxy: publish, unpublish, dist-tag changes, login and audit are not supported';
 const maxDocument = (c: ModeConfig) => parseSize((c.max_metadata_size as string | number | undefined) ?? '256MiB');
@@ -32,6 +33,7 @@ export default defineMode({
     passthrough: { policy: 'bypass', keys: false },
   },
   routes: [
+    { match: re(AUDIT_PATHS), methods: ['POST'], when: (r, c) => r.method === 'POST' && c.audit_passthrough === true, respond: forwardAudit, maxBody: '10MiB' },
     { match: { glob: '**' }, methods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], when: (r) => r.method !== 'GET' && r.method !== 'HEAD', status: 405, message: READ_ONLY },
     { match: re('-/(?:ping|v1/search)'), kind: 'passthrough', query: 'forward' },
     { match: re('-/(?:whoami|user/.*|npm/v1/tokens.*)'), status: 404, message: READ_ONLY },
