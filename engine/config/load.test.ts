@@ -82,4 +82,21 @@ test('warnings: yes/no booleans, missing enabled, ignored pass headers; several 
   assert.match(w, /"Cookie" is never forwarded/);
   assert.is(errs('server: { bind: nope }\nmetrics: { path: "x" }\n').length, 2);
 });
+test('the printed effective configuration validates again with the same values (units, not milliseconds)', () => {
+  const first = load(COMPAT.replace('storage: { gc: { blob: 24h }', 'storage: { max_size: 10GiB, negative_ttl: 90s, gc: { blob: 24h }'), { REGISTRY_PASSWORD: 'pw' });
+  assert.equal(first.errors, []);
+  const text = printEffective(first.config!);
+  assert.match(text, /disk_sample_interval: 15m/);
+  assert.match(text, /max_size: 10GiB/);
+  assert.match(text, /negative_ttl: 1m30s/);
+  assert.not.match(text, /unlimited/);
+  assert.not.match(text, /pw|7890/, 'secrets redacted');
+  const restored = text.replace(/password: "?\*\*\*"?/, 'password: pw').replace(/proxy: "?\*\*\*"?/, 'proxy: "http://127.0.0.1:7890"');
+  const again = load(restored, { REGISTRY_PASSWORD: 'pw' });
+  assert.equal(again.errors, []);
+  assert.equal(again.config!.server, first.config!.server);
+  assert.equal(again.config!.storage, first.config!.storage);
+  assert.equal(again.config!.instances.map((i) => i.block), first.config!.instances.map((i) => i.block));
+});
+
 test.run();

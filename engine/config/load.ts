@@ -9,7 +9,7 @@ import type { ModeDefinition } from '../mode.js';
 import type { EffectiveConfig, InstanceConfig, AccessConfig } from './types.js';
 import { readSchema } from '../paths.js';
 import { createAjv, modeValidator, FORMAT_HINTS } from './schema.js';
-import { parseDuration, parseSize, parseHostPort, isLegacyFreshness, isLegacyExpiration } from './values.js';
+import { parseDuration, parseSize, parseHostPort, isLegacyFreshness, isLegacyExpiration, formatDuration, formatSize } from './values.js';
 
 export interface Issue { file?: string; line?: number; col?: number; path: string; message: string }
 export interface LoadResult { config?: EffectiveConfig; errors: Issue[]; warnings: Issue[] }
@@ -325,14 +325,38 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
 }
 
 /** the effective configuration as YAML, secrets replaced by *** */
+/**
+ * The effective configuration as YAML that validates again: secrets as ***, durations and sizes in config units
+ * (the schema's formats say which), unlimited sizes left unset, instance keys beside the mode block.
+ */
 export function printEffective(c: EffectiveConfig): string {
-  const redact = (v: unknown): unknown => {
+  const top = readSchema('config') as Schema;
+  const units = (v: unknown, schema: Schema | undefined): unknown => {
     if (typeof v === 'string') return c.secrets.includes(v) ? '***' : v;
-    if (typeof v === 'number' && !Number.isFinite(v)) return 'unlimited';
-    if (Array.isArray(v)) return v.map(redact);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'secrets').map(([k, x]) => [k, redact(x)]));
+    if (typeof v === 'number' && schema?.format === 'duration') return formatDuration(v);
+    if (typeof v === 'number' && schema?.format === 'size') return formatSize(v);
+    if (Array.isArray(v)) return v.map((x) => units(x, schema?.items));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        // engine-internal fields of the effective config (secrets, the file it came from) are not config keys
+        if (schema?.properties && !(k in schema.properties)) continue;
+        if (typeof x === 'number' && !Number.isFinite(x)) continue;
+        out[k] = units(x, schema?.properties?.[k]);
+      }
+      return out;
+    }
     return v;
   };
   const { instances, ...rest } = c;
-  return stringify({ ...(redact(rest) as object), instances: instances.map((i) => ({ name: i.name, enabled: i.enabled, [i.mode]: redact(i.block) })) });
+  const instanceSchema = top.properties?.instances?.items;
+  return stringify({
+    ...(units(rest, top) as object),
+    instances: instances.map((i) => ({
+      ...(units({ name: i.name, enabled: i.enabled, access: i.access, max_size: i.max_size, negative_ttl: i.negative_ttl, offline: i.offline }, instanceSchema) as object),
+      [i.mode]: units(i.block, undefined),
+    })),
+  });
 }
+
+interface Schema { format?: string; properties?: Record<string, Schema>; items?: Schema }

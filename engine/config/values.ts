@@ -71,3 +71,22 @@ export function checkMount(v: string): string | null {
   if (v.split('/').some((s) => s === '.' || s === '..')) return 'must not contain "." or ".." segments';
   return null;
 }
+
+const DURATION_UNITS: [string, number][] = [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+/** milliseconds as a duration a config accepts: 5400000 → "1h30m", 0 → "0" */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  let rest = Math.round(ms), out = '';
+  for (const [unit, n] of DURATION_UNITS) {
+    const q = Math.floor(rest / n);
+    if (q) { out += `${q}${unit}`; rest -= q * n; }
+  }
+  return out;
+}
+
+const SIZE_UNITS: [string, number][] = [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]];
+/** bytes as a size a config accepts: the largest binary unit that divides it exactly, else bytes */
+export function formatSize(bytes: number): string | number {
+  for (const [unit, n] of SIZE_UNITS) if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  return bytes;
+}
