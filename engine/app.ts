@@ -87,6 +87,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   let shuttingDown = false;
   let degradedUntil = 0;
   const status = new StatusBoard(cfg, store.state, instances, async () => store.usage(), () => index.count());
+  status.instanceBytes = (name) => index.bytes(name);
   await status.load();
   const upstream = createUpstreamClient({
     download: cfg.storage.download,

@@ -92,20 +92,72 @@ export class StatusBoard {
     }
   }
 
-  homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Map<string, Record<string, unknown>>): void {
+  /** the home page (engine spec §7.3): one server-rendered page, inline CSS, no external assets */
+  async homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Map<string, Record<string, unknown>>): Promise<void> {
     const list = only ? [only] : this.instances;
-    const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-    const rows = list.map((i) => {
+    // with a status token the page shows the cards without counters (they are what the token protects)
+    const counters = !this.cfg.server.status.token;
+    const stats = counters ? await instanceStats() : new Map<string, InstanceStats>();
+    const u = counters ? await this.usage() : undefined;
+    const cards = list.map((i) => {
       const url = only ? base : `${base}${String((i.block.route as { path?: string } | undefined)?.path ?? '')}`;
       const snippet = i.def.hooks?.snippet?.(url, i.block) ?? url;
+      const st = stats.get(i.name);
       const d = details?.get(i.name);
-      return `<tr><td>${esc(i.name)}</td><td>${esc(i.def.name)}</td><td><code>${esc(url)}</code></td><td><code>${esc(snippet)}</code></td><td>${d ? detailsHtml(d, esc) : ''}</td></tr>`;
+      const hits = st ? st.hits : 0, total = st ? st.requests : 0;
+      const health = st?.health.length ? st.health.map((h) => `<span class="pill ${HEALTH[h.value]?.[1] ?? ''}">${esc(h.upstream)}: ${HEALTH[h.value]?.[0] ?? h.value}</span>`).join(' ') : '';
+      const figures = counters
+        ? `<div class="figs"><span>${total.toLocaleString('en')} requests</span><span>hit ratio ${total ? `${((100 * hits) / total).toFixed(1)} %` : '—'}</span><span>${bytes(st?.bytesServed ?? 0)} served</span><span>${bytes(this.instanceBytes?.(i.name) ?? 0)} stored</span></div>`
+        : '';
+      return `<section><h2>${esc(i.name)} <span class="pill ok">${esc(i.def.name)}</span></h2><div><a href="${esc(url)}">${esc(url)}</a></div><div>client setup: <code>${esc(snippet)}</code></div>${figures}${health ? `<div>upstreams: ${health}</div>` : ''}${d ? detailsHtml(d, esc) : ''}</section>`;
     }).join('');
-    const warn = this.cfg.instances.length === 0 ? '<p>No instances are configured. A minimal configuration:</p><pre>instances:\n  - name: files\n    enabled: true\n    file: { route: { path: /files }, upstreams: [https://files.example] }</pre>' : '';
-    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cache-proxy</title><style>body{font:14px system-ui;margin:2em}td,th{padding:.3em .8em;text-align:left}code{background:#f3f3f3}</style></head><body><h1>cache-proxy ${esc(version)}</h1>${warn}<table><tr><th>Instance</th><th>Mode</th><th>URL</th><th>Client setup</th><th>Details</th></tr>${rows}</table><p><a href="/-/status/summary">status</a> · <a href="${esc(this.cfg.metrics.path)}">metrics</a></p></body></html>`;
+    const warnings: string[] = [];
+    if (this.cfg.instances.length === 0) warnings.push('No instances are configured. A minimal configuration:<pre>instances:\n  - name: files\n    enabled: true\n    file: { route: { path: /files }, upstreams: [https://files.example] }</pre>');
+    const [bindHost] = this.cfg.server.bind.split(/:(?=\d+$)/);
+    if (!isLoopback(bindHost ?? '') && !(this.cfg.server.access?.tokens.length)) warnings.push(`Listening on ${esc(this.cfg.server.bind)}, beyond this machine, without access tokens (server.access.tokens).`);
+    if (Date.now() < this.degradedUntil) warnings.push('Storage is degraded (a write failed): misses are streamed without being stored.');
+    const storage = u ? `<p>storage: ${bytes(u.blobBytes + u.tmpBytes)} used${Number.isFinite(this.cfg.storage.max_size) ? ` of ${bytes(this.cfg.storage.max_size)}` : ''}, ${bytes(u.freeBytes)} free on disk, ${this.entries().toLocaleString('en')} entries</p>` : '';
+    const events = counters && this.events.length
+      ? `<details><summary>recent events (${Math.min(10, this.events.length)} of ${this.events.length})</summary><table>${this.events.slice(0, 10).map((e) => `<tr><td>${esc(e.started_at)}</td><td>${esc(e.instance ?? e.storage ?? '')}</td><td>${esc(e.task_type ?? e.reason_code ?? '')}</td><td>${esc(e.result)}</td><td>${esc(e.message ?? e.detail ?? '')}</td></tr>`).join('')}</table></details>`
+      : '';
+    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>cache-proxy</title><style>${CSS}</style></head><body><h1>cache-proxy ${esc(version)}</h1>${warnings.map((w) => `<p class="warn">${w}</p>`).join('')}${storage}${cards}${events}<p><a href="/-/status/summary">status</a> · <a href="${esc(this.cfg.metrics.path)}">metrics</a></p></body></html>`;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
+
+  /** bytes stored for an instance (entry index), set by the engine */
+  instanceBytes?: (instance: string) => number;
+}
+
+const CSS = 'body{font:14px system-ui;margin:2em;max-width:72em}section{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:.8em 0}h2{font-size:1.1em;margin:.2em 0}code{background:#f3f3f3;padding:0 .3em}.figs span{margin-right:1.5em}.pill{border-radius:1em;padding:0 .6em;font-size:.85em;background:#eee}.ok{background:#dfd}.degraded{background:#ffd}.open{background:#fdd}.warn{background:#fff3cd;padding:.5em}td,th{padding:.2em .6em;text-align:left}';
+const HEALTH: Record<number, [string, string]> = { 0: ['closed', 'ok'], 1: ['degraded', 'degraded'], 2: ['open', 'open'], 3: ['half-open', 'degraded'] };
+const HIT_VALUES = new Set(['HIT', 'FRESH', 'STALE', 'JOIN', 'NEGATIVE', 'GENERATION']);
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const isLoopback = (h: string) => h === '' ? false : /^(127\.|localhost$|\[?::1\]?$)/.test(h);
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+interface InstanceStats { requests: number; hits: number; bytesServed: number; health: { upstream: string; value: number }[] }
+
+/** per-instance figures from the metrics registry: requests, hits (HIT FRESH STALE JOIN NEGATIVE GENERATION), bytes, health */
+async function instanceStats(): Promise<Map<string, InstanceStats>> {
+  const out = new Map<string, InstanceStats>();
+  const of = (inst: string) => { let s = out.get(inst); if (!s) { s = { requests: 0, hits: 0, bytesServed: 0, health: [] }; out.set(inst, s); } return s; };
+  for (const family of await registry.getMetricsAsJSON()) {
+    for (const v of family.values as { labels: Record<string, string | number>; value: number }[]) {
+      const inst = String(v.labels.instance ?? '');
+      if (!inst) continue;
+      if (family.name === 'cache_proxy_requests_total') { of(inst).requests += v.value; if (HIT_VALUES.has(String(v.labels.cache))) of(inst).hits += v.value; }
+      else if (family.name === 'cache_proxy_response_bytes_total') of(inst).bytesServed += v.value;
+      else if (family.name === 'cache_proxy_upstream_health') of(inst).health.push({ upstream: String(v.labels.upstream), value: v.value });
+    }
+  }
+  return out;
 }
 
 /** a mode's status card: scalars as `key: value`, lists of records as a small table */
