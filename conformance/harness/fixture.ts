@@ -15,7 +15,16 @@ export interface Fault {
   methods?: string[]; location?: string;
 }
 export interface SeenRequest { method: string; path: string; headers: Record<string, string>; at: number; /** the request body, for methods other than GET and HEAD */ body?: Buffer }
+/**
+ * A recorded upstream exchange. `${UPSTREAM}` in its headers and body stands for this server's own URL (recordings
+ * replace the recorded origin with it). Several exchanges matching one request are answered in file order, the last
+ * one repeating (a corrupt answer, then a good one). A HEAD exchange keeps its recorded Content-Length.
+ */
 export interface Exchange { method?: string; path: string; match_headers?: Record<string, string>; status: number; headers?: Record<string, string>; body?: string; body_file?: string; delay_ms?: number; rate?: number; fault?: string; fault_at?: number }
+
+/** the placeholder for the replay server's origin in recorded exchanges */
+export const UPSTREAM_PLACEHOLDER = '${UPSTREAM}';
+const withOrigin = (b: Buffer, url: string) => (b.includes(UPSTREAM_PLACEHOLDER) ? Buffer.from(b.toString('latin1').split(UPSTREAM_PLACEHOLDER).join(url), 'latin1') : b);
 
 export interface FixtureServer {
   url: string; port: number;
@@ -43,6 +52,7 @@ export interface FixtureOptions {
 
 export async function startFixtureServer(o: FixtureOptions = {}): Promise<FixtureServer> {
   const mem = new Map<string, Content>();
+  const answered = new Set<Exchange>();
   let faults: { test: (p: string) => boolean; f: Fault; used: boolean }[] = [];
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -123,12 +133,19 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
       return;
     }
     let c = content(path, headers);
+    let headLength: string | undefined;
     if (!c && o.exchanges) {
-      const ex = o.exchanges.find((e) => (e.method ?? 'GET') === method && e.path === (req.url ?? '/') && Object.entries(e.match_headers ?? {}).every(([k, v]) => headers[k.toLowerCase()] === v))
-        ?? o.exchanges.find((e) => (e.method ?? 'GET') === 'GET' && method === 'HEAD' && e.path === (req.url ?? '/'));
+      const url = req.url ?? '/';
+      const same = o.exchanges.filter((e) => (e.method ?? 'GET') === method && e.path === url && Object.entries(e.match_headers ?? {}).every(([k, v]) => headers[k.toLowerCase()] === v));
+      let ex: Exchange | undefined = same.find((e) => !answered.has(e)) ?? same[same.length - 1];
+      if (ex) answered.add(ex);
+      else if (method === 'HEAD') ex = o.exchanges.find((e) => (e.method ?? 'GET') === 'GET' && e.path === url);
       if (ex) {
         if (ex.delay_ms) await sleep(ex.delay_ms);
-        c = { status: ex.status, headers: { ...(ex.headers ?? {}) }, body: ex.body_file ? readFileSync(ex.body_file) : Buffer.from(ex.body ?? '') };
+        const exHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(ex.headers ?? {})) exHeaders[k.toLowerCase()] = v.split(UPSTREAM_PLACEHOLDER).join(fx.url);
+        if ((ex.method ?? 'GET') === 'HEAD') headLength = exHeaders['content-length'];
+        c = { status: ex.status, headers: exHeaders, body: withOrigin(ex.body_file ? readFileSync(ex.body_file) : Buffer.from(ex.body ?? ''), fx.url) };
         if (ex.rate) f.rate = ex.rate;
         if (ex.fault === 'reset_after') f.reset_after = ex.fault_at ?? 0;
         if (ex.fault === 'truncate_at') f.truncate_at = ex.fault_at ?? 0;
@@ -166,7 +183,7 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
       body = body.subarray(start, end + 1);
       status = 206;
     }
-    h['content-length'] = String(body.length);
+    h['content-length'] = headLength ?? String(body.length);
     res.writeHead(status, h);
     if (method === 'HEAD') { res.end(); return; }
     await sendBody(res, body, f);

@@ -7,9 +7,16 @@ import { startFixtureServer, type Exchange } from './fixture.js';
 import { startProxy } from './launcher.js';
 import { httpGet } from './http.js';
 
-interface Expect {
+/**
+ * One client request and what must be observed. `${PROXY}` (the proxy's origin) and `${UPSTREAM}` (the replay
+ * server's) are substituted in `body`, `body_file` (a file, relative to the scenario) and header values; a header
+ * expected as null must be absent; `aborted` is a transfer cut before its Content-Length; `wait_ms` pauses first.
+ */
+export interface Expect {
   request: { path: string; method?: string; headers?: Record<string, string> };
-  status?: number; x_cache?: string; body_sha256?: string; body?: string; headers?: Record<string, string>;
+  wait_ms?: number;
+  status?: number; x_cache?: string; body_sha256?: string; body?: string; body_file?: string; aborted?: boolean;
+  headers?: Record<string, string | null>;
   upstream_counts?: Record<string, number>;
 }
 
@@ -29,14 +36,21 @@ export async function runConformance(mode: string, fixturesDir: string, o: { plu
     });
     try {
       const mount = /path:\s*([^\s,}]+)/.exec(block)?.[1] ?? '';
+      const sub = (t: string) => t.split('${PROXY}').join(proxy.url).split('${UPSTREAM}').join(up.url);
       for (const [i, e] of jsonl<Expect>(join(dir, 'expect.jsonl')).entries()) {
         const at = `${name}#${i + 1} ${e.request.method ?? 'GET'} ${e.request.path}`;
+        if (e.wait_ms) await new Promise((r) => setTimeout(r, e.wait_ms));
         const r = await httpGet(`${proxy.url}${mount}${e.request.path}`, { method: e.request.method, headers: e.request.headers });
         if (e.status !== undefined && r.status !== e.status) failures.push(`${at}: status ${r.status}, expected ${e.status}`);
         if (e.x_cache !== undefined && r.headers['x-cache'] !== e.x_cache) failures.push(`${at}: X-Cache ${String(r.headers['x-cache'])}, expected ${e.x_cache}`);
-        if (e.body !== undefined && r.body.toString() !== e.body) failures.push(`${at}: body differs`);
-        if (e.body_sha256 !== undefined && createHash('sha256').update(r.body).digest('hex') !== e.body_sha256) failures.push(`${at}: body sha256 differs`);
-        for (const [h, v] of Object.entries(e.headers ?? {})) if (r.headers[h.toLowerCase()] !== v) failures.push(`${at}: header ${h} = ${String(r.headers[h.toLowerCase()])}, expected ${v}`);
+        if (e.aborted !== undefined && r.aborted !== e.aborted) failures.push(`${at}: transfer ${r.aborted ? 'aborted' : 'complete'}, expected ${e.aborted ? 'aborted' : 'complete'}`);
+        const body = e.body_file !== undefined ? sub(readFileSync(join(dir, e.body_file), 'utf8')) : e.body !== undefined ? sub(e.body) : undefined;
+        if (body !== undefined && r.body.toString() !== body) failures.push(`${at}: body differs (${r.size} bytes, expected ${Buffer.byteLength(body)})`);
+        if (e.body_sha256 !== undefined && createHash('sha256').update(r.body).digest('hex') !== e.body_sha256) failures.push(`${at}: body sha256 differs (${r.size} bytes)`);
+        for (const [h, v] of Object.entries(e.headers ?? {})) {
+          const got = r.headers[h.toLowerCase()];
+          if (v === null ? got !== undefined : got !== sub(v)) failures.push(`${at}: header ${h} = ${String(got)}, expected ${v === null ? 'none' : sub(v)}`);
+        }
         for (const [k, n] of Object.entries(e.upstream_counts ?? {})) {
           const [method, path] = k.split(' ');
           const got = up.count(method!, path!);
