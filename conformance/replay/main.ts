@@ -1,0 +1,23 @@
+// Re-records the replay scenarios of the built-in modes from real-format upstreams built by the fixture tools:
+//   npm run build && node dist/conformance/replay/main.js [file] [npm] [oci] [deb]   (default: every mode)
+// Writes conformance/fixtures/<mode>/replay/ (its README.md is kept).
+import { cleanupAll } from '../harness/cleanup.js';
+import { recordFile } from './file.js';
+
+const recorders: Record<string, () => Promise<void>> = { file: recordFile };
+
+const asked = process.argv.slice(2);
+const unknown = asked.filter((m) => !recorders[m]);
+if (unknown.length) {
+  process.stderr.write(`unknown mode ${unknown.join(', ')} (known: ${Object.keys(recorders).join(', ')})\n`);
+  process.exitCode = 2;
+} else {
+  try {
+    for (const mode of asked.length ? asked : Object.keys(recorders)) {
+      await recorders[mode]!();
+      process.stdout.write(`recorded conformance/fixtures/${mode}/replay\n`);
+    }
+  } finally {
+    await cleanupAll();
+  }
+}
