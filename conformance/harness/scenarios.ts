@@ -9,7 +9,8 @@ import { httpGet } from './http.js';
 
 /**
  * One client request and what must be observed. `${PROXY}` (the proxy's origin) and `${UPSTREAM}` (the replay
- * server's) are substituted in `body`, `body_file` (a file, relative to the scenario) and header values; a header
+ * server's) are substituted in `body`, `body_file` (a file, relative to the scenario) and header values; for a HEAD,
+ * `body`/`body_file` is the body a GET would get: Content-Length must be its length, and no body may come. A header
  * expected as null must be absent; `aborted` is a transfer cut before its Content-Length; `wait_ms` pauses first.
  */
 export interface Expect {
@@ -45,7 +46,9 @@ export async function runConformance(mode: string, fixturesDir: string, o: { plu
         if (e.x_cache !== undefined && r.headers['x-cache'] !== e.x_cache) failures.push(`${at}: X-Cache ${String(r.headers['x-cache'])}, expected ${e.x_cache}`);
         if (e.aborted !== undefined && r.aborted !== e.aborted) failures.push(`${at}: transfer ${r.aborted ? 'aborted' : 'complete'}, expected ${e.aborted ? 'aborted' : 'complete'}`);
         const body = e.body_file !== undefined ? sub(readFileSync(join(dir, e.body_file), 'utf8')) : e.body !== undefined ? sub(e.body) : undefined;
-        if (body !== undefined && r.body.toString() !== body) failures.push(`${at}: body differs (${r.size} bytes, expected ${Buffer.byteLength(body)})`);
+        if (body !== undefined && e.request.method === 'HEAD') {
+          if (r.headers['content-length'] !== String(Buffer.byteLength(body)) || r.size) failures.push(`${at}: Content-Length ${String(r.headers['content-length'])} and ${r.size} body bytes, expected ${Buffer.byteLength(body)} and none`);
+        } else if (body !== undefined && r.body.toString() !== body) failures.push(`${at}: body differs (${r.size} bytes, expected ${Buffer.byteLength(body)})`);
         if (e.body_sha256 !== undefined && createHash('sha256').update(r.body).digest('hex') !== e.body_sha256) failures.push(`${at}: body sha256 differs (${r.size} bytes)`);
         for (const [h, v] of Object.entries(e.headers ?? {})) {
           const got = r.headers[h.toLowerCase()];

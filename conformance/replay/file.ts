@@ -25,9 +25,10 @@ export async function recordFile(): Promise<void> {
     { path: BIN }, { method: 'HEAD', path: BIN }, { path: SUMS }, { path: MISSING }, { path: DOC },
   ]);
   await up.close();
-  const bin = sha256(rec.body(`GET ${BIN}`));
-  const size = String(rec.body(`GET ${BIN}`).length);
-  const slice = sha256(rec.body(`GET ${BIN}`).subarray(100, 200));
+  const bytes = (path: string) => rec.bytes(rec.ex(`GET ${path}`));
+  const bin = sha256(bytes(BIN));
+  const size = String(bytes(BIN).length);
+  const slice = sha256(bytes(BIN).subarray(100, 200));
   const counts = (bins: number, sums: number) => ({ upstream_counts: { [`GET ${BIN}`]: bins, [`GET ${SUMS}`]: sums } });
   writeScenarios(rec, [
     {
@@ -40,13 +41,13 @@ export async function recordFile(): Promise<void> {
         expect(`HEAD ${BIN}`, { status: 200, x_cache: 'HIT', headers: { 'content-length': size }, ...counts(1, 1) }),
         expect(BIN, { headers_sent: { range: 'bytes=100-199' }, status: 206, body_sha256: slice, headers: { 'content-range': `bytes 100-199/${size}` }, ...counts(1, 1) }),
         // the checksum source was read through the instance, so it is cached under its own rules
-        expect(SUMS, { status: 200, x_cache: 'FRESH', body_sha256: sha256(rec.body(`GET ${SUMS}`)), ...counts(1, 1) }),
+        expect(SUMS, { status: 200, x_cache: 'FRESH', body_sha256: sha256(bytes(SUMS)), ...counts(1, 1) }),
       ],
     },
     {
       name: 'checksum-mismatch',
       instance: instance('1m'),
-      exchanges: [rec.ex(`GET ${BIN}`, { fault: 'flip_byte', fault_at: 4000 }), rec.ex(`GET ${BIN}`), rec.ex(`GET ${SUMS}`)],
+      exchanges: [{ ...rec.ex(`GET ${BIN}`), fault: 'flip_byte', fault_at: 4000 }, rec.ex(`GET ${BIN}`), rec.ex(`GET ${SUMS}`)],
       expect: [
         expect(BIN, { status: 502, x_cache: 'ERROR', ...counts(1, 1) }),
         // nothing was stored: the next request goes upstream again and gets the good bytes
@@ -70,7 +71,7 @@ export async function recordFile(): Promise<void> {
       exchanges: [rec.ex(`HEAD ${BIN}`), rec.ex(`GET ${BIN}`), rec.ex(`GET ${SUMS}`)],
       expect: [
         // a HEAD miss is one upstream HEAD and stores nothing
-        expect(`HEAD ${BIN}`, { status: 200, x_cache: 'MISS', headers: { 'content-length': size }, body: '', upstream_counts: { [`HEAD ${BIN}`]: 1, [`GET ${BIN}`]: 0 } }),
+        expect(`HEAD ${BIN}`, { status: 200, x_cache: 'MISS', headers: { 'content-length': size }, upstream_counts: { [`HEAD ${BIN}`]: 1, [`GET ${BIN}`]: 0 } }),
         expect(BIN, { status: 200, x_cache: 'MISS', body_sha256: bin, upstream_counts: { [`HEAD ${BIN}`]: 1, [`GET ${BIN}`]: 1 } }),
         expect(`HEAD ${BIN}`, { status: 200, x_cache: 'HIT', headers: { 'content-length': size }, upstream_counts: { [`HEAD ${BIN}`]: 1, [`GET ${BIN}`]: 1 } }),
       ],
@@ -80,10 +81,10 @@ export async function recordFile(): Promise<void> {
       instance: instance('1s'),
       exchanges: [rec.ex(`GET ${DOC}`)],
       expect: [
-        expect(DOC, { status: 200, x_cache: 'MISS', body_sha256: sha256(rec.body(`GET ${DOC}`)), upstream_counts: { [`GET ${DOC}`]: 1 } }),
+        expect(DOC, { status: 200, x_cache: 'MISS', body_sha256: sha256(bytes(DOC)), upstream_counts: { [`GET ${DOC}`]: 1 } }),
         expect(DOC, { status: 200, x_cache: 'FRESH', upstream_counts: { [`GET ${DOC}`]: 1 } }),
         // past fresh_for: a conditional GET answered 304 by the recorded validators
-        expect(DOC, { wait_ms: 1200, status: 200, x_cache: 'HIT', body_sha256: sha256(rec.body(`GET ${DOC}`)), upstream_counts: { [`GET ${DOC}`]: 2 } }),
+        expect(DOC, { wait_ms: 1200, status: 200, x_cache: 'HIT', body_sha256: sha256(bytes(DOC)), upstream_counts: { [`GET ${DOC}`]: 2 } }),
       ],
     },
   ]);

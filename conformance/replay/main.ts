@@ -3,8 +3,9 @@
 // Writes conformance/fixtures/<mode>/replay/ (its README.md is kept).
 import { cleanupAll } from '../harness/cleanup.js';
 import { recordFile } from './file.js';
+import { recordNpm } from './npm.js';
 
-const recorders: Record<string, () => Promise<void>> = { file: recordFile };
+const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm };
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((m) => !recorders[m]);

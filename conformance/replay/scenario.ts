@@ -23,10 +23,10 @@ export interface Scenario {
 export interface Recording {
   dir: string;
   exchanges: Exchange[];
-  /** the recorded exchange of `METHOD /path` (first match), optionally changed (a fault) */
-  ex(request: string, change?: Partial<Exchange>): Exchange;
-  /** the bytes the upstream sent for `METHOD /path`, origin placeholder included */
-  body(request: string): Buffer;
+  /** the recorded exchange of `METHOD /path` (with these request headers, when given) */
+  ex(request: string, headers?: Record<string, string>): Exchange;
+  /** the bytes the upstream sent in an exchange, origin placeholder included */
+  bytes(e: Exchange): Buffer;
 }
 
 /** empties replay/ (but its README), records the requests from the live upstream into replay/bodies */
@@ -35,16 +35,15 @@ export async function record(mode: string, upstream: string, requests: RecordReq
   mkdirSync(dir, { recursive: true });
   for (const n of readdirSync(dir)) if (n !== 'README.md') rmSync(join(dir, n), { recursive: true, force: true });
   const exchanges = await recordExchanges(upstream, requests, { bodiesDir: join(dir, 'bodies'), relativeTo: join(dir, 'scenario') });
-  const find = (request: string) => {
-    const [method, path] = request.split(' ');
-    const e = exchanges.find((x) => x.method === method && x.path === path);
-    if (!e) throw new Error(`not recorded: ${request}`);
-    return e;
-  };
   return {
     dir, exchanges,
-    ex: (request, change = {}) => ({ ...find(request), ...change }),
-    body: (request) => { const e = find(request); return e.body_file ? readFileSync(join(dir, 'scenario', e.body_file)) : Buffer.from(e.body ?? ''); },
+    ex: (request, headers) => {
+      const [method, path] = request.split(' ');
+      const e = exchanges.find((x) => x.method === method && x.path === path && (!headers || JSON.stringify(x.match_headers) === JSON.stringify(headers)));
+      if (!e) throw new Error(`not recorded: ${request} ${JSON.stringify(headers ?? {})}`);
+      return { ...e };
+    },
+    bytes: (e) => (e.body_file ? readFileSync(join(dir, 'scenario', e.body_file)) : Buffer.from(e.body ?? '')),
   };
 }
 
