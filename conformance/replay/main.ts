@@ -4,8 +4,9 @@
 import { cleanupAll } from '../harness/cleanup.js';
 import { recordFile } from './file.js';
 import { recordNpm } from './npm.js';
+import { recordOci } from './oci.js';
 
-const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm };
+const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm, oci: recordOci };
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((m) => !recorders[m]);
