@@ -5,8 +5,9 @@ import { cleanupAll } from '../harness/cleanup.js';
 import { recordFile } from './file.js';
 import { recordNpm } from './npm.js';
 import { recordOci } from './oci.js';
+import { recordDeb } from './deb.js';
 
-const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm, oci: recordOci };
+const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm, oci: recordOci, deb: recordDeb };
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((m) => !recorders[m]);
