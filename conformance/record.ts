@@ -67,6 +67,8 @@ export async function recordExchanges(upstream: string, requests: RecordRequest[
     for (const k of KEPT_HEADERS) if (res.headers[k] !== undefined) kept[k] = res.headers[k]!.split(origin).join(UPSTREAM_PLACEHOLDER);
     const ex: Exchange = { method, path: `${url.pathname}${url.search}`, ...(Object.keys(headers).length ? { match_headers: headers } : {}), status: res.status, headers: kept };
     const body = replaceAll(res.body, origin, UPSTREAM_PLACEHOLDER);
+    // the replay server measures bodies it substitutes its origin in
+    if (body !== res.body) delete kept['content-length'];
     if (body.length) {
       const file = join(o.bodiesDir, sha256(body));
       if (!existsSync(file)) writeFileSync(file, body);
@@ -102,4 +104,6 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2)).catch((e: Error) => { process.stderr.write(`record: ${e.message}\n`); return 1; });
+}

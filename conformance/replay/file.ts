@@ -78,13 +78,13 @@ export async function recordFile(): Promise<void> {
     },
     {
       name: 'revalidate',
-      instance: instance('1s'),
+      instance: instance('2s'),
       exchanges: [rec.ex(`GET ${DOC}`)],
       expect: [
         expect(DOC, { status: 200, x_cache: 'MISS', body_sha256: sha256(bytes(DOC)), upstream_counts: { [`GET ${DOC}`]: 1 } }),
         expect(DOC, { status: 200, x_cache: 'FRESH', upstream_counts: { [`GET ${DOC}`]: 1 } }),
         // past fresh_for: a conditional GET answered 304 by the recorded validators
-        expect(DOC, { wait_ms: 1200, status: 200, x_cache: 'HIT', body_sha256: sha256(bytes(DOC)), upstream_counts: { [`GET ${DOC}`]: 2 } }),
+        expect(DOC, { wait_ms: 2100, status: 200, x_cache: 'HIT', body_sha256: sha256(bytes(DOC)), upstream_counts: { [`GET ${DOC}`]: 2 } }),
       ],
     },
   ]);
