@@ -4,7 +4,8 @@ export { startProxy, freePort, tmpDir, repoRoot, type ProxyHandle } from './harn
 export { httpGet, curl, type GetResult, type GetOptions } from './harness/http.js';
 export { cleanupAll } from './harness/cleanup.js';
 export { startFileProxy, fileConfig, type FileProxyOptions } from './harness/file-proxy.js';
-export { runConformance } from './harness/scenarios.js';
+export { runConformance, type Expect } from './harness/scenarios.js';
+export { recordExchanges, type RecordRequest } from './record.js';
 export { startNpmRegistry, loadFixtureRegistry, FIXTURE_DIR as NPM_FIXTURE_DIR, type NpmRegistry, type RegistryData, type PackageDocs } from './harness/npm-registry.js';
 export { startNpmProxy, npmConfig, type NpmProxyOptions } from './harness/npm-proxy.js';
 export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult } from './harness/npm-clients.js';
