@@ -1,6 +1,8 @@
 // Upstream access (engine spec §4): undici pools, slot limits before sending, failover only on
 // network errors / 5xx / 429, cooldowns, passive health, redirects re-checked by the SSRF guard.
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, Socks5ProxyAgent, request, type Dispatcher } from 'undici';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Readable } from 'node:stream';
 import type { TransportConfig, EffectiveConfig } from '../config/types.js';
 import type { Logger } from '../mode.js';
@@ -60,8 +62,13 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
     let a = agents.get(instance);
     if (a) return a;
     const t = tr(instance);
+    // transport.ca_file: extra PEM roots beside the system ones, for the upstream's TLS (through a proxy too)
+    const tls = t.ca_file ? { ca: [...rootCertificates, readFileSync(t.ca_file, 'utf8')] } : undefined;
     const opts = { connections: t.max_conns_per_host, connectTimeout: t.dial_timeout, headersTimeout: t.header_timeout, bodyTimeout: t.idle_body_timeout, keepAliveTimeout: 90_000 };
-    a = t.proxy && !t.proxy.startsWith('socks5:') ? new ProxyAgent({ uri: t.proxy, ...opts }) : new Agent(opts);
+    // requestTls is read by undici's Socks5ProxyAgent (lib/dispatcher/socks5-proxy-agent.js) but missing from its typings
+    if (t.proxy?.startsWith('socks5:')) a = new Socks5ProxyAgent(t.proxy, { requestTls: tls } as Socks5ProxyAgent.Options);
+    else if (t.proxy) a = new ProxyAgent({ uri: t.proxy, ...opts, ...(tls ? { requestTls: tls } : {}) });
+    else a = new Agent({ ...opts, ...(tls ? { connect: tls } : {}) });
     agents.set(instance, a);
     return a;
   }
