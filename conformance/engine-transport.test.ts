@@ -75,5 +75,25 @@ test('transport.ca_file: an https upstream signed by a private CA is refused wit
   assert.ok(ok.body.equals(body));
 });
 
+test('transport.forward_authorization: the client\'s Authorization reaches the configured origin and such answers are never stored', async () => {
+  const up = await startFixtureServer();
+  up.set('/p.bin', { body: 'personal' });
+  const { X } = await startFileProxy({ upstreams: [up.url], file: '      default_policy: immutable\n      transport: { forward_authorization: true }\n' });
+  for (let i = 0; i < 3; i++) {
+    const r = await httpGet(`${X}/p.bin`, { headers: { authorization: 'Bearer client-token' } });
+    assert.is(r.status, 200);
+    assert.is(r.headers['x-cache'], 'BYPASS', 'an answer to forwarded credentials is not stored');
+  }
+  const got = up.requests.filter((q) => q.path === '/p.bin');
+  assert.is(got.length, 3, 'every forwarded request reached the origin');
+  assert.ok(got.every((q) => q.headers.authorization === 'Bearer client-token'));
+  const anon = await httpGet(`${X}/p.bin`);
+  assert.is(anon.headers['x-cache'], 'MISS', 'nothing was stored for the anonymous request to find');
+  assert.is(up.requests.at(-1)!.headers.authorization, undefined);
+  const again = await httpGet(`${X}/p.bin`, { headers: { authorization: 'Bearer client-token' } });
+  assert.is(again.headers['x-cache'], 'BYPASS', 'a stored answer is not given to a request whose credentials are forwarded');
+  assert.is(up.requests.filter((q) => q.path === '/p.bin').length, 5);
+});
+
 test.after(cleanupAll);
 test.run();

@@ -25,6 +25,8 @@ export interface HotHit {
   isCurrent(): boolean;
   /** LRU bookkeeping of the entry */
   touch(): void;
+  /** the instance forwards client Authorization upstream: such requests are never answered from memory */
+  forwardsAuthorization?: boolean;
   /** for modes whose routes have predicates: this request still classifies to the same route */
   sameRoute?: (req: IncomingMessage) => boolean;
 }
@@ -69,6 +71,7 @@ export function serveHot(key: string, req: IncomingMessage, res: ServerResponse,
   if (now >= hit.validUntilMs || !hit.isCurrent()) { drop(key, hit); return false; }
   for (const [name, value] of hit.deps) if ((req.headers[name] ?? '') !== value) return false;
   if (hit.sameRoute && !hit.sameRoute(req)) return false;
+  if (hit.forwardsAuthorization && req.headers.authorization !== undefined) return false;
   const started = performance.now();
   hit.touch();
   const flat = hit.flat ??= Object.entries(hit.headers).flat();

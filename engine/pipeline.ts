@@ -12,7 +12,7 @@ import { isFresh, lookup } from './pipeline/entries.js';
 import { flights, headMiss, startFlight } from './pipeline/flights.js';
 import { hookContext, stateOf, targetAllowed } from './pipeline/hook-context.js';
 import { bypass, fail, serveEntry, serveOutcome, serveRespond } from './pipeline/serve.js';
-import { type EngineCtx, type Flight, type Target, type Work, headerView, sha256 } from './pipeline/work.js';
+import { type EngineCtx, type Flight, type Target, type Work, forwardsAuthorization, headerView, sha256 } from './pipeline/work.js';
 
 export async function handleInstance(ctx: EngineCtx, inst: Instance, req: IncomingMessage, res: ServerResponse, t: Target, publicBase: string, requestId: string): Promise<void> {
   const fmt = inst.def.hooks?.errorBody as ErrorFormatter | undefined;
@@ -79,7 +79,11 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
   const candidates = paths.flatMap((p) => /^https?:\/\//.test(p) ? [p + qs] : inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}${qs}`));
   const subject = inst.def.rules?.subject === 'path' || !inst.def.rules ? path : params[inst.def.rules.subject];
-  const resolved = inst.resolve(kindName, subject);
+  let resolved = inst.resolve(kindName, subject);
+  // transport.forward_authorization: the client's credentials go to the configured origins and the answer,
+  // which may be personal, is never stored
+  const forwarded = forwardsAuthorization(inst) ? req.headers.authorization : undefined;
+  if (forwarded) { upstreamHeaders.authorization = forwarded; resolved = { ...resolved, policy: 'bypass' }; }
   const keyHash = sha256(`${inst.name}\n${key}`);
   const w: Work = {
     inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,

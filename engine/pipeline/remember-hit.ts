@@ -5,7 +5,7 @@ import { rememberHit, hotKey, isPlainRequest } from '../hot-hits.js';
 import { entryCache, timesOf } from './entries.js';
 import type { IncomingMessage } from 'node:http';
 import { classify } from '../routing.js';
-import { type EngineCtx, type Work, headerValue, headerView } from './work.js';
+import { type EngineCtx, type Work, forwardsAuthorization, headerValue, headerView } from './work.js';
 
 /** a plain HIT/FRESH answer held in memory may answer the same request again (engine/hot-hits.ts) */
 export function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: string, h: Record<string, string>, body: Buffer): void {
@@ -32,6 +32,7 @@ export function rememberIfRepeatable(ctx: EngineCtx, w: Work, e: Entry, cache: s
     isCurrent: () => entryCache.get(flightKey) === e,
     touch: () => ctx.index.touched(inst.name, keyHash),
     sameRoute: sameRouteCheck(w),
+    forwardsAuthorization: forwardsAuthorization(w.inst),
   });
 }
 

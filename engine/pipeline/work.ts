@@ -111,3 +111,8 @@ export function headerView(req: IncomingMessage): Record<string, string | undefi
 export interface Target { segments: string[]; rawSegments: string[]; trailingSlash: boolean; query: string }
 
 export const headerValue = (req: IncomingMessage, name: string): string => { const v = req.headers[name]; return Array.isArray(v) ? v.join(', ') : v ?? ''; };
+
+/** transport.forward_authorization of an instance */
+export function forwardsAuthorization(inst: Instance): boolean {
+  return (inst.block.transport as { forward_authorization?: boolean } | undefined)?.forward_authorization === true;
+}

@@ -81,7 +81,8 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
     let retried = false;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': t.ua, 'accept-encoding': 'identity', ...(req.headers ?? {}) };
-      if (current.origin === firstOrigin && req.credentials && req.credentials.origin === current.origin) headers.authorization = req.credentials.header;
+      // configured credentials, unless the request carries the client's own (transport.forward_authorization)
+      if (current.origin === firstOrigin && req.credentials && req.credentials.origin === current.origin && !req.headers?.authorization) headers.authorization = req.credentials.header;
       if (current.origin === firstOrigin && authHeader) headers.authorization = authHeader;
       if (current.origin !== firstOrigin) { delete headers.authorization; delete headers.cookie; }
       const t0 = performance.now();
