@@ -4,7 +4,6 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptSources, parseOneLine, parseDeb822 } from './apt-sources.js';
-import deb from './index.js';
 
 test('one-line sources: options, comments, deb-src', () => {
   const s = parseOneLine('# c\ndeb [arch=amd64 signed-by=/k.gpg] http://deb.example/debian/ bookworm main contrib\ndeb-src http://deb.example/debian bookworm main\n\n', 'f');
@@ -25,19 +24,6 @@ test('a whole /etc/apt tree: sources.list, .list and .sources files; non-http UR
   writeFileSync(join(d, 'sources.list.d', 'c.sources'), 'Types: deb\nURIs: http://c.example/debian\nSuites: bookworm\nComponents: main\n');
   writeFileSync(join(d, 'sources.list.d', 'ignored.save'), 'deb http://z.example/ x y\n');
   assert.equal(aptSources(d).map((s) => s.uri), ['http://a.example/debian', 'https://b.example/debian', 'http://c.example/debian']);
-  rmSync(d, { recursive: true, force: true });
-});
-
-test('embedded default: one deb instance per archive base of the apt sources', async () => {
-  const d = mkdtempSync(join(tmpdir(), 'cp-apt-'));
-  writeFileSync(join(d, 'sources.list'), 'deb http://a.example/debian bookworm main\ndeb http://a.example/debian bookworm-updates main\ndeb http://s.example/debian-security bookworm-security main\n');
-  process.env.CACHE_PROXY_APT_DIR = d;
-  const found = await deb.discover!();
-  delete process.env.CACHE_PROXY_APT_DIR;
-  assert.equal(found, [
-    { name: 'deb', block: { route: { path: '/deb' }, upstreams: ['http://a.example/debian'] } },
-    { name: 'deb-2', block: { route: { path: '/deb-2' }, upstreams: ['http://s.example/debian-security'] } },
-  ]);
   rmSync(d, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@
 import { readSchema } from '../../engine/paths.js';
 import { defineLinuxRepoMode } from '../linux-repo/mode.js';
 import { debFormat } from './format.js';
-import { aptSources } from './apt-sources.js';
+import { discoverApt } from './discover.js';
 
 export default defineLinuxRepoMode({
   name: 'deb',
@@ -16,10 +16,6 @@ export default defineLinuxRepoMode({
   // apt asks `<flat repo>/./InRelease` for `deb URL ./`
   dotSegments: 'drop',
   snippet: (url) => `deb ${url} <suite> main`,
-  // embedded default: one instance per archive base of this machine's apt sources
-  discover: async () => {
-    // CACHE_PROXY_APT_DIR stands in for /etc/apt (tests: a machine without apt sources)
-    const bases = [...new Set(aptSources(process.env.CACHE_PROXY_APT_DIR || undefined).filter((s) => s.types.includes('deb')).map((s) => s.uri))];
-    return bases.map((uri, i) => ({ name: i === 0 ? 'deb' : `deb-${i + 1}`, block: { route: { path: i === 0 ? '/deb' : `/deb-${i + 1}` }, upstreams: [uri] } }));
-  },
+  // embedded default: one instance per archive base of this machine's apt sources, named after what it serves
+  discover: () => discoverApt(),
 });
