@@ -39,7 +39,7 @@ function findConfig(explicit?: string): string | undefined {
   return candidates.find((c) => c && existsSync(c));
 }
 
-async function load(file: string | undefined): Promise<{ config?: EffectiveConfig; errors: string[]; warnings: string[]; modes: ModeDefinition[]; json: unknown }> {
+async function load(file: string | undefined, command: 'serve' | 'validate'): Promise<{ config?: EffectiveConfig; errors: string[]; warnings: string[]; modes: ModeDefinition[]; json: unknown }> {
   let modes: ModeDefinition[] = [...builtinModes];
   if (!file) {
     const { embeddedDefaultYaml } = await import('../engine/config/embedded.js');
@@ -47,7 +47,10 @@ async function load(file: string | undefined): Promise<{ config?: EffectiveConfi
     const r = loadConfigText(text, { modes, env: process.env });
     return { config: r.config, errors: r.errors.map(formatIssue), warnings: r.warnings.map(formatIssue), modes, json: r };
   }
-  if (!existsSync(file)) return { errors: [`${file}: cannot read the configuration file`], warnings: [], modes, json: { valid: false } };
+  if (!existsSync(file)) {
+    const message = `no such configuration file (\`cache-proxy ${command}\` without -c ${command === 'serve' ? 'serves' : 'checks'} the built-in default, derived from this machine's client settings)`;
+    return { errors: [`${file}: ${message}`], warnings: [], modes, json: { valid: false, errors: [{ file, path: '', message }], warnings: [] } };
+  }
   // plugins first: they extend the set of mode keys the document may use
   const pre = await loadConfigFile(file, { env: process.env, modes, pluginsOnly: true } as Parameters<typeof loadConfigFile>[1]);
   const names = pre.config?.plugins ?? [];
@@ -74,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--backend <dir>', 'storage directory')
     .option('--print-config', 'print the effective configuration and exit')
     .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean }) => {
-      const r = await load(findConfig(o.config));
+      const r = await load(findConfig(o.config), 'serve');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return; }
       const cfg = r.config;
@@ -83,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       if (o.offline) cfg.storage.offline = true;
       if (o.printConfig) { process.stdout.write(printEffective(cfg)); return; }
       const { runServer } = await import('../engine/app.js');
-      code = await runServer(cfg, r.modes);
+      const { startupMessage } = await import('./startup.js');
+      code = await runServer(cfg, r.modes, (addresses) => process.stdout.write(startupMessage(cfg, r.modes, addresses)));
     });
 
   program.command('validate').description('check a configuration file; exit 0 when valid')
@@ -92,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--print', 'print the effective configuration with defaults (secrets redacted)')
     .action(async (o: { config?: string; json?: boolean; print?: boolean }) => {
       const file = findConfig(o.config);
-      const r = await load(file);
+      const r = await load(file, 'validate');
       const valid = !!r.config && r.errors.length === 0;
       if (valid && r.config) {
         const { checkBackendWritable } = await import('../engine/app.js');
@@ -106,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       } else {
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         for (const e of r.errors) process.stderr.write(`${e}\n`);
-        if (ok) process.stderr.write(`${file ?? '(embedded default)'}: configuration is valid\n`);
+        if (ok) process.stderr.write(`${file ?? '(built-in default)'}: configuration is valid\n`);
         if (ok && o.print && r.config) process.stdout.write(printEffective(r.config));
       }
       code = ok ? 0 : 1;

@@ -2,7 +2,7 @@
 import { mkdir, access, constants } from 'node:fs/promises';
 import type { ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
-import { parseDuration } from './config/values.js';
+import { parseDuration, expandHome } from './config/values.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
 import { handleInstance } from './pipeline.js';
@@ -24,7 +24,8 @@ import { configureLog, logger } from './log.js';
 
 const HOUR = 3600_000;
 
-export async function checkBackendWritable(dir: string): Promise<string | null> {
+export async function checkBackendWritable(written: string): Promise<string | null> {
+  const dir = expandHome(written);
   try {
     await access(dir, constants.W_OK);
     return null;
@@ -75,8 +76,9 @@ export interface RunningEngine { listeners: Listener[]; stop(): Promise<void> }
 export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<RunningEngine> {
   configureLog({ level: cfg.log.level, format: cfg.log.format, secrets: cfg.secrets });
   const log = logger();
-  await mkdir(cfg.server.backend, { recursive: true, mode: 0o755 });
-  const store = await openFsStore(cfg.server.backend);
+  const backend = expandHome(cfg.server.backend);
+  await mkdir(backend, { recursive: true, mode: 0o755 });
+  const store = await openFsStore(backend);
   const byName = new Map(modes.map((d) => [d.name, d]));
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
@@ -237,8 +239,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   };
 }
 
-/** serve until SIGTERM/SIGINT; returns the exit code */
-export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<number> {
+/** serve until SIGTERM/SIGINT; returns the exit code. `onListening` gets the bound addresses, main listener first */
+export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefinition[], onListening?: (addresses: string[]) => void): Promise<number> {
   // one failed request must not stop the server for everyone else: log it and keep serving
   process.on('unhandledRejection', (e) => logger().error('unhandled rejection', { err: String((e as Error)?.stack ?? e).slice(0, 2000) }));
   let engine: RunningEngine;
@@ -249,6 +251,7 @@ export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefini
     return 3;
   }
   for (const l of engine.listeners) process.stderr.write(`listening on http://${l.address}\n`);
+  onListening?.(engine.listeners.map((l) => l.address));
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = () => {

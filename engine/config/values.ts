@@ -1,4 +1,6 @@
 // Value types of the configuration (engine spec §1.2).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -89,4 +91,9 @@ const SIZE_UNITS: [string, number][] = [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['Mi
 export function formatSize(bytes: number): string | number {
   for (const [unit, n] of SIZE_UNITS) if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
   return bytes;
+}
+
+/** a path written `~/…` (the default `server.backend`) → under the home directory of the user running it */
+export function expandHome(path: string, home: string = homedir()): string {
+  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
 }
