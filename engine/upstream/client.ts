@@ -169,13 +169,15 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
         target: resumeTarget(req.method, req.headers, st, headers),
         mayResume: () => !ac.signal.aborted,
         refetch: async (offset, target) => {
-          const again = await send({ ...req, headers: { ...(req.headers ?? {}), range: `bytes=${offset}-`, 'if-range': target.etag } }, url, ac.signal);
+          const plain = Object.fromEntries(Object.entries(req.headers ?? {}).filter(([k]) => !/^if-(none-match|modified-since)$/i.test(k)));
+          const again = await send({ ...req, headers: { ...plain, range: `bytes=${offset}-`, 'if-range': target.etag } }, url, ac.signal);
           return { status: again.res.statusCode, headers: flat(again.res.headers as Record<string, string | string[] | undefined>), body: again.res.body };
         },
         onResume: (offset, n, err) => {
+          const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
           m.upstreamResumes.inc({ instance, upstream: host });
-          o.log.warn('upstream body interrupted, resuming with a range request', { instance, upstream: host, offset, attempt: n, err: classify(err).reason });
-          o.onEvent?.({ instance, result: 'resume', reason_code: classify(err).reason, message: `${host} interrupted at byte ${offset}, resuming (${n}/${MAX_RESUMES})` });
+          o.log.warn('upstream body interrupted, resuming with a range request', { instance, upstream: host, offset, attempt: n, err: code });
+          o.onEvent?.({ instance, result: 'resume', reason_code: 'body_interrupted', message: `${host} interrupted at byte ${offset} (${code}), resuming (${n}/${MAX_RESUMES})` });
         },
         onRefused: (offset, why) => o.log.warn('upstream body not resumed', { instance, upstream: host, offset, reason: why }),
       });
