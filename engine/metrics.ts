@@ -22,6 +22,7 @@ export const m = {
   upstreamRequests: c('cache_proxy_upstream_requests_total', 'Upstream requests', ['instance', 'upstream', 'method', 'status']),
   upstreamDuration: h('cache_proxy_upstream_duration_seconds', 'Upstream time to response head', ['instance', 'upstream'], TIME),
   upstreamBytes: c('cache_proxy_upstream_bytes_total', 'Upstream body bytes received', ['instance', 'upstream']),
+  upstreamResumes: c('cache_proxy_upstream_resumes_total', 'Interrupted upstream bodies continued with a range request', ['instance', 'upstream']),
   upstreamErrors: c('cache_proxy_upstream_errors_total', 'Upstream errors', ['instance', 'upstream', 'reason']),
   upstreamInFlight: g('cache_proxy_upstream_in_flight', 'Upstream requests in flight', ['upstream']),
   upstreamCooldown: g('cache_proxy_upstream_cooldown_seconds', 'Remaining cooldown of an upstream origin', ['upstream']),

@@ -162,7 +162,8 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
     if (c.status === 200) {
       h.etag ??= `"${createHash('sha256').update(c.body).digest('hex').slice(0, 32)}"`;
       h['last-modified'] ??= new Date(Math.floor(Date.now() / 86400000) * 86400000 - 86400000).toUTCString();
-      h['accept-ranges'] = 'bytes';
+      // a content may say `accept-ranges: none`: then ranges are ignored (a full 200)
+      h['accept-ranges'] ??= 'bytes';
       const inm = headers['if-none-match'];
       const ims = headers['if-modified-since'];
       if ((inm && inm.split(',').some((t) => t.trim() === h.etag)) || (!inm && ims && Date.parse(ims) >= Date.parse(h['last-modified']!))) {
@@ -173,7 +174,7 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
     }
     let status = c.status;
     const range = /^bytes=(\d*)-(\d*)$/.exec(headers.range ?? '');
-    if (range && status === 200 && (!headers['if-range'] || headers['if-range'] === h.etag)) {
+    if (range && status === 200 && h['accept-ranges'] === 'bytes' && (!headers['if-range'] || headers['if-range'] === h.etag)) {
       const size = body.length;
       let start = range[1] === '' ? size - Number(range[2]) : Number(range[1]);
       let end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);

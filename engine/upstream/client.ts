@@ -10,6 +10,7 @@ import type { UpstreamLike, UpstreamRequest, UpstreamResponse } from '../pipelin
 import { Limiter, UpstreamBusyError } from './limiter.js';
 import { Cooldowns, hostOf } from './cooldown.js';
 import { Health } from './health.js';
+import { ResumingBody, resumeTarget, MAX_RESUMES } from './resume.js';
 import { m } from '../metrics.js';
 
 export { UpstreamBusyError };
@@ -163,17 +164,34 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
       health.record(req.instance, origin, true, performance.now() - t0);
       cooldowns.success(origin);
       const instance = req.instance, host = hostOf(origin);
+      // the slot stays held through any resume: the continuation is part of this request, under its deadline
+      const upstreamBody = new ResumingBody(res.body, {
+        target: resumeTarget(req.method, req.headers, st, headers),
+        mayResume: () => !ac.signal.aborted,
+        refetch: async (offset, target) => {
+          const plain = Object.fromEntries(Object.entries(req.headers ?? {}).filter(([k]) => !/^if-(none-match|modified-since)$/i.test(k)));
+          const again = await send({ ...req, headers: { ...plain, range: `bytes=${offset}-`, 'if-range': target.etag } }, url, ac.signal);
+          return { status: again.res.statusCode, headers: flat(again.res.headers as Record<string, string | string[] | undefined>), body: again.res.body };
+        },
+        onResume: (offset, n, err) => {
+          const code = (err as NodeJS.ErrnoException)?.code ?? 'error';
+          m.upstreamResumes.inc({ instance, upstream: host });
+          o.log.warn('upstream body interrupted, resuming with a range request', { instance, upstream: host, offset, attempt: n, err: code });
+          o.onEvent?.({ instance, result: 'resume', reason_code: 'body_interrupted', message: `${host} interrupted at byte ${offset} (${code}), resuming (${n}/${MAX_RESUMES})` });
+        },
+        onRefused: (offset, why) => o.log.warn('upstream body not resumed', { instance, upstream: host, offset, reason: why }),
+      });
       const body = Readable.from((async function* () {
         try {
-          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          for await (const chunk of upstreamBody) {
             m.upstreamBytes.inc({ instance, upstream: host }, chunk.length);
             yield chunk;
           }
         } finally { release(); }
       })(), { objectMode: false, highWaterMark: 256 * 1024 });
-      body.on('close', () => { if (!released) { res.body.destroy(); release(); } });
+      body.on('close', () => { if (!released) { upstreamBody.destroy(); release(); } });
       if (req.method === 'HEAD' || st === 304 || st === 204) { res.body.resume(); release(); }
-      return { status: st, headers, body, url: sent.url, origin, release: () => { if (!released) { res.body.destroy(); release(); } } };
+      return { status: st, headers, body, url: sent.url, origin, release: () => { if (!released) { upstreamBody.destroy(); release(); } } };
     }
     if (!last && minCooldown < Infinity) {
       if (minCooldown <= o.download.queue_wait) {
