@@ -11,9 +11,10 @@ const ABBREV = 'application/vnd.npm.install-v1+json';
 const NPM_ACCEPT = `${ABBREV}; q=1.0, application/json; q=0.8, */*`;
 const env = clientHome().env;
 
-/** npm with this test's lockfile form: `omit` = lockfile without `resolved` tarball URLs */
+/** npm with this test's lockfile form: `omit` = lockfile without `resolved` tarball URLs; a generous limit, as other
+ *  test files may run 30 npm processes on the same two cores at the same time */
 const npm = (args: string[], o: { cwd: string; registry: string; cache: string; omit: boolean }) =>
-  run('npm', [...args, '--no-audit', '--no-fund', '--registry', `${o.registry}/`, '--cache', o.cache, `--omit-lockfile-registry-resolved=${o.omit}`, '--fetch-retries=0', '--loglevel=error'], { cwd: o.cwd, env });
+  run('npm', [...args, '--no-audit', '--no-fund', '--registry', `${o.registry}/`, '--cache', o.cache, `--omit-lockfile-registry-resolved=${o.omit}`, '--fetch-retries=0', '--loglevel=error'], { cwd: o.cwd, env, timeoutMs: 600_000 });
 
 /** client requests of one kind the proxy answered, by X-Cache label */
 async function answers(proxy: ProxyHandle, kind: string): Promise<Record<string, number>> {
@@ -34,7 +35,7 @@ for (const omit of [true, false]) {
     try {
       const app = appCopy();
       const install = await npm(['install'], { cwd: app, registry: R, cache: join(T, `i-${omit}`), omit });
-      assert.is(install.code, 0, install.stderr);
+      assert.is(install.code, 0, `${install.stderr} (${Math.round(install.ms)} ms)`);
       const lock = readFileSync(join(app, 'package-lock.json'), 'utf8');
       const packages = Object.entries((JSON.parse(lock) as { packages: Record<string, { resolved?: string }> }).packages).filter(([k]) => k);
       assert.ok(packages.length >= 20);
@@ -49,7 +50,7 @@ for (const omit of [true, false]) {
       const dir = appCopy();
       writeFileSync(join(dir, 'package-lock.json'), lock);
       const ci = await npm(['ci'], { cwd: dir, registry: R, cache: join(T, `ci-${omit}`), omit });
-      assert.is(ci.code, 0, `${ci.stderr}\n${proxy.logs().slice(-2000)}`);
+      assert.is(ci.code, 0, `${ci.stderr} (${Math.round(ci.ms)} ms)\n${proxy.logs().slice(-2000)}`);
       assert.ok(readFileSync(join(dir, 'node_modules/fx-cli/bin/fx-cli.js')).length > 0);
       assert.is(reg.fx.requests.length + reg.t2.requests.length, upstreamBefore, '0 upstream requests, tarballs included');
       const after = await answers(proxy, 'metadata');
