@@ -43,6 +43,26 @@ export interface KindSpec {
   reverify?: boolean;
   /** before any cache decision: 'cache' (normal), 'pass' (forwarded, not stored: PASSTHROUGH) or an error answer */
   admit?: (input: { match: Match; ctx: HookContext }) => Promise<'cache' | 'pass' | { status: number; message: string }>;
+  /** other representations of a key (classes of one `vary` header) that may answer when the request's own class is
+   *  not stored and cannot be fetched (offline, or when a stale copy of it would be served): see Alternates */
+  alternates?: Alternates;
+}
+
+/**
+ * The classes `header` (a `vary` header of the kind) stores a key under. When the request's class is neither stored
+ * nor fetchable, a stored class whose Content-Type the request's Accept allows (q > 0), or a class made from a stored
+ * one by a derivation, answers `STALE` — the highest q wins, a stored body on a tie. Derived bodies are never stored.
+ */
+export interface Alternates { header: string; classes: string[]; derive?: Derivation[] }
+export interface Derivation {
+  /** the stored class read */
+  from: string;
+  /** the class made */
+  to: string;
+  /** Content-Type of what it makes */
+  type: string;
+  /** the stored (upstream, not rewritten) body of `from` → the body of `to` (the kind's rewrite still applies); throwing = not derivable */
+  transform: (body: Buffer) => Buffer;
 }
 
 /**

@@ -9,6 +9,7 @@ import { sendError, type ErrorFormatter } from './http/respond.js';
 import { m } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
 import { isFresh, lookup } from './pipeline/entries.js';
+import { serveAlternate } from './pipeline/alternates.js';
 import { flights, headMiss, startFlight } from './pipeline/flights.js';
 import { hookContext, stateOf, targetAllowed } from './pipeline/hook-context.js';
 import { bypass, fail, serveEntry, serveOutcome, serveRespond } from './pipeline/serve.js';
@@ -51,11 +52,15 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const upstreamHeaders: Record<string, string> = { ...(spec.headers?.(match) ?? {}) };
   let key = `${kindName}/${routeKey}`;
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
+  const varyStart = key.length;
+  const classes: Record<string, string> | undefined = kind.alternates ? {} : undefined;
   for (const [h, classOf] of Object.entries(kind.vary ?? {})) {
     const cls = classOf(headers[h]);
     if (cls) upstreamHeaders[h] = cls; // an empty class sends no header
     key += `;${h}=${cls}`;
+    if (classes) classes[h] = cls;
   }
+  const varyEnd = key.length;
   const pass = inst.def.passHeaders?.(inst.block);
   if (pass?.names.length) {
     const lines: string[] = [];
@@ -88,6 +93,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const w: Work = {
     inst, res, req, method: req.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
     candidates, upstreamHeaders, match, subject, authScope: spec.authScope?.(match), requestId, publicBase, started: performance.now(), bytes: 0,
+    keyParts: classes && { head: key.slice(0, varyStart), classes, tail: key.slice(varyEnd) },
   };
   res.once('close', () => record(ctx, w));
   try {
@@ -126,6 +132,7 @@ async function decide(ctx: EngineCtx, w: Work): Promise<void> {
   if (entry && !offline && await contradictsVerify(ctx, w, entry)) entry = null; // refetched, verified, replaced
   if (offline) {
     if (entry) return serveEntry(ctx, w, entry, isFresh(w, entry) ? 'HIT' : 'STALE');
+    if (await serveAlternate(ctx, w)) return;
     return fail(ctx, w, { status: 504, message: 'offline: not cached' });
   }
   const flight = flights.get(w.flightKey);

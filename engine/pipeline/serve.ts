@@ -16,6 +16,7 @@ import { pipeTo, sinkFor, streamToBuffer } from './bodies.js';
 import { SMALL_BLOB, cacheEntry, expiresAt, smallBlob, timesOf } from './entries.js';
 import { hookContext } from './hook-context.js';
 import { rememberIfRepeatable } from './remember-hit.js';
+import { serveAlternate } from './alternates.js';
 import { upstreamRequest } from './upstream.js';
 import { type EngineCtx, type FailureLike, type FlightOutcome, type Head, type UpstreamResponse, type Work, asFailure, iso, sha256 } from './work.js';
 
@@ -75,11 +76,14 @@ export async function serveOutcome(ctx: EngineCtx, w: Work, o: FlightOutcome, la
       return serveEntry(ctx, w, o.entry, o.label ?? 'HIT');
     case 'stale':
       if (stale) return serveEntry(ctx, w, stale, 'STALE');
+      if (await serveAlternate(ctx, w)) return;
       return fail(ctx, w, { status: 502, message: 'upstream failed' });
     case 'error':
       if (stale && !o.failure.passThrough && Date.parse(stale.expires_at ?? '9999') > Date.now()) return serveEntry(ctx, w, stale, 'STALE');
+      if (!stale && !o.failure.passThrough && await serveAlternate(ctx, w)) return;
       return fail(ctx, w, o.failure);
     case 'response': {
+      if (o.status >= 500 && !stale && await serveAlternate(ctx, w)) return;
       w.cache = label === 'JOIN' ? 'JOIN' : 'MISS';
       const ct = o.headers['content-type'] ?? '';
       const textual = /^(text\/|application\/(json|problem\+json|xml))/.test(ct);
@@ -162,10 +166,11 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
   } else w.res.destroy();
 }
 
-export async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string): Promise<void> {
+/** `derived`: a body made from the entry's (alternates.ts), served in place of its blob and never stored */
+export async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: string, derived?: Buffer): Promise<void> {
   const now = Date.now();
   ctx.index.touched(w.inst.name, w.keyHash);
-  if (w.resolved.policy === 'immutable' && w.resolved.expireMs !== Infinity) {
+  if (!derived && w.resolved.policy === 'immutable' && w.resolved.expireMs !== Infinity) {
     if (now - timesOf(e).lastUsed > 3600_000) {
       const touched: Entry = { ...e, last_used_at: iso(now), expires_at: expiresAt(w, now) };
       cacheEntry(touched);
@@ -179,7 +184,7 @@ export async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: strin
     const memoKey = `${e.blob}\n${w.publicBase}\n${w.inst.name}\n${w.kind}`;
     let out = rewriteMemo.get(memoKey);
     if (!out) {
-      const raw = await streamToBuffer(await ctx.store.blobs.open(e.blob.slice(7)));
+      const raw = derived ?? await streamToBuffer(await ctx.store.blobs.open(e.blob.slice(7)));
       const r = await kind.rewrite({ body: raw, headers: { ...e.headers }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
       const etag = `W/"${sha256(`${e.blob}\n1\n${w.publicBase}`).slice(0, 32)}"`;
       out = { body: r.body, headers: { ...e.headers, ...(r.headers ?? {}), etag } };
@@ -188,7 +193,7 @@ export async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: strin
     }
     headers = { ...out.headers };
     body = out.body;
-  }
+  } else body = derived;
   const size = body ? body.length : e.size;
   const h = commonHeaders(w, cache, headers);
   const t = timesOf(e);
@@ -227,7 +232,7 @@ export async function serveEntry(ctx: EngineCtx, w: Work, e: Entry, cache: strin
     h['content-range'] = `bytes ${start}-${end}/${size}`;
   }
   h['content-length'] = String(end - start + 1);
-  if (status === 200 && body) rememberIfRepeatable(ctx, w, e, cache, h, body);
+  if (status === 200 && body && !derived) rememberIfRepeatable(ctx, w, e, cache, h, body);
   w.res.writeHead(status, h);
   if (w.method === 'HEAD' || size === 0) { w.res.end(); return; }
   if (!body && ctx.store.blobs.localPath) {

@@ -90,6 +90,8 @@ export interface Work {
   cache?: string;
   bytes: number;
   firstByteAt?: number;
+  /** kinds with `alternates`: the key around its vary classes, to name the key's other representations */
+  keyParts?: { head: string; classes: Record<string, string>; tail: string };
 }
 
 // one-shot hashing where the runtime has it (Node ≥ 20.12): much cheaper than a Hash object per call

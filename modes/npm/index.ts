@@ -3,7 +3,8 @@
 import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
 import { readSchema } from '../../engine/paths.js';
 import { parseSize } from '../../engine/config/values.js';
-import { acceptClass, FULL } from './accept.js';
+import { acceptClass, FULL, INSTALL_V1, INSTALL_V1_TYPE } from './accept.js';
+import { abbreviatePackument } from './abbreviate.js';
 import { NAME, nameLengthOk, upstreamName } from './names.js';
 import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
 import { verifyTarball, tarballOf, knownPin } from './integrity.js';
@@ -24,8 +25,12 @@ export default defineMode({
   schema: readSchema('npm'),
   mount: 'route',
   kinds: {
-    // packuments: two Accept classes, each its own cached representation
-    metadata: { policy: 'revalidate', busy: 'stale', vary: { accept: acceptClass }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
+    // packuments: two Accept classes, each its own cached representation; with the registry unreachable, a stored
+    // full document answers an abbreviated request too (as is, or abbreviated when the client prefers that)
+    metadata: {
+      policy: 'revalidate', busy: 'stale', vary: { accept: acceptClass }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument,
+      alternates: { header: 'accept', classes: [INSTALL_V1, FULL], derive: [{ from: FULL, to: INSTALL_V1, type: INSTALL_V1_TYPE, transform: abbreviatePackument }] },
+    },
     // version documents, dist-tags, signing keys: governed by the metadata_* keys
     document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
     tarball: { policy: 'immutable', busy: 'join', verify: verifyTarball },
