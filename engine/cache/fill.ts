@@ -68,6 +68,8 @@ export class Fill extends EventEmitter {
   /** resolves to the verify expectation (undefined when the kind does not verify) */
   get expectation(): Promise<Expectation | null> | undefined { return this.o.expected; }
   get expectedSource(): string | undefined { return this.expectedDigests?.source ?? undefined; }
+  /** false: a pass-through from the start (too large, store degraded, refused by the kind) */
+  get stores(): boolean { return this.o.store; }
   private writer?: FileHandle;
   private memory: { offset: number; buf: Buffer }[] = [];
   private spilled = false; // disk write failed: later bytes live in memory only

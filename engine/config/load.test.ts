@@ -99,4 +99,17 @@ test('the printed effective configuration validates again with the same values (
   assert.equal(again.config!.instances.map((i) => i.block), first.config!.instances.map((i) => i.block));
 });
 
+test('a YAML alias bomb is a config error at its line, not a crash', () => {
+  const levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+  const text = `metrics: { path: /metrics }\nx-bomb:\n${levels.map((l) => `  ${l}\n`).join('')}instances: []\n`;
+  const e = errs(text);
+  assert.is(e.length, 1);
+  assert.match(e[0]!, /^cache-proxy\.yaml:\d+:\d+: aliases expand to too many nodes/);
+  const line = Number(e[0]!.split(':')[1]);
+  assert.ok(line >= 3 && line <= 9, `points into the aliases, got line ${line}`);
+  // a few aliases stay fine
+  assert.equal(errs('instances:\n  - { name: f, enabled: true, file: { route: { path: /f }, upstreams: &up ["http://127.0.0.1:9"] } }\n  - { name: g, enabled: true, file: { route: { path: /g }, upstreams: *up } }\n'), []);
+});
+
 test.run();

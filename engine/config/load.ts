@@ -3,7 +3,7 @@
 // `cache-proxy.yaml:14:26: instances[2].npm.metadata_fresh_for: must be a duration (30s, 5m) or "forever", got "5 mins"`.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseAllDocuments, LineCounter, isMap, isSeq, isScalar, stringify, type Document, type Node as YNode, type Pair } from 'yaml';
+import { parseAllDocuments, LineCounter, isMap, isSeq, isScalar, isNode, isAlias, stringify, type Document, type Node as YNode, type Pair } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import type { ModeDefinition } from '../mode.js';
 import type { EffectiveConfig, InstanceConfig, AccessConfig } from './types.js';
@@ -44,6 +44,21 @@ function suggest(word: string, options: string[]): string {
   return best && score <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
+const MAX_ALIAS_COUNT = 100;
+
+/** the innermost node whose aliases alone expand beyond the limit (the place to point at) */
+function aliasBombAt(doc: Document.Parsed): YNode | undefined {
+  const tooMany = (n: YNode) => { try { n.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT }); return false; } catch (e) { return e instanceof ReferenceError; } };
+  let node = doc.contents as YNode | null;
+  if (!node || !tooMany(node)) return undefined;
+  for (;;) {
+    const kids: unknown[] = isMap(node) ? (node.items as Pair<unknown, unknown>[]).map((p) => p.value) : isSeq(node) ? node.items : [];
+    const next = kids.find((k): k is YNode => isNode(k) && !isAlias(k) && tooMany(k));
+    if (!next) return node;
+    node = next;
+  }
+}
+
 let ajvSingleton: ReturnType<typeof createAjv> | undefined;
 const ajv = () => (ajvSingleton ??= createAjv());
 
@@ -72,7 +87,13 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
   const doc = (docs[0] ?? null) as Document.Parsed | null;
   if (doc) for (const e of doc.errors) errors.push({ file, ...at(e.pos[0]), path: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') });
   if (errors.length) return { errors, warnings };
-  const data = ((doc?.toJS({ maxAliasCount: 100 }) as unknown) ?? {}) as Record<string, unknown>;
+  let data: Record<string, unknown>;
+  try {
+    data = ((doc?.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown) ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof ReferenceError) || !doc) throw e;
+    return { errors: [{ file, ...at(aliasBombAt(doc)?.range?.[0] ?? 0), path: '', message: `aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias uses): refused as a resource exhaustion attack` }], warnings };
+  }
   if (typeof data !== 'object' || Array.isArray(data)) return { errors: [{ file, line: 1, col: 1, path: '', message: 'the document must be a mapping' }], warnings };
 
   const nodeAt = (p: Path): YNode | undefined => (doc?.getIn(p, true) as YNode | undefined);

@@ -7,6 +7,7 @@ import type { Instance } from '../instance.js';
 import { normaliseTargetMemo, BadRequest, type NormalisedTarget } from './normalize.js';
 import { sendError, reason } from './respond.js';
 import { requestIdOf } from '../pipeline/work.js';
+import { afterAnswers, afterEarlierResponses, hasRequestBody } from './connection-guard.js';
 
 export interface Mounted { inst: Instance; mount?: string }
 
@@ -44,7 +45,23 @@ function presentedToken(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+/** host[:port] with a port in 1–65535: the only Host (and X-Forwarded-Host) a public URL is built from */
+export function validHost(h: string): boolean {
+  const m = HOST.exec(h);
+  return !!m && (m[1] === undefined || (Number(m[1]) >= 1 && Number(m[1]) <= 65535));
+}
+
+/** why the Host header cannot be used (one host[:port] with a port 1–65535; empty only on HTTP/1.0), or undefined */
+function invalidHost(req: IncomingMessage): string | undefined {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') count++;
+  if (count > 1) return 'more than one Host header';
+  const host = req.headers.host;
+  if (host === undefined) return undefined;
+  if (host === '' && req.httpVersion === '1.0') return undefined;
+  return validHost(host) ? undefined : 'invalid Host header (expected host or host:port)';
+}
 
 function ipInCidr(ip: string, cidr: string): boolean {
   const clean = ip.replace(/^::ffff:/, '');
@@ -64,13 +81,25 @@ export function publicBaseOf(cfg: EffectiveConfig, req: IncomingMessage, listenA
   if (trusted) {
     const fh = req.headers['x-forwarded-host'];
     const fp = req.headers['x-forwarded-proto'];
-    if (typeof fh === 'string' && HOST.test(fh.split(',')[0]!.trim())) {
+    if (typeof fh === 'string' && validHost(fh.split(',')[0]!.trim())) {
       const proto = typeof fp === 'string' && /^https?$/.test(fp.split(',')[0]!.trim()) ? fp.split(',')[0]!.trim() : 'http';
       return `${proto}://${fh.split(',')[0]!.trim()}`;
     }
   }
   const host = req.headers.host;
-  return `http://${host && HOST.test(host) ? host : listenAddr}`;
+  return `http://${host && validHost(host) ? host : listenAddr}`;
+}
+
+/**
+ * Node's header limit counts the request line too: an overflow whose last line (in the chunk being parsed)
+ * starts like a request line ("GET /…", no colon) is a request target too long, not a header.
+ * A line that began in an earlier chunk cannot be told apart and stays 431.
+ */
+function inRequestLine(err: Error & { rawPacket?: Buffer }): boolean {
+  const raw = err.rawPacket;
+  if (!raw) return false;
+  const start = raw.lastIndexOf(10) + 1;
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]/.test(raw.subarray(start, start + 64).toString('latin1'));
 }
 
 export interface Listener { server: Server; address: string; close(): Promise<void> }
@@ -93,9 +122,9 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) { socket.destroy(); return; }
     const code = err.code ?? '';
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : code === 'HPE_INVALID_METHOD' ? 405 : 400;
+    const status = code === 'HPE_HEADER_OVERFLOW' ? (inRequestLine(err) ? 414 : 431) : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : code === 'HPE_INVALID_METHOD' ? 405 : 400;
     const body = `${status} ${reason(status)}\n`;
-    socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${status === 405 ? 'Allow: GET, HEAD\r\n' : ''}\r\n${body}`);
+    afterAnswers(socket, () => socket.writable ? socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${status === 405 ? 'Allow: GET, HEAD\r\n' : ''}\r\n${body}`) : socket.destroy());
   });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -106,23 +135,27 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     // a client that vanished mid-write must never take the process down
     res.on('error', () => res.destroy());
     req.on('error', () => res.destroy());
+    afterEarlierResponses(req, res, () => onRequest(req, res));
+  });
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
     const err = (status: number, msg: string, extra: { retryAfter?: number; headers?: Record<string, string> } = {}) =>
       sendError(res, status, msg, { requestId, head: req.method === 'HEAD', ...extra });
+    // a malformed request ends its connection: what follows it on the wire is not trusted to be framed right
+    const refuse = (status: number, msg: string) => { res.setHeader('connection', 'close'); err(status, msg); };
     if (d.shuttingDown()) { res.setHeader('connection', 'close'); return err(503, 'shutting down', { retryAfter: 5 }); }
     if (!d.ready()) return err(503, 'starting', { retryAfter: 5 });
     const url = req.url ?? '/';
-    if (Buffer.byteLength(url) > L.max_url_bytes) return err(414, 'request target too long');
-    if (req.rawHeaders.length / 2 > L.max_headers) { res.setHeader('connection', 'close'); return err(431, 'too many header fields'); }
-    const host = req.headers.host;
-    if (host !== undefined && !HOST.test(host)) return err(400, 'invalid Host header');
-    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    if ((req.method === 'GET' || req.method === 'HEAD') && hasBody) { res.setHeader('connection', 'close'); return err(400, 'GET and HEAD requests must not have a body'); }
+    if (Buffer.byteLength(url) > L.max_url_bytes) return refuse(414, 'request target too long');
+    if (req.rawHeaders.length / 2 > L.max_headers) return refuse(431, 'too many header fields');
+    const hostProblem = invalidHost(req);
+    if (hostProblem) return refuse(400, hostProblem);
+    if ((req.method === 'GET' || req.method === 'HEAD') && hasRequestBody(req)) return refuse(400, 'GET and HEAD requests must not have a body');
     let target;
     try {
       target = normaliseTargetMemo(url, req.method ?? 'GET', { dropDotSegments: true });
     } catch (e) {
-      if (e instanceof BadRequest) return err(e.status, e.message);
+      if (e instanceof BadRequest) return e.status === 414 ? refuse(414, e.message) : err(e.status, e.message);
       throw e;
     }
     const base = publicBaseOf(cfg, req, bind);
@@ -178,7 +211,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       }
     }
     return err(404, `no instance is mounted at ${target.segments[0] ? '/' + target.segments[0] : '/'}`);
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -124,8 +124,8 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
     if (!entry) return fail(ctx, w, { status: 502, message: `could not store the response (${result})` });
     return serveEntry(ctx, w, entry, cache);
   }
-  // a body whose digest turned out unknown is served but not stored
-  if (fill.expectation && (await fill.expectation.catch(() => null))?.skip) cache = 'BYPASS';
+  // a body that will not be stored (too large, store degraded, digest turned out unknown) is served as BYPASS
+  if (!fill.stores || (fill.expectation && (await fill.expectation.catch(() => null))?.skip)) cache = 'BYPASS';
   const h = commonHeaders(w, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
   if (notModified(w.req, head.headers.etag, head.headers['last-modified'])) return send304(w.res, h);
   let size = head.size;
