@@ -67,21 +67,21 @@ if (reason && process.env.CI !== 'true') {
   test('learned tarball host: fetched while public, then rebound to a private address → 502 naming both, the private address gets no connection, nothing stored', () => {
     assert.equal(r.packument, { status: 200, rewritten: true }, 'the tarball host was learned');
     assert.equal(r.tarballPublic, { status: 200, cache: 'MISS', same: true, body: '' });
+    assert.equal(r.canaryAfterTarballs, { connections: 0, requests: [] }, 'not even a TCP connection to the private address');
     for (const rebound of [r.tarballRebound, r.tarballReboundAgain]) {
       assert.is(rebound.status, 502);
       assert.match(rebound.body ?? '', /tarballs\.example resolved to a private address \(10\.77\.0\.7\)/);
     }
-    assert.equal(r.canaryAfterTarballs, { connections: 0, requests: [] }, 'not even a TCP connection to the private address');
     assert.equal(r.tarballBackToPublic, { status: 200, cache: 'MISS', same: true, body: '' }, 'the refused version was not stored');
     assert.equal(r.good.filter((u) => u.endsWith('.tgz')), ['/pkg/-/pkg-1.0.0.tgz', '/pkg/-/pkg-1.0.1.tgz']);
   });
 
   test('redirects: \'public\': a name checked public that resolves private when connecting → 502, the private address untouched, not stored', () => {
     assert.equal(r.redirectPublic, { status: 200, same: true }, 'a public CDN redirect works through the guarded pool');
+    assert.equal(r.canary, { connections: 0, requests: [] }, 'not even a TCP connection to the private address');
     assert.is(r.redirectRebound.status, 502);
     assert.match(r.redirectRebound.body ?? '', /cdn\.example resolved to a private address \(10\.77\.0\.7\)/);
     assert.equal(r.redirectBackToPublic, { status: 200, same: true, cache: 'MISS' }, 'the refused blob was not stored');
-    assert.equal(r.canary, { connections: 0, requests: [] });
     assert.ok(r.queries.includes('cdn.example A → 10.77.0.7'), 'the rebinding answer was given');
   });
 
