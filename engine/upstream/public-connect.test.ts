@@ -2,7 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type Socket } from 'node:net';
 import type { LookupAddress } from 'node:dns';
+import { createServer as createHttpServer } from 'node:http';
 import { publicOnlyLookup, publicOnlyConnector, privateAddressRefusal, PrivateAddressError } from './public-connect.js';
+import { createUpstreamClient, UpstreamFailure } from './client.js';
+import { transportOf } from '../app.js';
 
 const fakeDns = (m: Record<string, LookupAddress[]>) => (host: string, _o: unknown, cb: (err: NodeJS.ErrnoException | null, a: LookupAddress[]) => void) => {
   const a = m[host];
@@ -89,6 +92,65 @@ test('privateAddressRefusal finds the refusal inside wrapping errors only', () =
   assert.is(privateAddressRefusal(Object.assign(new Error('fetch failed'), { cause: e })), e);
   assert.is(privateAddressRefusal(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), undefined);
   assert.is(privateAddressRefusal(undefined), undefined);
+});
+
+/** an http server counting TCP connections; /go redirects to `to` */
+async function origin(to?: string): Promise<{ url: string; connections: () => number; requests: string[]; close: () => Promise<void> }> {
+  let connections = 0;
+  const requests: string[] = [];
+  const s = createHttpServer((req, res) => {
+    requests.push(req.url ?? '');
+    if (req.url === '/go' && to) res.writeHead(302, { location: to }).end();
+    else res.writeHead(200, { 'content-length': 2 }).end('ok');
+  });
+  s.on('connection', () => { connections++; });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, connections: () => connections, requests, close: () => new Promise((r) => { s.closeAllConnections(); s.close(() => r()); }) };
+}
+
+/** the failure, or (when the request went through) the drained response's status */
+const outcome = (p: Promise<{ status: number; body: NodeJS.ReadableStream }>) => p.then(
+  async (r) => { await new Promise((done) => r.body.resume().on('end', done).on('error', done)); return r.status; },
+  (e: unknown) => e as UpstreamFailure,
+);
+
+const download = { max_active: 8, max_active_per_instance: 8, max_active_per_host: 8, request_interval_per_host: 0, queue_wait: 1000, max_queue: 10, detached_fill_budget: 0, max_cooldown: 1000 };
+const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+
+test('client: a public-only target on a private address is refused before connecting (502 naming host and address, a refused event); the same target trusted works', async () => {
+  const up = await origin();
+  const events: Record<string, unknown>[] = [];
+  const client = createUpstreamClient({ download, transportFor: () => transportOf({}), log: quiet as never, onEvent: (e) => events.push(e) });
+  try {
+    const base = { instance: 'i', candidates: [`${up.url}/x`], method: 'GET' as const, foreground: true, allowed: () => true };
+    const err = await outcome(client.request({ ...base, publicOnly: () => true }));
+    assert.instance(err, UpstreamFailure);
+    assert.is((err as UpstreamFailure).status, 502);
+    assert.match((err as UpstreamFailure).message, /127\.0\.0\.1 resolved to a private address \(127\.0\.0\.1\)/);
+    assert.is(up.connections(), 0);
+    assert.equal(events.map((e) => [e.result, e.reason_code]), [['refused', 'private_address']]);
+    const ok = await client.request({ ...base, publicOnly: () => false });
+    assert.is(ok.status, 200);
+    await new Promise((r) => ok.body.resume().on('end', r));
+    assert.equal(up.requests, ['/x']);
+  } finally { await client.close(); await up.close(); }
+});
+
+test('client: a redirect from a trusted origin to a public-only target resolving private → 502, the target gets no connection', async () => {
+  const inside = await origin();
+  const port = new URL(inside.url).port;
+  const up = await origin(`http://localhost:${port}/secret`);
+  const client = createUpstreamClient({ download, transportFor: () => transportOf({}), log: quiet as never });
+  try {
+    const err = await outcome(client.request({
+      instance: 'i', candidates: [`${up.url}/go`], method: 'GET', foreground: true, allowed: () => true, publicOnly: (u) => u.port === port,
+    }));
+    assert.instance(err, UpstreamFailure);
+    assert.is((err as UpstreamFailure).status, 502);
+    assert.match((err as UpstreamFailure).message, /localhost resolved to a private address/);
+    assert.equal(up.requests, ['/go']);
+    assert.is(inside.connections(), 0);
+  } finally { await client.close(); await up.close(); await inside.close(); }
 });
 
 test.run();
