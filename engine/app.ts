@@ -95,6 +95,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     download: cfg.storage.download,
     transportFor: (name: string) => transportOf(instances.find((i) => i.name === name)?.block ?? {}),
     log,
+    onEvent: (e) => status.event(e as Parameters<StatusBoard['event']>[0]),
   });
   const ctx: EngineCtx = {
     config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,

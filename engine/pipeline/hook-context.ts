@@ -29,6 +29,12 @@ export function stateOf(ctx: EngineCtx, inst: Instance): InstanceState {
 export function targetAllowed(ctx: EngineCtx, inst: Instance, u: URL): boolean {
   return inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host) || stateOf(ctx, inst).targets.has(u.origin);
 }
+/** true when u is reachable only as a public host (learned origins unless a configured upstream is private, public redirects) */
+export async function publicOnly(ctx: EngineCtx, inst: Instance, u: URL): Promise<boolean> {
+  if (inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host)) return false;
+  const targets = stateOf(ctx, inst).targets;
+  return !(targets.has(u.origin) && await targets.privateAllowed());
+}
 export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
 export function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
   const v = kind.maxRewriteBody;
@@ -43,7 +49,7 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
   const rel = o.path.replace(/^\/+/, '');
   const r = await ctx.upstream.request({
     instance: inst.name, candidates: bases.map((b) => `${b}/${rel}`), method: o.method ?? 'GET', headers: o.headers, body: o.body, foreground: o.foreground ?? false,
-    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => targetAllowed(ctx, inst, u), credentials: credentialsOf(inst),
+    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => targetAllowed(ctx, inst, u), publicOnly: (u) => publicOnly(ctx, inst, u), credentials: credentialsOf(inst),
   });
   const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
   // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error

@@ -4,7 +4,7 @@ import type { StaticCredentials } from '../mode.js';
 import { UpstreamAuth, basicHeader } from '../upstream/auth.js';
 import { isPublicHttps } from '../upstream/public-host.js';
 import { storedHeaders, guessType } from '../http/respond.js';
-import { targetAllowed } from './hook-context.js';
+import { publicOnly, targetAllowed } from './hook-context.js';
 import type { EngineCtx, Head, UpstreamRequest, UpstreamResponse, Work } from './work.js';
 
 export function credentialsOf(inst: Instance): UpstreamRequest['credentials'] {
@@ -21,6 +21,7 @@ export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD',
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
     failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
     allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.redirects === 'public' && isPublicHttps(u)),
+    publicOnly: (u) => publicOnly(ctx, w.inst, u),
     auth: challenged && {
       header: (origin) => challenged.preemptive(origin, w.authScope),
       retry: (origin, www, sent) => challenged.retry(origin, www, w.authScope, sent),

@@ -12,6 +12,7 @@ import { Cooldowns, hostOf } from './cooldown.js';
 import { Health } from './health.js';
 import { ResumingBody, resumeTarget, MAX_RESUMES } from './resume.js';
 import { m } from '../metrics.js';
+import { publicOnlyConnector, privateAddressRefusal } from './public-connect.js';
 
 export { UpstreamBusyError };
 
@@ -56,21 +57,41 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
   const health = new Health((i) => o.transportFor(i).health, (instance, origin, from, to) =>
     o.onEvent?.({ instance, result: 'circuit', state_from: from, reason_code: `${from}->${to}`, message: `${hostOf(origin)} ${from} → ${to}` }));
   const agents = new Map<string, Dispatcher>();
+  const guardedAgents = new Map<string, Dispatcher>();
   const transports = new Map<string, TransportConfig>();
   const tr = (instance: string) => { let t = transports.get(instance); if (!t) { t = o.transportFor(instance); transports.set(instance, t); } return t; };
+
+  // transport.ca_file: extra PEM roots beside the system ones, for the upstream's TLS (through a proxy too)
+  const tlsOf = (t: TransportConfig) => (t.ca_file ? { ca: [...rootCertificates, readFileSync(t.ca_file, 'utf8')] } : undefined);
+  const poolOpts = (t: TransportConfig) => ({ connections: t.max_conns_per_host, connectTimeout: t.dial_timeout, headersTimeout: t.header_timeout, bodyTimeout: t.idle_body_timeout, keepAliveTimeout: 90_000 });
 
   function agentFor(instance: string): Dispatcher {
     let a = agents.get(instance);
     if (a) return a;
     const t = tr(instance);
-    // transport.ca_file: extra PEM roots beside the system ones, for the upstream's TLS (through a proxy too)
-    const tls = t.ca_file ? { ca: [...rootCertificates, readFileSync(t.ca_file, 'utf8')] } : undefined;
-    const opts = { connections: t.max_conns_per_host, connectTimeout: t.dial_timeout, headersTimeout: t.header_timeout, bodyTimeout: t.idle_body_timeout, keepAliveTimeout: 90_000 };
+    const tls = tlsOf(t);
+    const opts = poolOpts(t);
     // requestTls is read by undici's Socks5ProxyAgent (lib/dispatcher/socks5-proxy-agent.js) but missing from its typings
     if (t.proxy?.startsWith('socks5:')) a = new Socks5ProxyAgent(t.proxy, { requestTls: tls } as Socks5ProxyAgent.Options);
     else if (t.proxy) a = new ProxyAgent({ uri: t.proxy, ...opts, ...(tls ? { requestTls: tls } : {}) });
     else a = new Agent({ ...opts, ...(tls ? { connect: tls } : {}) });
     agents.set(instance, a);
+    return a;
+  }
+
+  /**
+   * Targets allowed only because their host is public: a pool of its own whose every new connection is
+   * checked on the address actually used, so no connection to a configured origin is ever shared with them.
+   * Through transport.proxy the proxy resolves the name and only the check before the request applies.
+   */
+  function guardedAgentFor(instance: string): Dispatcher {
+    const t = tr(instance);
+    if (t.proxy) return agentFor(instance);
+    let a = guardedAgents.get(instance);
+    if (!a) {
+      a = new Agent({ ...poolOpts(t), connect: publicOnlyConnector({ ...(tlsOf(t) ?? {}), timeout: t.dial_timeout }) });
+      guardedAgents.set(instance, a);
+    }
     return a;
   }
 
@@ -87,7 +108,8 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
       if (current.origin === firstOrigin && authHeader) headers.authorization = authHeader;
       if (current.origin !== firstOrigin) { delete headers.authorization; delete headers.cookie; }
       const t0 = performance.now();
-      const res = await request(current, { method: req.method, headers, body: req.body, dispatcher: agentFor(req.instance), signal });
+      const dispatcher = (await req.publicOnly?.(current)) ? guardedAgentFor(req.instance) : agentFor(req.instance);
+      const res = await request(current, { method: req.method, headers, body: req.body, dispatcher, signal });
       m.upstreamDuration.observe({ instance: req.instance, upstream: current.host }, (performance.now() - t0) / 1000);
       m.upstreamRequests.inc({ instance: req.instance, upstream: current.host, method: req.method, status: String(res.statusCode) });
       if (res.statusCode === 401 && req.auth) {
@@ -133,6 +155,14 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
       } catch (err) {
         release();
         if (err instanceof UpstreamFailure) { last = err; continue; }
+        const refused = privateAddressRefusal(err);
+        if (refused) {
+          // the target's own doing, not the configured origin's health: no failover penalty, a 502 naming both
+          o.log.warn('upstream connection refused: the host resolved to a private address (SSRF guard)', { instance: req.instance, upstream: refused.host, address: refused.addresses.join(', ') });
+          o.onEvent?.({ instance: req.instance, result: 'refused', reason_code: 'private_address', message: `${refused.host} resolved to ${refused.addresses.join(', ')}: connection refused (SSRF guard)` });
+          last = new UpstreamFailure(502, `upstream host ${refused.host} resolved to a private address (${refused.addresses.join(', ')}): refused by the SSRF guard`);
+          continue;
+        }
         const c = classify(err);
         m.upstreamErrors.inc({ instance: req.instance, upstream: hostOf(origin), reason: c.reason });
         m.upstreamRequests.inc({ instance: req.instance, upstream: hostOf(origin), method: req.method, status: c.reason.startsWith('timeout') ? 'timeout' : 'error' });
@@ -221,6 +251,6 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
     request: attempt,
     fetchSmall,
     health, cooldowns,
-    async close() { await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined))); },
+    async close() { await Promise.all([...agents.values(), ...guardedAgents.values()].map((a) => a.close().catch(() => undefined))); },
   };
 }

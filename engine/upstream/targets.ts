@@ -45,6 +45,12 @@ export class LearnedTargets {
 
   has(origin: string): boolean { return this.learned.has(origin); }
 
+  /** learned origins may be private addresses: a configured upstream itself resolves to one */
+  privateAllowed(): Promise<boolean> {
+    this.upstreamPrivate ??= Promise.all([...this.configured].filter((o) => o.includes('://')).map((o) => resolvesPrivate(new URL(o).hostname))).then((r) => r.some(Boolean));
+    return this.upstreamPrivate;
+  }
+
   /** check and remember the origins of these URLs */
   async learn(urls: string[]): Promise<void> {
     await this.loaded;
@@ -57,8 +63,7 @@ export class LearnedTargets {
       fresh.add(url.origin);
     }
     if (!fresh.size) return;
-    this.upstreamPrivate ??= Promise.all([...this.configured].filter((o) => o.includes('://')).map((o) => resolvesPrivate(new URL(o).hostname))).then((r) => r.some(Boolean));
-    const lanOk = await this.upstreamPrivate;
+    const lanOk = await this.privateAllowed();
     let added = false;
     for (const origin of fresh) {
       if (!lanOk && await resolvesPrivate(new URL(origin).hostname)) {
