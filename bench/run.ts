@@ -2,6 +2,7 @@
 import { cleanupAll } from '../conformance/index.js';
 import type { Row } from './common.js';
 import { coldStorm } from './benches/cold-storm.js';
+import { engineStorm } from './benches/engine-storm.js';
 import { smallHits } from './benches/small-hits.js';
 import { largeBlob, memory, closeLargeBlob } from './benches/large-blob.js';
 import { manyEntries } from './benches/many-entries.js';
@@ -10,7 +11,7 @@ import { ociPull } from './benches/oci.js';
 import { debBench } from './benches/deb.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startFixtureServer, startProxy, httpGet, cleanupAll, aptClient, buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, pinnedSha256,
+  startFixtureServer, startProxy, httpGet, cleanupAll, aptClient, buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, pinnedSha256, waitFor, openable,
   type FixtureServer, type ProxyHandle, type DebFixture,
 } from './index.js';
 
@@ -146,20 +146,29 @@ instances:
   await p.stop();
 });
 
-test('cold_wait: a slow first build passes the request through, then the generation serves', async () => {
+test('cold_wait: a first build slower than cold_wait passes the request through, not stored; once published, the generation serves', async () => {
   const up = await startFixtureServer({ root: fx.tree('v1') });
-  up.fault('/dists/bookworm/InRelease', { delay_ms: 2500, once: true });
+  // the first build reads InRelease, then Release, which the test holds back: the build cannot finish before the test allows it
+  const build = openable();
+  up.fault('/dists/bookworm/Release', { gate: build.promise });
   const p = await startDebProxy([up.url], '      cold_wait: 500ms\n');
-  const t0 = Date.now();
-  const first = await httpGet(`${p.url}/dists/bookworm/InRelease`);
+  const first = await httpGet(`${p.url}/dists/bookworm/InRelease`, { timeoutMs: 120_000 });
   assert.is(first.status, 200);
-  assert.is(first.headers['x-cache'], 'PASSTHROUGH');
-  assert.ok(Date.now() - t0 < 2000, `answered after ${Date.now() - t0} ms`);
+  assert.is(first.headers['x-cache'], 'PASSTHROUGH', 'the build is held, so the answer came after cold_wait, passed through');
+  assert.is(first.headers['x-cache-generation'], undefined);
   assert.ok(first.body.equals(v1('dists/bookworm/InRelease')));
-  await new Promise((r) => setTimeout(r, 2500));
+  await waitFor('the build to reach Release (InRelease: one GET by the build, one passed through)', async () => up.count('GET', '/dists/bookworm/InRelease') === 2 && up.count('GET', '/dists/bookworm/Release') === 1, 120_000);
+  build.open();
+  const generation = async () => {
+    const summary = JSON.parse((await httpGet(`${p.proxy.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: { root: string; generation: number }[] } }[] };
+    return summary.instances.find((i) => i.name === 'debian')?.details?.roots.find((r) => r.root === 'deb_distribution:dists/bookworm')?.generation;
+  };
+  await waitFor('generation 1 of dists/bookworm', async () => (await generation()) === 1, 120_000);
   const later = await httpGet(`${p.url}/dists/bookworm/InRelease`);
   assert.is(later.headers['x-cache'], 'GENERATION');
   assert.is(later.headers['x-cache-generation'], '1');
+  assert.ok(later.body.equals(v1('dists/bookworm/InRelease')));
+  assert.is(up.count('GET', '/dists/bookworm/InRelease'), 2, 'the generation serves without asking the upstream');
   await p.proxy.stop();
 });
 

@@ -4,11 +4,12 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixtureServer, startFileProxy, httpGet, curl, cleanupAll, type FixtureServer, type ProxyHandle } from './index.js';
+import { startFixtureServer, startFileProxy, httpGet, curl, cleanupAll, openable, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tmpEmpty = (p: ProxyHandle) => async () => readdirSync(join(p.backend, 'tmp')).length === 0;
+const cached = (url: string) => async () => (await httpGet(url, { method: 'HEAD' })).headers['x-cache'] === 'HIT';
 
 async function setup(top = ''): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {
   const up = await startFixtureServer();
@@ -19,10 +20,16 @@ test('§10.2 a client arriving at 60 % of a fill gets the full, correct body; 1 
   const { up, proxy, X } = await setup();
   const data = randomBytes(10 * MiB);
   up.set('/a.bin', { body: data });
-  up.fault('/a.bin', { rate: 10 * MiB });
-  const first = httpGet(`${X}/a.bin`);
-  await sleep(600);
-  const late = await httpGet(`${X}/a.bin`);
+  // the origin pauses at 60 % until the late client has joined
+  const resume = openable();
+  up.fault('/a.bin', { rate: 10 * MiB, hold_at: 6 * MiB, gate: resume.promise });
+  let firstHas = 0, lateHas = 0;
+  const first = httpGet(`${X}/a.bin`, { onBytes: (n) => { firstHas = n; } });
+  await waitFor('the first client at 60 % (less 1 MiB in buffers)', async () => firstHas >= 5 * MiB, 120_000);
+  const lateP = httpGet(`${X}/a.bin`, { onBytes: (n) => { lateHas = n; } });
+  await waitFor('the late client receiving the first bytes from the paused fill', async () => lateHas > 0, 120_000);
+  resume.open();
+  const late = await lateP;
   assert.is(late.headers['x-cache'], 'JOIN');
   assert.is(sha(late.body), sha(data));
   assert.is(sha((await first).body), sha(data));
@@ -36,7 +43,7 @@ test('§10.3 the only client leaves after 1 MiB → the fill completes, next GET
   up.set('/leave.bin', { body: data });
   up.fault('/leave.bin', { rate: 100 * MiB });
   await httpGet(`${X}/leave.bin`, { abortAfterBytes: MiB });
-  for (let i = 0; i < 100; i++) { await sleep(100); if (readdirSync(join(proxy.backend, 'tmp')).length === 0) break; }
+  await waitFor('the detached fill to finish (tmp/ empty)', tmpEmpty(proxy), 120_000);
   const r = await httpGet(`${X}/leave.bin`);
   assert.is(r.headers['x-cache'], 'HIT');
   assert.is(sha(r.body), sha(data));
@@ -45,10 +52,10 @@ test('§10.3 the only client leaves after 1 MiB → the fill completes, next GET
 
   const b = await setup('storage: { download: { detached_fill_budget: 1MiB } }');
   b.up.set('/leave.bin', { body: data });
-  b.up.fault('/leave.bin', { rate: 20 * MiB });
+  // the origin pauses at 10 MiB for good: tmp/ can only empty if the budget stops the fill
+  b.up.fault('/leave.bin', { rate: 20 * MiB, hold_at: 10 * MiB, gate: openable().promise });
   await httpGet(`${b.X}/leave.bin`, { abortAfterBytes: MiB });
-  await sleep(1000);
-  assert.equal(readdirSync(join(b.proxy.backend, 'tmp')), [], 'tmp/ empty within 1 s');
+  await waitFor('the detached fill to stop at its budget (tmp/ empty)', tmpEmpty(b.proxy), 120_000);
   const again = await httpGet(`${b.X}/leave.bin`, { method: 'HEAD' });
   assert.ok(again.headers['x-cache'] !== 'HIT', 'nothing stored');
   await b.proxy.stop();
@@ -59,16 +66,21 @@ test('§10.4 a 100 KiB/s reader does not slow a full-speed reader; a GET after t
   const data = randomBytes(8 * MiB);
   up.set('/s.bin', { body: data });
   up.fault('/s.bin', { rate: 16 * MiB });
-  const t0 = performance.now();
-  const slow = httpGet(`${X}/s.bin`, { readRate: 100 * 1024, abortAfterMs: 4000 });
-  await sleep(20);
+  const stopSlow = new AbortController();
+  let slowHas = 0, slowDone = false;
+  const slow = httpGet(`${X}/s.bin`, { readRate: 100 * 1024, signal: stopSlow.signal, onBytes: (n) => { slowHas = n; } }).finally(() => { slowDone = true; });
+  await waitFor('the slow reader attached to the fill', async () => slowHas > 0, 120_000);
   const fast = await httpGet(`${X}/s.bin`);
-  const fastMs = performance.now() - t0;
   assert.is(sha(fast.body), sha(data));
-  assert.ok(fastMs < 1.2 * 500 + 300, `fast reader took ${fastMs.toFixed(0)} ms for a 500 ms transfer`);
-  await sleep(100);
+  // at ≤ 100 KiB/s the slow reader needs ≥ 20 s for 2 MiB: a fast reader held back to its pace could not finish first
+  assert.ok(slowHas < 2 * MiB, `the fast reader finished only after the slow one had read ${slowHas} bytes`);
+  await waitFor('the fill stored (HEAD → HIT)', cached(`${X}/s.bin`), 120_000);
   const hit = await httpGet(`${X}/s.bin`);
   assert.is(hit.headers['x-cache'], 'HIT');
+  assert.is(sha(hit.body), sha(data));
+  assert.not.ok(slowDone, 'the slow reader is still reading');
+  assert.is(up.count('GET', '/s.bin'), 1);
+  stopSlow.abort();
   await slow;
   await proxy.stop();
 });
@@ -93,9 +105,10 @@ test('§10.8 ranges: hit, multipart, unsatisfiable, If-Range, during a fill, on 
   const data = randomBytes(4 * MiB);
   up.set('/r.bin', { body: data });
   up.fault('/r.bin', { rate: 4 * MiB });
-  // last 1 KiB while the fill is at ~10 %
-  const full = httpGet(`${X}/r.bin`);
-  await sleep(150);
+  // last 1 KiB while the fill is under way (if the fill were over, the assertions below hold all the same)
+  let fullHas = 0;
+  const full = httpGet(`${X}/r.bin`, { onBytes: (n) => { fullHas = n; } });
+  await waitFor('the fill under way', async () => fullHas > 0, 120_000);
   const tail = await httpGet(`${X}/r.bin`, { headers: { range: 'bytes=-1024' } });
   assert.is(tail.status, 206);
   assert.ok(tail.body.equals(data.subarray(data.length - 1024)));
@@ -122,7 +135,7 @@ test('§10.8 ranges: hit, multipart, unsatisfiable, If-Range, during a fill, on 
   const rm = await httpGet(`${X}/m.bin`, { headers: { range: 'bytes=10-19' } });
   assert.is(rm.status, 206);
   assert.ok(rm.body.equals(data.subarray(10, 20)));
-  await sleep(300);
+  await waitFor('the range miss to fill the cache (HEAD → HIT)', cached(`${X}/m.bin`), 120_000);
   const after = await httpGet(`${X}/m.bin`);
   assert.is(after.headers['x-cache'], 'HIT');
   assert.is(up.count('GET', '/m.bin'), 1);

@@ -6,7 +6,7 @@ import { readdirSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, type FixtureServer, type ProxyHandle, repoRoot } from './index.js';
+import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, openable, waitFor, type FixtureServer, type ProxyHandle, repoRoot } from './index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -109,13 +109,21 @@ test('§10.30 SIGTERM mid-transfer → it completes, new connections refused, ex
   const { up, proxy, X } = await setup();
   const data = randomBytes(4 * MiB);
   up.set('/slow.bin', { body: data });
-  up.fault('/slow.bin', { rate: 4 * MiB });
-  const inflight = httpGet(`${X}/slow.bin`);
-  await sleep(300);
+  // the origin pauses half-way until the test has seen new requests refused: the transfer is in flight throughout
+  const resume = openable();
+  up.fault('/slow.bin', { rate: 4 * MiB, hold_at: 2 * MiB, gate: resume.promise });
+  let has = 0;
+  const inflight = httpGet(`${X}/slow.bin`, { onBytes: (n) => { has = n; } });
+  await waitFor('the transfer under way', async () => has > 0, 120_000);
   const exit = proxy.stop('SIGTERM');
-  await sleep(100);
-  const late = await httpGet(`${X}/other.bin`).catch(() => ({ status: 0 }));
-  assert.ok(late.status === 0 || late.status === 503, `new request during shutdown → ${late.status}`);
+  const late: number[] = [];
+  await waitFor('new requests refused during shutdown', async () => {
+    const s = (await httpGet(`${X}/other.bin`).catch(() => ({ status: 0 }))).status;
+    late.push(s);
+    return s === 0 || s === 503;
+  }, 120_000);
+  assert.ok(late.every((s) => s === 0 || s === 503 || s === 404), `new requests during shutdown → ${late.join(', ')}`);
+  resume.open();
   const r = await inflight;
   assert.is(sha(r.body), sha(data), 'in-flight transfer completed');
   assert.is(await exit, 0);
@@ -132,8 +140,7 @@ test('§10.21 disk full (fault injection): cold 20 MiB GET → all bytes correct
   up.set('/big.bin', { body: data });
   const r = await httpGet(`${X}/big.bin`);
   assert.is(sha(r.body), sha(data));
-  await sleep(200);
-  assert.equal(readdirSync(join(proxy.backend, 'tmp')), []);
+  await waitFor('tmp/ empty', async () => readdirSync(join(proxy.backend, 'tmp')).length === 0, 120_000);
   const again = await httpGet(`${X}/big.bin`, { method: 'HEAD' });
   assert.ok(again.headers['x-cache'] !== 'HIT', 'nothing stored');
   assert.is((await httpGet(`${X}/kept.bin`)).headers['x-cache'], 'HIT');

@@ -59,14 +59,14 @@ test('§10.14 429 Retry-After: 2 on U1 → U1 gets nothing for 2 s while U2 serv
   await one.proxy.stop();
 });
 
-test('§10.15 max_active_per_host 2: never more than 2 concurrent, all succeed; queue_wait 1s with 5 s answers → 503 not 502; request_interval_per_host 200ms', async () => {
+test('§10.15 max_active_per_host 2: never more than 2 concurrent, all succeed; queue_wait 1s with 5 s answers → 503 not 502; request_interval_per_host 300ms spaces upstream arrivals', async () => {
   const u = await startFixtureServer();
   const { proxy, X } = await setup([u], { top: 'storage: { download: { max_active_per_host: 2 } }' });
   for (let i = 0; i < 10; i++) u.set(`/o${i}`, { body: `o${i}` });
   u.fault('/o*', { delay_ms: 300 });
   const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => httpGet(`${X}/o${i}`)));
-  assert.ok(rs.every((r) => r.status === 200));
-  assert.ok(u.maxInFlight <= 2, `max in flight ${u.maxInFlight}`);
+  assert.equal(rs.map((r) => r.status), Array(10).fill(200));
+  assert.ok(u.maxInFlight <= 2, `the upstream saw ${u.maxInFlight} requests at once; max_active_per_host is 2`);
   await proxy.stop();
 
   const v = await startFixtureServer();
@@ -75,17 +75,25 @@ test('§10.15 max_active_per_host 2: never more than 2 concurrent, all succeed; 
   v.fault('/p*', { delay_ms: 5000 });
   const late = await Promise.all(Array.from({ length: 3 }, (_, i) => httpGet(`${q.X}/p${i}`)));
   const statuses = late.map((r) => r.status).sort();
-  assert.ok(statuses.filter((x) => x === 503).length >= 2, `statuses ${statuses}`);
-  assert.not.ok(statuses.includes(502));
+  assert.ok(statuses.filter((x) => x === 503).length >= 2, `statuses ${statuses}: the two queued past queue_wait must be 503`);
+  assert.not.ok(statuses.includes(502), `statuses ${statuses}: no 502`);
   await q.proxy.stop();
 
   const w = await startFixtureServer();
-  const p = await setup([w], { top: 'storage: { download: { request_interval_per_host: 200ms } }' });
-  for (let i = 0; i < 4; i++) w.set(`/r${i}`, { body: 'r' });
-  await Promise.all(Array.from({ length: 4 }, (_, i) => httpGet(`${p.X}/r${i}`)));
-  const starts = w.requests.map((r) => r.at).sort((a, b) => a - b);
-  // starts are stamped on arrival at the fixture (its event loop adds jitter): the k-th start is ≥ k × 200 ms after the first
-  for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[0]! >= 200 * i - 40, `start ${i} at +${starts[i]! - starts[0]!} ms`);
+  const GAP = 300;
+  const p = await setup([w], { top: `storage: { download: { request_interval_per_host: ${GAP}ms } }` });
+  for (let i = 0; i < 5; i++) w.set(`/r${i}`, { body: 'r' });
+  const fired = Date.now();
+  const paced = await Promise.all(Array.from({ length: 5 }, (_, i) => httpGet(`${p.X}/r${i}`)));
+  assert.equal(paced.map((r) => r.status), [200, 200, 200, 200, 200]);
+  const arrivals = w.requests.map((r) => r.at - fired).sort((a, b) => a - b);
+  assert.is(arrivals.length, 5, 'one upstream request each');
+  // The proxy starts the k-th request no sooner than k × GAP after the first, which starts after `fired`; an arrival is
+  // stamped after its start, and load only adds delay. So the k-th arrival is ≥ k × GAP after `fired`, whatever the
+  // load (less a few ms of timer rounding). Gaps between arrivals are not bounded so: two requests delivered with
+  // different delays arrive closer together than they started. Unpaced, all five arrive within a few ms of `fired`.
+  const early = arrivals.map((t, k) => ({ k, t })).filter(({ k, t }) => t < k * GAP - 5);
+  assert.equal(early, [], `upstream arrivals at +${arrivals.join(', +')} ms after the requests were sent: the k-th must be ≥ k × ${GAP} ms (request_interval_per_host ${GAP}ms)`);
   await p.proxy.stop();
 });
 

@@ -1,5 +1,5 @@
 // Conformance harness, for built-in modes and scaffolded plugins.
-export { startFixtureServer, type FixtureServer, type Fault, type Content, type Exchange } from './harness/fixture.js';
+export { startFixtureServer, openable, type FixtureServer, type Fault, type Content, type Exchange } from './harness/fixture.js';
 export { startProxy, freePort, tmpDir, repoRoot, type ProxyHandle } from './harness/launcher.js';
 export { httpGet, curl, type GetResult, type GetOptions } from './harness/http.js';
 export { cleanupAll } from './harness/cleanup.js';

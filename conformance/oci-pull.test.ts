@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startProxy, httpGet, tmpDir, cleanupAll, type ProxyHandle } from './index.js';
+import { startProxy, httpGet, tmpDir, cleanupAll, waitFor, type ProxyHandle } from './index.js';
 import { startRegistry, type Registry } from './harness/oci/registry.js';
 import { startShim, type Shim } from './harness/shim.js';
 import {
@@ -121,7 +121,7 @@ test('O6 HEAD and Range: cached → headers, no body; 206 bytes equal; HEAD miss
   const r = await httpGet(`http://${HUB}/v2/library/multi/blobs/${armApp}`, { headers: { range: 'bytes=10-19' } });
   assert.is(r.status, 206);
   assert.ok(r.body.equals(appBytes.subarray(10, 20)));
-  await new Promise((res) => setTimeout(res, 200));
+  await waitFor('the range miss to fill the cache', async () => (await httpGet(`http://${HUB}/v2/library/multi/blobs/${armApp}`, { method: 'HEAD' })).headers['x-cache'] === 'HIT', 120_000);
   const full = await httpGet(`http://${HUB}/v2/library/multi/blobs/${armApp}`);
   assert.is(full.headers['x-cache'], 'HIT');
   assert.ok(full.body.equals(appBytes));

@@ -13,6 +13,8 @@ export interface Fault {
   delay_ms?: number; rate?: number; reset_after?: number; truncate_at?: number; flip_byte?: number;
   status?: number; retry_after?: number | string; stall?: boolean; refuse?: boolean; once?: boolean;
   methods?: string[]; location?: string;
+  /** hold the answer until this promise settles: before the status line, or after `hold_at` body bytes */
+  gate?: Promise<unknown>; hold_at?: number;
 }
 export interface SeenRequest { method: string; path: string; headers: Record<string, string>; at: number; /** the request body, for methods other than GET and HEAD */ body?: Buffer }
 /**
@@ -43,6 +45,13 @@ export interface FixtureServer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** a promise the test settles when it chooses (a Fault's `gate`): events in a fixed order instead of a race with the clock */
+export function openable(): { promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => { open = r; });
+  return { promise, open };
+}
 
 export interface FixtureOptions {
   root?: string; exchanges?: Exchange[]; port?: number;
@@ -123,6 +132,7 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
     if (fe) fe.used = true;
     if (f.refuse) { req.socket.destroy(); return; }
     if (f.delay_ms) await sleep(f.delay_ms);
+    if (f.gate && f.hold_at === undefined) await f.gate;
     if (f.stall) return; // never answers
     if (f.status) {
       const h: Record<string, string> = { 'content-type': 'text/plain' };
@@ -195,9 +205,12 @@ export async function startFixtureServer(o: FixtureOptions = {}): Promise<Fixtur
     const chunk = 64 * 1024;
     const t0 = performance.now();
     let sent = 0;
+    let held = false;
     while (sent < Math.min(limit, body.length)) {
+      if (f.gate && f.hold_at !== undefined && !held && sent >= f.hold_at) { held = true; await f.gate; }
       if (res.destroyed) return;
-      const n = Math.min(chunk, Math.min(limit, body.length) - sent);
+      let n = Math.min(chunk, Math.min(limit, body.length) - sent);
+      if (f.gate && f.hold_at !== undefined && !held && sent + n > f.hold_at) n = f.hold_at - sent;
       const ok = res.write(body.subarray(sent, sent + n));
       sent += n;
       if (!ok) await new Promise<void>((r) => { const done = () => { res.off('drain', done); res.off('close', done); r(); }; res.on('drain', done); res.on('close', done); });

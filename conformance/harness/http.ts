@@ -15,13 +15,17 @@ export interface GetOptions {
   abortAfterBytes?: number; abortAfterMs?: number; readRate?: number; timeoutMs?: number;
   /** compare the body byte for byte with this buffer as it arrives (cheaper than hashing) */
   expect?: Buffer;
+  /** called as body bytes arrive, with the count received so far */
+  onBytes?: (received: number) => void;
+  /** ends the request (the result says aborted) */
+  signal?: AbortSignal;
 }
 
 /**
  * A lean GET for storms: raw socket reading into one reusable 1 MiB buffer, comparing with `expect`
  * as bytes arrive. Needs a Content-Length response (anything else → aborted).
  */
-function compareGet(url: string, expect: Buffer, headers: Record<string, string>): Promise<GetResult> {
+function compareGet(url: string, expect: Buffer, headers: Record<string, string>, onBytes?: (received: number) => void): Promise<GetResult> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const t0 = performance.now();
@@ -36,6 +40,7 @@ function compareGet(url: string, expect: Buffer, headers: Record<string, string>
     const onBody = (chunk: Buffer) => {
       if (equal && (size + chunk.length > expect.length || expect.compare(chunk, 0, chunk.length, size, size + chunk.length) !== 0)) equal = false;
       size += chunk.length;
+      onBytes?.(size);
       if (size >= length) finish(false);
     };
     const sock = connect({
@@ -72,7 +77,7 @@ function compareGet(url: string, expect: Buffer, headers: Record<string, string>
 }
 
 export function httpGet(url: string, o: GetOptions = {}): Promise<GetResult> {
-  if (o.expect && o.discardBody && (o.method ?? 'GET') === 'GET' && !o.abortAfterBytes && !o.abortAfterMs && !o.readRate) return compareGet(url, o.expect, o.headers ?? {});
+  if (o.expect && o.discardBody && (o.method ?? 'GET') === 'GET' && !o.abortAfterBytes && !o.abortAfterMs && !o.readRate && !o.signal) return compareGet(url, o.expect, o.headers ?? {}, o.onBytes);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const hash = createHash('sha256');
@@ -88,11 +93,14 @@ export function httpGet(url: string, o: GetOptions = {}): Promise<GetResult> {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), sha256: hash.digest('hex'), size, firstByteMs: firstByteMs < 0 ? performance.now() - t0 : firstByteMs, totalMs: performance.now() - t0, aborted: aborted || short || (chunked && !res.complete), matches: o.expect ? equal && size === o.expect.length : undefined });
       };
       if (o.abortAfterMs) setTimeout(() => { req.destroy(); finish(true); }, o.abortAfterMs);
+      const stop = () => { req.destroy(); finish(true); };
+      if (o.signal?.aborted) stop(); else o.signal?.addEventListener('abort', stop, { once: true });
       res.on('data', (c: Buffer) => {
         if (firstByteMs < 0) firstByteMs = performance.now() - t0;
         if (o.expect) { if (equal && (size + c.length > o.expect.length || o.expect.compare(c, 0, c.length, size, size + c.length) !== 0)) equal = false; }
         else hash.update(c);
         size += c.length;
+        o.onBytes?.(size);
         if (!o.discardBody) parts.push(c);
         if (o.abortAfterBytes !== undefined && size >= o.abortAfterBytes) { req.destroy(); finish(true); }
         if (o.readRate) {

@@ -61,7 +61,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     c.stdout!.on('data', (d) => { log += d; });
     c.stderr!.on('data', (d) => { log += d; });
     exited = new Promise((r) => c.on('exit', (code, sig) => r(code ?? (sig ? 128 : 0))));
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000); // a start takes about a second; a loaded machine can make it many
     for (;;) {
       if (c.exitCode !== null) throw new Error(`cache-proxy exited with ${c.exitCode}:\n${log}`);
       const ok = await fetch(`http://127.0.0.1:${port}/-/status/summary`).then((r) => r.status === 200, () => false);

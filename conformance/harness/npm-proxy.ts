@@ -32,6 +32,6 @@ ${o.npm ?? ''}
 
 export async function startNpmProxy(o: NpmProxyOptions): Promise<{ proxy: ProxyHandle; R: string }> {
   // generous start-up time: these tests share two cores with up to 30 npm processes
-  const proxy = await startProxy({ config: npmConfig(o), env: o.env, readyTimeoutMs: 60_000 });
+  const proxy = await startProxy({ config: npmConfig(o), env: o.env });
   return { proxy, R: `${proxy.url}/npm` };
 }

@@ -63,10 +63,13 @@ test('commit dedups; crash-safety: SIGKILL during commits leaves tmp/ empty afte
       const t = s.tempPath('.part');
       const fh = fs.openSync(t, 'w'); fs.writeSync(fh, body); fs.fsyncSync(fh); fs.closeSync(fh);
       await s.blobs.commit(t, createHash('sha256').update(body).digest('hex'));
+      process.stdout.write('c');
       fs.writeFileSync(s.tempPath('.part'), body.subarray(0, 1000));
     }`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 700));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let commits = 0;
+  // killed once a few blobs are committed, whenever that is on a loaded machine
+  await new Promise<void>((r) => child.stdout!.on('data', (d: Buffer) => { commits += d.length; if (commits >= 3) r(); }));
   child.kill('SIGKILL');
   await new Promise((r) => child.on('close', r));
   const s2 = await openFsStore(d);
