@@ -108,6 +108,9 @@ export class Fill extends EventEmitter {
   private writing: Promise<void> = Promise.resolve();
   private writeError?: Error;
   private unwritten = 0;
+  private queued: Buffer[] = [];
+  private queuedAt = 0;
+  private pumping = false;
   private opened!: Promise<void>;
   private markOpened!: () => void;
   private readerOffsets = new Map<symbol, number>();
@@ -355,7 +358,9 @@ export class Fill extends EventEmitter {
       this.recent.push({ offset: at, buf: chunk });
       this.recentBytes += chunk.length;
       this.unwritten += chunk.length;
-      this.writing = this.writing.then(() => this.writeAt(chunk, at));
+      if (!this.queued.length) this.queuedAt = at;
+      this.queued.push(chunk);
+      if (!this.pumping) { this.pumping = true; this.writing = this.writing.then(() => this.pump()); }
       // chunks leave the window only once written: until then it is their only copy
       while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1 && this.recent[0]!.offset + this.recent[0]!.buf.length <= this.fileBytes) this.recentBytes -= this.recent.shift()!.buf.length;
     } else {
@@ -365,18 +370,32 @@ export class Fill extends EventEmitter {
     this.notify();
   }
 
-  private async writeAt(chunk: Buffer, at: number): Promise<void> {
-    if (this.memoryMode || this.writeError || !this.writer) return; // the chunk was moved to memory (or the fill fails)
+  /** writes the queued chunks, all that queued up meanwhile in one call each time */
+  private async pump(): Promise<void> {
+    while (this.queued.length && !this.memoryMode && !this.writeError && this.writer) {
+      const bufs = this.queued, at = this.queuedAt;
+      this.queued = [];
+      await this.writeAt(bufs, at);
+    }
+    this.queued = []; // after a failure: the chunks moved to memory, or the fill fails
+    this.pumping = false;
+  }
+
+  private async writeAt(bufs: Buffer[], at: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.length, 0);
     try {
-      if (this.o.failWritesAfter !== undefined && at + chunk.length > this.o.failWritesAfter)
+      if (this.o.failWritesAfter !== undefined && at + total > this.o.failWritesAfter)
         throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
-      let off = 0;
-      while (off < chunk.length) {
-        const { bytesWritten } = await this.writer.write(chunk, off, chunk.length - off, at + off);
-        off += bytesWritten;
+      let done = (await this.writer!.writev(bufs, at)).bytesWritten;
+      while (done < total) { // a short write: the rest, from where it stopped
+        let skip = done;
+        const rest = bufs.flatMap((b) => { if (skip >= b.length) { skip -= b.length; return []; } const r = b.subarray(skip); skip = 0; return [r]; });
+        const n = (await this.writer!.writev(rest, at + done)).bytesWritten;
+        if (n === 0) throw new Error('the temp file takes no more bytes');
+        done += n;
       }
-      this.fileBytes = at + chunk.length;
-      this.unwritten -= chunk.length;
+      this.fileBytes = at + total;
+      this.unwritten -= total;
     } catch (err) {
       if (this.o.isNoSpace(err)) this.spill(err); else this.writeError = err as Error;
     }
