@@ -125,6 +125,8 @@ test('§10.19 identical bytes in two instances → one blob; deleting one entry 
   await httpGet(`${proxy.url}/files/same.bin`);
   await httpGet(`${proxy.url}/files2/same.bin`);
   await httpGet(`${proxy.url}/files2/short/x.bin`);
+  // a body is committed after its response; a request for it waits for that commit
+  for (const p of ['/files/same.bin', '/files2/same.bin', '/files2/short/x.bin']) assert.is((await httpGet(`${proxy.url}${p}`, { method: 'HEAD' })).headers['x-cache'], 'HIT');
   assert.is(blobFiles(proxy.backend).length, 2, 'one blob for identical bytes + one other');
   await proxy.stop();
 });

@@ -7,6 +7,7 @@ import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
 import { handleInstance } from './pipeline.js';
 import { forgetEntry, forgetBlob } from './pipeline/entries.js';
+import { flights } from './pipeline/flights.js';
 import { hookContext } from './pipeline/hook-context.js';
 import type { EngineCtx } from './pipeline/work.js';
 import type { ModeTasks } from './mode.js';
@@ -228,6 +229,9 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       shuttingDown = true;
       await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
+      // bodies already served whose commit is still running are kept, not lost
+      const commits = [...busyKeys].map((k) => flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
+      await settleWithin(Promise.all(commits), cfg.server.limits.shutdown_timeout);
       await scheduler.stop();
       for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));
       await index.flushTouches?.(store).catch(() => undefined);

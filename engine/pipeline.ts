@@ -128,6 +128,9 @@ async function decide(ctx: EngineCtx, w: Work): Promise<void> {
     w.res.end(w.method === 'HEAD' ? undefined : neg.body);
     return;
   }
+  // a body already verified and served whose commit is still running: wait for it and answer from the store
+  const committing = flights.get(w.flightKey)?.fill;
+  if (committing?.committing) await committing.done;
   let entry = await lookup(ctx, w);
   if (entry && !offline && await contradictsVerify(ctx, w, entry)) entry = null; // refetched, verified, replaced
   if (offline) {

@@ -106,6 +106,56 @@ test('ENOSPC → pass-through from memory, nothing stored', async () => {
   assert.is(await f.done, 'no_space');
   assert.is(sha(s.bytes()), sha(data));
 });
+test('a verified body reaches its readers while the commit is still running; the commit ends the fill', async () => {
+  const data = randomBytes(300 * 1024);
+  let commitStarted!: () => void, finishCommit!: () => void;
+  const started = new Promise<void>((r) => { commitStarted = r; });
+  const final = join(dir, `blocked${n}`);
+  const f = fill(data, {
+    expected: Promise.resolve({ sha256: sha(data), size: data.length }),
+    commit: async (t) => { commitStarted(); await new Promise<void>((r) => { finishCommit = r; }); renameSync(t, final); return { result: 'stored', path: final }; },
+  });
+  const s = sink();
+  const read = readFromFill(f, s);
+  await started;
+  // a generous bound only so that a reader waiting for the commit fails the test instead of hanging it
+  const first = await Promise.race([read.then((ok) => (ok ? 'delivered' : 'failed')), new Promise((r) => setTimeout(() => r('waiting for the commit'), 5000))]);
+  assert.is(first, 'delivered');
+  assert.ok(s.bytes().equals(data));
+  assert.ok(f.committing);
+  const late = sink();
+  assert.ok(await readFromFill(f, late), 'a reader joining during the commit gets the whole body too');
+  assert.ok(late.bytes().equals(data));
+  finishCommit();
+  assert.is(await f.done, 'stored');
+  assert.not.ok(f.committing);
+});
+test('a body failing verification is never committed and its readers never get the tail', async () => {
+  const data = randomBytes(200 * 1024);
+  let commits = 0;
+  const f = fill(data, { expected: Promise.resolve({ sha256: '1'.repeat(64) }), commit: async () => { commits++; return { result: 'stored', path: '' }; } });
+  const s = sink();
+  assert.not.ok(await readFromFill(f, s));
+  assert.is(await f.done, 'verify_failed');
+  assert.is(commits, 0);
+  assert.ok(s.bytes().length <= data.length - 64 * 1024);
+  assert.not.ok(existsSync(f.tempPath));
+});
+test('a reader far behind a large fill reads from the file in reused buffers, with two batches in flight', async () => {
+  const data = randomBytes(12 * 1024 * 1024); // beyond the in-memory window
+  const f = fill(data, {}, undefined);
+  const parts: Buffer[] = [];
+  let inFlight = 0, most = 0;
+  const late: ReadSink = {
+    write: async (b) => { parts.push(Buffer.from(b)); },
+    flush: async (bs) => { inFlight++; most = Math.max(most, inFlight); await new Promise((r) => setTimeout(r, 1)); for (const b of bs) parts.push(Buffer.from(b)); inFlight--; },
+    closed: () => false,
+  };
+  assert.is(await f.done, 'stored');
+  assert.ok(await readFromFill(f, late));
+  assert.is(sha(Buffer.concat(parts)), sha(data));
+  assert.is(most, 2);
+});
 test.after(() => { rmSync(dir, { recursive: true, force: true }); });
 test('no temp files left', () => { assert.equal(readdirSync(dir).filter((x) => x.endsWith('.part')), []); void readFileSync; });
 test('an expectation naming sha512 that arrives while the first chunk is being written still verifies', async () => {

@@ -6,8 +6,9 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Digests } from '../mode.js';
+import { takeChunkSize } from '../http/send-file.js';
 
-export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'unverified' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted';
+export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'unverified' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted' | 'commit_failed';
 
 /** what a verifying kind expects of a body */
 export type Expectation = Digests & { source?: string; skip?: boolean; describe?: (algo: string, expected: string, actual: string) => string };
@@ -39,9 +40,34 @@ export interface FillOptions {
 const WITHHELD = 64 * 1024;
 const READ_CHUNK = 256 * 1024;
 const RECENT_WINDOW = 8 * 1024 * 1024;
+/** bodies up to this size stay in memory while anyone reads them: their readers never open the file */
+const SMALL_BODY = 1024 * 1024;
+/** bytes received but not yet written to the temp file before the upstream is read no further */
+const MAX_UNWRITTEN = 4 * 1024 * 1024;
+/** bytes in memory one reader hands over at once (shared chunks, no copy) */
+const BATCH = 1024 * 1024;
 const NOTIFY_BYTES = 256 * 1024;
 const NOTIFY_MS = 4;
-const BATCH = 1024 * 1024;
+
+/**
+ * Bodies released to their readers ahead of their commit, at most this many at once: beyond it a verified
+ * body waits for an earlier commit before its tail goes out, so a disk slower than the clients cannot pile
+ * up uncommitted fills (each holds a temp file and up to SMALL_BODY in memory).
+ */
+const MAX_UNCOMMITTED = 256;
+let uncommitted = 0;
+const waitingForCommit: (() => void)[] = [];
+async function uncommittedSlot(): Promise<() => void> {
+  if (uncommitted >= MAX_UNCOMMITTED) await new Promise<void>((r) => waitingForCommit.push(r));
+  else uncommitted++;
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    const next = waitingForCommit.shift();
+    if (next) next(); else uncommitted--;
+  };
+}
 
 export class VerifyError extends Error {
   constructor(message: string, public expected: string, public actual: string, public algo = '') { super(message); }
@@ -55,13 +81,17 @@ export class RejectedBody extends VerifyError {
 export class Fill extends EventEmitter {
   /** bytes received from upstream */
   received = 0;
-  /** bytes durable in the temp file (readable by position) */
+  /** bytes written to the temp file (readable by position) */
   fileBytes = 0;
   state: 'running' | 'complete' | 'failed' = 'running';
   result?: FillResult;
   error?: Error;
   readers = 0;
   verified = false;
+  /** the kind verifies, but no digest was known for this body: served, not stored */
+  unverified = false;
+  /** when the body was complete and verified (ms since the epoch) */
+  verifiedAt?: number;
   digests: Record<string, string> = {};
   private hashes: Record<string, Hash> = { sha256: createHash('sha256') };
   private expectedDigests: Expectation | null | undefined;
@@ -75,7 +105,14 @@ export class Fill extends EventEmitter {
   private spilled = false; // disk write failed: later bytes live in memory only
   private detachedAt = -1;
   private committedPath?: string;
-  private diskBacked = false;
+  private diskBacked: boolean;
+  /** the temp file's writes, in order; never rejects (errors land in writeError) */
+  private writing: Promise<void> = Promise.resolve();
+  private writeError?: Error;
+  private unwritten = 0;
+  private queued: Buffer[] = [];
+  private queuedAt = 0;
+  private pumping = false;
   private opened!: Promise<void>;
   private markOpened!: () => void;
   private readerOffsets = new Map<symbol, number>();
@@ -88,9 +125,13 @@ export class Fill extends EventEmitter {
     super();
     this.setMaxListeners(0);
     this.opened = new Promise((r) => { this.markOpened = r; });
+    this.diskBacked = o.store;
     this.done = this.run();
     this.done.catch(() => undefined);
   }
+
+  /** the body is verified and served, its commit still running (`done` not yet settled) */
+  get committing(): boolean { return this.state === 'complete' && this.result === undefined; }
 
   /** bytes a reader may consume now (withheld tail until verification) */
   get readable(): number {
@@ -141,6 +182,7 @@ export class Fill extends EventEmitter {
     this.result = result;
     this.error = err;
     this.emit('progress');
+    this.emit('failed');
   }
 
   private hashedBytes = 0;
@@ -151,14 +193,14 @@ export class Fill extends EventEmitter {
 
   private async run(): Promise<FillResult> {
     const { o } = this;
+    let storing = false;
+    let unverified = false;
     try {
-      if (o.store) {
-        try { this.writer = await open(o.tempPath, 'wx', 0o600); this.diskBacked = true; } catch (err) { this.onWriteError(err); }
-      }
-      this.markOpened();
+      // the temp file opens while the first chunks arrive: writes queue behind the open
+      if (o.store) this.writing = this.openWriter(); else this.markOpened();
       const expectedP = o.expected?.then((e) => {
         this.expectedDigests = e ?? null;
-        // only while no chunk has been hashed yet (received grows after the async write, so it cannot tell)
+        // only while no chunk has been hashed yet
         if (this.hashedBytes === 0) for (const algo of ['sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
         if (e?.size !== undefined && o.contentLength !== undefined && e.size !== o.contentLength)
           throw new VerifyError(`size mismatch: expected ${e.size}, upstream sent Content-Length ${o.contentLength}`, String(e.size), String(o.contentLength));
@@ -173,7 +215,9 @@ export class Fill extends EventEmitter {
         if (o.maxBytes !== undefined && this.received + chunk.length > o.maxBytes) throw new RejectedBody(`upstream body is larger than the ${o.maxBytes} bytes this kind accepts; nothing was cached`);
         for (const h of Object.values(this.hashes)) h.update(chunk);
         this.hashedBytes += chunk.length;
-        await this.write(chunk);
+        this.accept(chunk);
+        if (this.unwritten > MAX_UNWRITTEN) await this.writing;
+        if (this.writeError) throw this.writeError;
         if (this.readers === 0) this.checkBudget();
         // without a disk copy, pace the upstream by the slowest reader
         while (this.memoryMode && this.memoryBytes() > (o.memoryWindow ?? 16 * 1024 * 1024) && this.state === 'running' && this.readers > 0)
@@ -186,48 +230,90 @@ export class Fill extends EventEmitter {
       }
       for (const [algo, h] of Object.entries(this.hashes)) this.digests[algo] = h.digest('hex');
       const expected = expectedP ? await expectedP : null;
-      if (this.writer) {
-        await this.writer.sync();
-        await this.writer.close();
-        this.writer = undefined;
-      }
       if (expected && !expected.skip) {
         await this.hashLate(expected);
         this.check(expected);
       }
-      const storing = o.store && !this.spilled && !expected?.skip;
-      if (o.check && storing) await o.check(o.tempPath, this.received);
-      let result: FillResult = expected?.skip ? 'unverified' : this.spilled ? 'no_space' : 'too_large';
-      if (storing) {
-        const c = await o.commit(o.tempPath, this.digests, this.received);
-        result = c.result;
-        this.committedPath = c.path;
+      storing = o.store && !expected?.skip;
+      if (o.check && storing) {
+        await this.settleWrites();
+        if (!this.spilled) await o.check(o.tempPath, this.received);
       }
-      // the tail is released only now: a client holding the whole body means the object is committed
-      this.verified = true;
-      this.state = 'complete';
-      this.result = result;
-      return result;
+      unverified = !!expected?.skip;
     } catch (err) {
       const e = err as Error;
       this.fail(err instanceof VerifyError ? 'verify_failed' : /more bytes|terminated|aborted|reset|socket|premature|closed/i.test(e.message) ? 'truncated' : 'upstream_error', e);
       return this.result!;
     } finally {
-      if (this.notifyTimer) clearTimeout(this.notifyTimer);
+      if (this.state !== 'running') await this.cleanUp();
+    }
+    if (this.state !== 'running') return this.result!; // aborted while verifying
+    const slot = await uncommittedSlot();
+    if (this.state !== 'running') { slot(); await this.cleanUp(); return this.result!; }
+    // verified: readers get the withheld tail and end their responses now. Writing the temp file, the
+    // durable commit (fsync, rename, entry) follow off their path; until they are done `done` stays
+    // pending and the temp file is never visible in the store, so a crash meanwhile only loses the object.
+    this.verified = true;
+    this.verifiedAt = Date.now();
+    this.unverified = unverified;
+    this.state = 'complete';
+    this.emit('progress');
+    this.emit('verified');
+    let result: FillResult = unverified ? 'unverified' : 'too_large';
+    try {
+      await this.settleWrites();
+      if (this.spilled && !unverified) result = 'no_space';
+      storing &&= !this.spilled;
+      // a large body's readers go on from the file: only small bodies stay in memory until committed
+      if (this.received > SMALL_BODY) { this.recent = []; this.recentBytes = 0; }
+      if (this.writer) {
+        await this.writer.sync();
+        await this.writer.close();
+        this.writer = undefined;
+      }
+      if (storing) {
+        const c = await o.commit(o.tempPath, this.digests, this.received);
+        result = c.result;
+        this.committedPath = c.path;
+      }
+    } catch (err) {
+      this.error = err as Error;
+      result = 'commit_failed';
+    } finally {
+      slot();
+    }
+    this.result = result;
+    await this.cleanUp();
+    return result;
+  }
+
+  /** after the last reader-visible change: the temp file goes unless it became the stored blob */
+  private async cleanUp(): Promise<void> {
+    const { o } = this;
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    await this.writing;
+    this.markOpened();
+    if (this.writer) { const w = this.writer; this.writer = undefined; await w.close().catch(() => undefined); }
+    if (this.result !== 'stored' && this.result !== 'deduplicated') await unlink(o.tempPath).catch(() => undefined);
+    // a small body stays in memory for its remaining readers, who never open the file
+    if (this.received > SMALL_BODY || this.state === 'failed') {
       this.recent = [];
       this.recentBytes = 0;
-      this.markOpened();
-      if (this.writer) await this.writer.close().catch(() => undefined);
-      if (this.result !== 'stored' && this.result !== 'deduplicated') await unlink(o.tempPath).catch(() => undefined);
-      this.emit('progress');
-      this.emit('drained');
     }
+    this.emit('progress');
+    this.emit('drained');
+  }
+  /** every accepted byte is in the temp file (or the disk is full); a write error fails the fill */
+  private async settleWrites(): Promise<void> {
+    await this.writing;
+    if (this.writeError) throw this.writeError;
   }
 
   /** digests the expectation names but the stream did not compute (it arrived late): hash the temp file */
   private async hashLate(expected: Digests): Promise<void> {
     const late = (['sha512', 'sha384', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
     if (!late.length) return;
+    await this.settleWrites();
     if (this.memoryMode) throw new VerifyError('cannot verify a body that was not stored', late[0]!, 'unknown');
     const hs = late.map((a) => [a, createHash(a)] as const);
     const fh = await open(this.o.tempPath, 'r');
@@ -256,31 +342,73 @@ export class Fill extends EventEmitter {
     return this.memory.reduce((n, c) => n + c.buf.length, 0);
   }
 
-  private async write(chunk: Buffer): Promise<void> {
+  private async openWriter(): Promise<void> {
+    try {
+      this.writer = await open(this.o.tempPath, 'wx', 0o600);
+    } catch (err) {
+      this.diskBacked = false;
+      if (this.o.isNoSpace(err)) this.spill(err); else this.writeError = err as Error;
+    } finally {
+      this.markOpened();
+    }
+  }
+
+  /** a chunk becomes readable from memory at once; its write to the temp file is queued */
+  private accept(chunk: Buffer): void {
     if (!this.memoryMode) {
-      try {
-        if (this.o.failWritesAfter !== undefined && this.fileBytes + chunk.length > this.o.failWritesAfter)
-          throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
-        let off = 0;
-        while (off < chunk.length) {
-          const { bytesWritten } = await this.writer!.write(chunk, off, chunk.length - off, this.fileBytes + off);
-          off += bytesWritten;
-        }
-        this.fileBytes += chunk.length;
-      } catch (err) {
-        this.onWriteError(err);
-        this.memory.push({ offset: this.received, buf: chunk });
-      }
+      const at = this.received;
+      this.recent.push({ offset: at, buf: chunk });
+      this.recentBytes += chunk.length;
+      this.unwritten += chunk.length;
+      if (!this.queued.length) this.queuedAt = at;
+      this.queued.push(chunk);
+      if (!this.pumping) { this.pumping = true; this.writing = this.writing.then(() => this.pump()); }
+      // chunks leave the window only once written: until then it is their only copy
+      while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1 && this.recent[0]!.offset + this.recent[0]!.buf.length <= this.fileBytes) this.recentBytes -= this.recent.shift()!.buf.length;
     } else {
       this.memory.push({ offset: this.received, buf: chunk });
     }
-    if (!this.memoryMode) {
-      this.recent.push({ offset: this.received, buf: chunk });
-      this.recentBytes += chunk.length;
-      while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1) this.recentBytes -= this.recent.shift()!.buf.length;
-    }
     this.received += chunk.length;
     this.notify();
+  }
+
+  /** writes the queued chunks, all that queued up meanwhile in one call each time */
+  private async pump(): Promise<void> {
+    while (this.queued.length && !this.memoryMode && !this.writeError && this.writer) {
+      const bufs = this.queued, at = this.queuedAt;
+      this.queued = [];
+      await this.writeAt(bufs, at);
+    }
+    this.queued = []; // after a failure: the chunks moved to memory, or the fill fails
+    this.pumping = false;
+  }
+
+  private async writeAt(bufs: Buffer[], at: number): Promise<void> {
+    const total = bufs.reduce((n, b) => n + b.length, 0);
+    try {
+      if (this.o.failWritesAfter !== undefined && at + total > this.o.failWritesAfter)
+        throw Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' });
+      let done = (await this.writer!.writev(bufs, at)).bytesWritten;
+      while (done < total) { // a short write: the rest, from where it stopped
+        let skip = done;
+        const rest = bufs.flatMap((b) => { if (skip >= b.length) { skip -= b.length; return []; } const r = b.subarray(skip); skip = 0; return [r]; });
+        const n = (await this.writer!.writev(rest, at + done)).bytesWritten;
+        if (n === 0) throw new Error('the temp file takes no more bytes');
+        done += n;
+      }
+      this.fileBytes = at + total;
+      this.unwritten -= total;
+    } catch (err) {
+      if (this.o.isNoSpace(err)) this.spill(err); else this.writeError = err as Error;
+    }
+  }
+
+  /** the disk is full: bytes not yet written, and all later ones, live in memory only */
+  private spill(err: unknown): void {
+    this.spilled = true;
+    for (const c of this.recent) if (c.offset >= this.fileBytes) this.memory.push(c);
+    this.unwritten = 0;
+    this.o.onNoSpace?.(err);
   }
 
   private lastNotified = 0;
@@ -294,12 +422,6 @@ export class Fill extends EventEmitter {
     } else if (!this.notifyTimer) {
       this.notifyTimer = setTimeout(() => { this.notifyTimer = undefined; this.lastNotified = this.received; this.emit('progress'); }, NOTIFY_MS);
     }
-  }
-
-  private onWriteError(err: unknown): void {
-    if (!this.o.isNoSpace(err)) throw err;
-    this.spilled = true;
-    this.o.onNoSpace?.(err);
   }
 
   /** status for a client that got no byte of a failed fill */
@@ -324,46 +446,21 @@ export class Fill extends EventEmitter {
     this.emit('drained');
   }
 
-  /** up to `max` bytes at `offset` as several buffers when they are in the recent window (no copy) */
-  recentSlices(offset: number, max: number): Buffer[] | null {
-    const r = this.recent;
-    if (!r.length || offset < r[0]!.offset) return null;
-    let i = r.length - 1;
-    while (i >= 0 && r[i]!.offset > offset) i--;
-    if (i < 0) return null;
-    const out: Buffer[] = [];
-    let pos = offset, left = max;
-    for (; i < r.length && left > 0; i++) {
-      const c = r[i]!;
-      const from = pos - c.offset;
-      if (from >= c.buf.length) continue;
-      const part = c.buf.subarray(from, Math.min(c.buf.length, from + left));
-      out.push(part);
-      pos += part.length;
-      left -= part.length;
-    }
-    return out.length ? out : null;
+  /** may a reader need the temp file? Bodies up to SMALL_BODY stay in memory for their readers */
+  get mayOutgrowMemory(): boolean {
+    return this.o.contentLength === undefined || this.o.contentLength > SMALL_BODY;
   }
 
-  /** read up to `max` bytes at `offset` (below `readable`) */
-  async readAt(fh: FileHandle | undefined, offset: number, max: number): Promise<Buffer> {
-    const r = this.recent;
-    if (r.length && offset >= r[0]!.offset) {
-      for (let i = r.length - 1; i >= 0; i--) {
-        const c = r[i]!;
-        if (offset >= c.offset && offset < c.offset + c.buf.length) return c.buf.subarray(offset - c.offset, Math.min(c.buf.length, offset - c.offset + max));
-      }
-    }
-    if (offset < this.fileBytes && fh) {
-      const len = Math.min(max, this.fileBytes - offset);
-      const buf = Buffer.allocUnsafe(len);
-      const { bytesRead } = await fh.read(buf, 0, len, offset);
-      return buf.subarray(0, bytesRead);
-    }
-    for (const c of this.memory) {
-      if (offset >= c.offset && offset < c.offset + c.buf.length) return c.buf.subarray(offset - c.offset, Math.min(c.buf.length, offset - c.offset + max));
-    }
-    return Buffer.alloc(0);
+  /** up to `max` bytes at `offset` as buffers held in memory (recent window, or memory mode), no copy */
+  slices(offset: number, max: number): Buffer[] | null {
+    return sliceOf(this.recent, offset, max) ?? sliceOf(this.memory, offset, max);
+  }
+
+  /** read bytes at `offset` from the temp file into `buf`; 0 when they are not in the file */
+  async readFile(fh: FileHandle | undefined, offset: number, buf: Buffer): Promise<number> {
+    if (!fh || offset >= this.fileBytes) return 0;
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, this.fileBytes - offset), offset);
+    return bytesRead;
   }
 
   /** wait until more bytes are readable or the fill ended */
@@ -378,7 +475,7 @@ export class Fill extends EventEmitter {
     if (!this.diskBacked) return undefined;
     try { return await open(this.o.tempPath, 'r'); } catch { /* renamed by commit */ }
     // the temp file is being committed: its bytes are readable again under the committed path once done
-    if (!this.committedPath && this.state === 'running') await this.done.catch(() => undefined);
+    if (!this.committedPath && this.result === undefined) await this.done.catch(() => undefined);
     return this.committedPath ? open(this.committedPath, 'r').catch(() => undefined) : undefined;
   }
 
@@ -387,51 +484,88 @@ export class Fill extends EventEmitter {
   }
 }
 
+/** up to `max` bytes at `offset` from ordered, contiguous chunks, as subarrays */
+function sliceOf(chunks: { offset: number; buf: Buffer }[], offset: number, max: number): Buffer[] | null {
+  if (!chunks.length || offset < chunks[0]!.offset) return null;
+  let i = chunks.length - 1;
+  while (i >= 0 && chunks[i]!.offset > offset) i--;
+  if (i < 0) return null;
+  const out: Buffer[] = [];
+  let pos = offset, left = max;
+  for (; i < chunks.length && left > 0; i++) {
+    const c = chunks[i]!;
+    const from = pos - c.offset;
+    if (from >= c.buf.length) continue;
+    const part = c.buf.subarray(from, Math.min(c.buf.length, from + left));
+    out.push(part);
+    pos += part.length;
+    left -= part.length;
+  }
+  return out.length ? out : null;
+}
+
 export interface ReadSink {
   /** write a chunk; resolves when the sink can take more */
   write(buf: Buffer): Promise<void>;
-  /** write several chunks at once (one syscall where possible) */
-  writev?(bufs: Buffer[]): Promise<void>;
+  /** hand several chunks over at once; resolves once they left user space, so their buffers may be reused */
+  flush?(bufs: Buffer[]): Promise<void>;
   closed(): boolean;
 }
 
 /**
  * Streams bytes [start, end] (inclusive; end undefined = to the end of the body) of a fill to a sink.
  * Returns true if the whole range was delivered, false if the fill failed or the sink closed.
+ * Like a stored hit (send-file.ts), a reader keeps two batches in flight: bytes still in memory go out
+ * as they are, bytes only in the file are read into two reused buffers.
  */
 export async function readFromFill(fill: Fill, sink: ReadSink, start = 0, end?: number): Promise<boolean> {
   const id = Symbol('reader');
   fill.attach();
   fill.readerAt(id, start);
-  const fh = await fill.openForRead();
+  // the file opens beside the first bytes, and only for bodies that may not stay in memory
+  let fh: Promise<FileHandle | undefined> | undefined;
+  const file = () => (fh ??= fill.openForRead());
+  if (fill.mayOutgrowMemory) void file();
+  let budget: ReturnType<typeof takeChunkSize> | undefined; // taken at the first read from the file
+  const bufs: Buffer[] = [];
+  const inFlight: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  let slot = 0;
   let offset = start;
   try {
     for (;;) {
       if (sink.closed() || fill.state === 'failed') return false;
       const limit = end !== undefined ? end + 1 : fill.state === 'complete' ? fill.received : Infinity;
-      if (offset >= limit) return true;
+      if (offset >= limit) { await Promise.all(inFlight); return !sink.closed(); }
       const avail = Math.min(fill.readable, limit);
       if (offset < avail) {
-        const slices = sink.writev ? fill.recentSlices(offset, Math.min(BATCH, avail - offset)) : null;
-        if (slices) {
-          for (const b of slices) offset += b.length;
-          fill.readerAt(id, offset);
-          await sink.writev!(slices);
-          continue;
+        await inFlight[slot]; // that batch left user space: its buffer is free, and at most one other is queued
+        if (sink.closed() || (fill.state as Fill['state']) === 'failed') return false;
+        let out = fill.slices(offset, Math.min(BATCH, avail - offset));
+        if (!out) {
+          budget ??= takeChunkSize();
+          const want = Math.min(budget.size, avail - offset);
+          const buf = sink.flush ? (bufs[slot] ??= Buffer.allocUnsafeSlow(budget.size)) : Buffer.allocUnsafe(want);
+          const n = await fill.readFile(await file(), offset, buf.subarray(0, want));
+          if (n === 0) return false; // bytes neither in memory nor in the file: cannot serve them
+          out = [buf.subarray(0, n)];
         }
-        const buf = await fill.readAt(fh, offset, Math.min(READ_CHUNK, avail - offset));
-        if (buf.length === 0) return false; // bytes neither on disk nor in memory: cannot serve them
-        offset += buf.length;
+        for (const b of out) offset += b.length;
         fill.readerAt(id, offset);
-        await sink.write(buf);
+        if (sink.flush) {
+          inFlight[slot] = sink.flush(out);
+          slot ^= 1;
+        } else {
+          for (const b of out) await sink.write(b);
+        }
         continue;
       }
-      if (fill.state === 'complete') return offset >= fill.received || (end !== undefined && offset > end);
+      if (fill.state === 'complete') { await Promise.all(inFlight); return offset >= fill.received || (end !== undefined && offset > end); }
       await fill.waitProgress();
     }
   } finally {
+    budget?.release();
     fill.readerAt(id, null);
-    await fh?.close().catch(() => undefined);
+    if (fh) await fh.then((h) => h?.close()).catch(() => undefined);
     fill.detach();
   }
 }

@@ -11,17 +11,20 @@ const MIN_CHUNK = 64 * 1024;
 const BUFFER_BUDGET = 24 * 1024 * 1024;
 let sending = 0;
 
-function chunkSize(): number {
+/** a chunk size for one more response copying through two buffers; call release() when it is done */
+export function takeChunkSize(): { size: number; release(): void } {
+  sending++;
   let c = MAX_CHUNK;
   while (c > MIN_CHUNK && 2 * c * sending > BUFFER_BUDGET) c /= 2;
-  return c;
+  let held = true;
+  return { size: c, release: () => { if (held) { held = false; sending--; } } };
 }
 
 /** true once bytes [start, end] were handed to the socket; false if the client left or the file is short */
 export async function sendFileRange(path: string, start: number, end: number, res: ServerResponse, onBytes: (n: number) => void): Promise<boolean> {
   const fh = await open(path, 'r');
-  sending++;
-  const size = Math.min(chunkSize(), end - start + 1);
+  const budget = takeChunkSize();
+  const size = Math.min(budget.size, end - start + 1);
   const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
   const inFlight: Promise<boolean>[] = [Promise.resolve(true), Promise.resolve(true)];
   let closed = false;
@@ -44,7 +47,7 @@ export async function sendFileRange(path: string, start: number, end: number, re
     }
     return (await Promise.all(inFlight)).every(Boolean);
   } finally {
-    sending--;
+    budget.release();
     res.off('close', onClose);
     await fh.close().catch(() => undefined);
   }

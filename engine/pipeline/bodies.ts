@@ -31,13 +31,15 @@ export function sinkFor(w: Work): ReadSink {
       w.bytes += buf.length;
       return drained(res.write(buf));
     },
-    writev: (bufs) => {
+    flush: (bufs) => {
       if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
-      let ok = true;
-      res.cork();
-      for (const b of bufs) { w.bytes += b.length; ok = res.write(b) && ok; }
-      res.uncork();
-      return drained(ok);
+      return new Promise<void>((resolve) => {
+        const done = () => { res.off('close', done); resolve(); };
+        res.once('close', done);
+        res.cork();
+        for (let i = 0; i < bufs.length; i++) { w.bytes += bufs[i]!.length; res.write(bufs[i], i === bufs.length - 1 ? done : undefined); }
+        res.uncork();
+      });
     },
   };
 }

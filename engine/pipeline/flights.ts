@@ -23,9 +23,10 @@ export function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): 
 export function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): Flight {
   flights.set(flightKey, flight);
   ctx.busyKeys.add(flightKey);
-  const clear = () => { if (flights.get(flightKey) === flight) flights.delete(flightKey); ctx.busyKeys.delete(flightKey); };
+  const clear = () => { if (flights.get(flightKey) === flight) { flights.delete(flightKey); ctx.busyKeys.delete(flightKey); } };
   flight.outcome.then((o) => {
-    if (o.type === 'fill') o.fill.done.finally(clear); else clear();
+    // a failed fill takes no more joiners while it cleans up: the next request fetches anew
+    if (o.type === 'fill') { flight.fill = o.fill; o.fill.once('failed', clear); o.fill.done.finally(clear); } else clear();
   }, clear);
   return flight;
 }
@@ -100,16 +101,19 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
-    check: kind.checkBody && (async (temp, size) => {
-      if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
-      const reason = kind.checkBody!(await readFile(temp), head.headers);
-      if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+    // both can refuse the body, so both run before its tail is released
+    check: (kind.checkBody || kind.index) && (async (temp, size) => {
+      if (kind.checkBody) {
+        if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
+        const reason = kind.checkBody(await readFile(temp), head.headers);
+        if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+      }
+      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
     }),
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
-      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
       const r = await ctx.store.blobs.commit(temp, digest);
-      const now = Date.now();
+      const now = fill.verifiedAt ?? Date.now(); // the commit runs after the response: freshness counts from the body's arrival
       const also = [...(extras.also ?? [])];
       let meta: Record<string, unknown> | undefined;
       const target = kind.bindTo?.(w.match, resp.headers, digests);
@@ -128,16 +132,19 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       return { result: r === 'existed' ? 'deduplicated' : 'stored', path: ctx.store.blobs.localPath!(digest) };
     },
   });
+  // counted as the clients see it: the end of `done` (commit, temp file removal) comes after their responses
+  fill.once('verified', () => { if (fill.unverified) m.verifySkipped.inc({ instance: w.inst.name, kind: w.kind }); });
+  fill.once('failed', () => {
+    if (fill.result !== 'verify_failed') return;
+    m.verifyFailures.inc({ instance: w.inst.name, kind: w.kind });
+    ctx.event({ instance: w.inst.name, result: 'verify_failed', reason_code: 'verify_failed', message: `${w.match.path}: ${fill.error?.message ?? ''}` });
+    ctx.log.warn('verification failed; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: fill.error?.message });
+  });
   void fill.done.then((result: FillResult) => {
     m.fillsInFlight.dec({ instance: w.inst.name });
     m.fills.inc({ instance: w.inst.name, kind: w.kind, result });
     resp.release();
-    if (result === 'unverified') m.verifySkipped.inc({ instance: w.inst.name, kind: w.kind });
-    if (result === 'verify_failed') {
-      m.verifyFailures.inc({ instance: w.inst.name, kind: w.kind });
-      ctx.event({ instance: w.inst.name, result: 'verify_failed', reason_code: 'verify_failed', message: `${w.match.path}: ${fill.error?.message ?? ''}` });
-      ctx.log.warn('verification failed; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: fill.error?.message });
-    } else if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large' && result !== 'unverified') {
+    if (result !== 'stored' && result !== 'deduplicated' && result !== 'too_large' && result !== 'unverified' && result !== 'verify_failed') {
       ctx.log.warn('fill did not complete', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), result, err: fill.error?.message });
     }
   });

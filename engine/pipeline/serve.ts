@@ -155,7 +155,7 @@ async function serveFill(ctx: EngineCtx, w: Work, fill: Fill, head: Head, cache:
   const lazy: ReadSink = {
     closed: sink.closed,
     write: (b) => { if (!w.res.headersSent) w.res.writeHead(status, h); return sink.write(b); },
-    writev: (bs) => { if (!w.res.headersSent) w.res.writeHead(status, h); return sink.writev!(bs); },
+    flush: (bs) => { if (!w.res.headersSent) w.res.writeHead(status, h); return sink.flush!(bs); },
   };
   const ok = await readFromFill(fill, lazy, start, end);
   if (ok && !w.res.destroyed) {

@@ -67,7 +67,7 @@ export type FlightOutcome =
   | { type: 'response'; status: number; headers: Record<string, string>; body: Buffer }
   | { type: 'stale' }
   | { type: 'error'; failure: FailureLike };
-export interface Flight { revalidation: boolean; outcome: Promise<FlightOutcome> }
+export interface Flight { revalidation: boolean; outcome: Promise<FlightOutcome>; /** the fill it became, once known */ fill?: Fill }
 export interface Head { headers: Record<string, string>; size?: number }
 
 /** per-request facts derived from the route */
