@@ -97,6 +97,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const ctx: EngineCtx = {
     config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,
     faultEnospcAfter: process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER ? Number(process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER) : undefined,
+    faultSlowOpenMs: process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS ? Number(process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS) : undefined,
     index: {
       added: (e) => { index.add(e); scheduleEvict(); },
       removed: (inst, keyHash) => index.remove(inst, keyHash),

@@ -34,6 +34,8 @@ export interface FillOptions {
   memoryWindow?: number;
   /** fault injection for tests: writes beyond this many bytes fail with ENOSPC */
   failWritesAfter?: number;
+  /** fault injection for tests: opening the temp file takes this long (a slow or busy disk) */
+  slowOpenMs?: number;
 }
 
 const WITHHELD = 64 * 1024;
@@ -150,6 +152,7 @@ export class Fill extends EventEmitter {
   private async run(): Promise<FillResult> {
     const { o } = this;
     try {
+      if (o.slowOpenMs) await new Promise((r) => setTimeout(r, o.slowOpenMs));
       if (o.store) {
         try { this.writer = await open(o.tempPath, 'wx', 0o600); this.diskBacked = true; } catch (err) { this.onWriteError(err); }
       }

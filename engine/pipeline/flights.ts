@@ -99,7 +99,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
   const fill = new Fill({
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
-    isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter,
+    isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter, slowOpenMs: ctx.faultSlowOpenMs,
     check: kind.checkBody && (async (temp, size) => {
       if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
       const reason = kind.checkBody!(await readFile(temp), head.headers);
