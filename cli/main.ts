@@ -66,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   program.name('cache-proxy').description('Caching reverse proxy for package registries and artifact repositories').version(version)
     .exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code = 0;
+  let args: string[] = [];
 
   program.command('serve').description('run the proxy')
     .option('-c, --config <file>', 'configuration file')
@@ -73,7 +74,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--bind <host:port>', 'main listener address')
     .option('--backend <dir>', 'storage directory')
     .option('--print-config', 'print the effective configuration and exit')
-    .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean }) => {
+    .option('--no-supervisor', 'serve in this process, without the supervising parent that restarts a crashed worker')
+    .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean; supervisor?: boolean }) => {
+      const { runSupervisor, WORKER_ENV } = await import('../engine/supervisor.js');
+      const isWorker = process.env[WORKER_ENV] === '1';
+      // the supervisor loads nothing itself: its worker reads the configuration (and reports errors) on every start
+      if (o.supervisor !== false && !isWorker && !o.printConfig) {
+        const { logger } = await import('../engine/log.js');
+        code = await runSupervisor({ argv: args, log: logger({ component: 'supervisor' }) });
+        return;
+      }
       const r = await load(findConfig(o.config));
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return; }
@@ -84,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
       if (o.printConfig) { process.stdout.write(printEffective(cfg)); return; }
       const { runServer } = await import('../engine/app.js');
       code = await runServer(cfg, r.modes);
+      // the IPC channel to the supervisor would keep this process alive
+      if (isWorker) process.exit(code);
     });
 
   program.command('validate').description('check a configuration file; exit 0 when valid')
@@ -139,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
       writeFileSync(file, spliceReference(readFileSync(file, 'utf8'), ref));
     });
 
-  const args = translateLegacy(argv);
+  args = translateLegacy(argv);
   if (args.length === 0) { program.outputHelp({ error: true }); return 2; }
   try {
     await program.parseAsync(args, { from: 'user' });

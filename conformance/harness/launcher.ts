@@ -1,6 +1,6 @@
 // Starts the real `cache-proxy serve` on free loopback ports with a generated config.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +29,19 @@ export function tmpDir(prefix: string): string {
 }
 
 export interface ProxyHandle {
-  url: string; port: number; backend: string; pid: number; configFile: string;
+  url: string; port: number; backend: string; configFile: string;
+  /** the process that serves: the supervisor's worker (or the process itself with --no-supervisor) */
+  pid: number;
+  /** the process started: the supervisor */
+  supervisorPid: number;
   logs(): string;
   stop(signal?: NodeJS.Signals): Promise<number>;
   kill(): void;
   restart(o?: { env?: NodeJS.ProcessEnv; args?: string[] }): Promise<void>;
+}
+
+function childrenOf(pid: number): number[] {
+  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
 
 export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number }
@@ -73,7 +81,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   await launch();
   const handle: ProxyHandle = {
     url: `http://127.0.0.1:${port}`, port, backend, configFile,
-    get pid() { return child?.pid ?? 0; },
+    get pid() { const p = child?.pid ?? 0; return childrenOf(p)[0] ?? p; },
+    get supervisorPid() { return child?.pid ?? 0; },
     logs: () => log,
     stop: async (signal = 'SIGTERM') => {
       if (!child || child.exitCode !== null || child.signalCode) return exited;
