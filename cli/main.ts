@@ -1,15 +1,16 @@
 // cache-proxy command line: serve, validate, mode new, mode list (engine spec §9).
 import { Command, CommanderError } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { builtinModes } from '../modes/index.js';
-import { loadConfigFile, loadConfigText, formatIssue, printEffective } from '../engine/config/load.js';
-import { loadPlugins } from '../engine/config/plugins.js';
 import type { ModeDefinition } from '../engine/mode.js';
 import type { EffectiveConfig } from '../engine/config/types.js';
-import { derivedKindKeys } from '../engine/mode.js';
-import { version } from '../engine/metrics.js';
+import { packageRoot } from '../engine/paths.js';
+
+// the engine and the modes load only for the commands that need them: a supervisor needs neither
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const modesLib = () => import('../modes/index.js');
+const configLib = () => import('../engine/config/load.js');
 
 /** legacy `-config FILE [-validate]` and `-config=FILE` forms */
 export function translateLegacy(argv: string[]): string[] {
@@ -40,6 +41,8 @@ function findConfig(explicit?: string): string | undefined {
 }
 
 async function load(file: string | undefined): Promise<{ config?: EffectiveConfig; errors: string[]; warnings: string[]; modes: ModeDefinition[]; json: unknown }> {
+  const { builtinModes } = await modesLib();
+  const { loadConfigFile, loadConfigText, formatIssue } = await configLib();
   let modes: ModeDefinition[] = [...builtinModes];
   if (!file) {
     const { embeddedDefaultYaml } = await import('../engine/config/embedded.js');
@@ -53,6 +56,7 @@ async function load(file: string | undefined): Promise<{ config?: EffectiveConfi
   const names = pre.config?.plugins ?? [];
   const pluginErrors: string[] = [];
   if (names.length) {
+    const { loadPlugins } = await import('../engine/config/plugins.js');
     const p = await loadPlugins(names, dirname(resolve(file)));
     modes = [...modes, ...p.modes];
     pluginErrors.push(...p.errors);
@@ -91,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       if (o.bind) cfg.server.bind = o.bind;
       if (o.backend) cfg.server.backend = o.backend;
       if (o.offline) cfg.storage.offline = true;
-      if (o.printConfig) { process.stdout.write(printEffective(cfg)); return; }
+      if (o.printConfig) { process.stdout.write((await configLib()).printEffective(cfg)); return; }
       const { runServer } = await import('../engine/app.js');
       code = await runServer(cfg, r.modes);
       // the IPC channel to the supervisor would keep this process alive
@@ -119,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         for (const e of r.errors) process.stderr.write(`${e}\n`);
         if (ok) process.stderr.write(`${file ?? '(embedded default)'}: configuration is valid\n`);
-        if (ok && o.print && r.config) process.stdout.write(printEffective(r.config));
+        if (ok && o.print && r.config) process.stdout.write((await configLib()).printEffective(r.config));
       }
       code = ok ? 0 : 1;
     });
@@ -130,10 +134,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--force', 'overwrite an existing directory')
     .action(async (name: string, o: { dir: string; force?: boolean }) => {
       const { scaffoldMode } = await import('./scaffold.js');
-      code = await scaffoldMode(name, o.dir, !!o.force, builtinModes.map((x) => x.name));
+      code = await scaffoldMode(name, o.dir, !!o.force, (await modesLib()).builtinModes.map((x) => x.name));
     });
   mode.command('list').description('built-in modes, their kinds and derived keys')
-    .action(() => {
+    .action(async () => {
+      const { builtinModes } = await modesLib();
+      const { derivedKindKeys } = await import('../engine/mode.js');
       for (const d of builtinModes) {
         process.stdout.write(`${d.name}: kinds ${Object.keys(d.kinds).join(', ')}; derived keys ${[...derivedKindKeys(d).keys()].join(', ') || '-'}\n`);
       }
@@ -145,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
       const { configReference, spliceReference } = await import('./reference.js');
       const { readFileSync, writeFileSync } = await import('node:fs');
       const { packageRoot } = await import('../engine/paths.js');
-      const ref = configReference(builtinModes);
+      const ref = configReference((await modesLib()).builtinModes);
       if (!o.write) { process.stdout.write(ref + '\n'); return; }
       const file = join(packageRoot, 'README.md');
       writeFileSync(file, spliceReference(readFileSync(file, 'utf8'), ref));
