@@ -2,7 +2,7 @@
 // must never take the proxy down: undici's HTTP/1 parser used to assert when the FIN arrived while
 // backpressure had paused it (patched at install, patches/undici+*.patch). CACHE_PROXY_FAULT_SLOW_OPEN_MS
 // makes the fill start late, as on a busy disk, so a 64 KiB body and the FIN arrive before anything
-// reads the body: without the patch the process dies on the first such fetch.
+// reads the body: without the patch the worker process dies on the first such fetch.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
