@@ -61,7 +61,17 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   let log = '';
   let exited: Promise<number> = Promise.resolve(0);
 
+  // a SIGKILL of the proxy takes its worker with it, as a kill -9 of the whole service would
+  let killedWorkers: number[] = [];
+  const killTree = () => {
+    if (!child) return;
+    killedWorkers = childrenOf(child.pid ?? 0);
+    child.kill('SIGKILL');
+    for (const w of killedWorkers) { try { process.kill(w, 'SIGKILL'); } catch { /* gone */ } }
+  };
   const launch = async (extra: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) => {
+    for (let i = 0; i < 500 && killedWorkers.some((w) => { try { process.kill(w, 0); return true; } catch { return false; } }); i++) await new Promise((r) => setTimeout(r, 10));
+    killedWorkers = [];
     const c = spawn(process.execPath, [...(o.nodeArgs ?? []), join(repoRoot, 'bin/cache-proxy.js'), 'serve', '-c', configFile, ...(o.args ?? []), ...(extra.args ?? [])], {
       env: { ...process.env, ...(o.env ?? {}), ...(extra.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -86,15 +96,15 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     logs: () => log,
     stop: async (signal = 'SIGTERM') => {
       if (!child || child.exitCode !== null || child.signalCode) return exited;
-      child.kill(signal);
+      if (signal === 'SIGKILL') killTree(); else child.kill(signal);
       const t = setTimeout(() => child?.kill('SIGKILL'), 20_000);
       const code = await exited;
       clearTimeout(t);
       return code;
     },
-    kill: () => { child?.kill('SIGKILL'); },
+    kill: () => { killTree(); },
     restart: async (extra) => { await handle.stop(); await exited; await launch(extra); },
   };
-  track(() => { void handle.stop(); }, () => { if (child && child.exitCode === null) child.kill('SIGKILL'); });
+  track(() => { void handle.stop(); }, () => { if (child && child.exitCode === null) killTree(); });
   return handle;
 }
