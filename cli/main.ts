@@ -1,15 +1,16 @@
 // cache-proxy command line: serve, validate, mode new, mode list (engine spec §9).
 import { Command, CommanderError } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import { builtinModes } from '../modes/index.js';
-import { loadConfigFile, loadConfigText, formatIssue, printEffective } from '../engine/config/load.js';
-import { loadPlugins } from '../engine/config/plugins.js';
 import type { ModeDefinition } from '../engine/mode.js';
 import type { EffectiveConfig } from '../engine/config/types.js';
-import { derivedKindKeys } from '../engine/mode.js';
-import { version } from '../engine/metrics.js';
+import { packageRoot } from '../engine/paths.js';
+
+// the engine and the modes load only for the commands that need them: a supervisor needs neither
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const modesLib = () => import('../modes/index.js');
+const configLib = () => import('../engine/config/load.js');
 
 /** legacy `-config FILE [-validate]` and `-config=FILE` forms */
 export function translateLegacy(argv: string[]): string[] {
@@ -40,6 +41,8 @@ function findConfig(explicit?: string): string | undefined {
 }
 
 async function load(file: string | undefined, command: 'serve' | 'validate'): Promise<{ config?: EffectiveConfig; errors: string[]; warnings: string[]; modes: ModeDefinition[]; json: unknown }> {
+  const { builtinModes } = await modesLib();
+  const { loadConfigFile, loadConfigText, formatIssue } = await configLib();
   let modes: ModeDefinition[] = [...builtinModes];
   if (!file) {
     const { embeddedDefaultYaml } = await import('../engine/config/embedded.js');
@@ -56,6 +59,7 @@ async function load(file: string | undefined, command: 'serve' | 'validate'): Pr
   const names = pre.config?.plugins ?? [];
   const pluginErrors: string[] = [];
   if (names.length) {
+    const { loadPlugins } = await import('../engine/config/plugins.js');
     const p = await loadPlugins(names, dirname(resolve(file)));
     modes = [...modes, ...p.modes];
     pluginErrors.push(...p.errors);
@@ -69,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   program.name('cache-proxy').description('Caching reverse proxy for package registries and artifact repositories').version(version)
     .exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code = 0;
+  let args: string[] = [];
 
   program.command('serve').description('run the proxy')
     .option('-c, --config <file>', 'configuration file')
@@ -76,7 +81,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--bind <host:port>', 'main listener address')
     .option('--backend <dir>', 'storage directory')
     .option('--print-config', 'print the effective configuration and exit')
-    .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean }) => {
+    .option('--no-supervisor', 'serve in this process, without the supervising parent that restarts a crashed worker')
+    .action(async (o: { config?: string; offline?: boolean; bind?: string; backend?: string; printConfig?: boolean; supervisor?: boolean }) => {
+      const { runSupervisor, WORKER_ENV } = await import('../engine/supervisor.js');
+      const isWorker = process.env[WORKER_ENV] === '1';
+      // the supervisor loads nothing itself: its worker reads the configuration (and reports errors) on every start
+      if (o.supervisor !== false && !isWorker && !o.printConfig) {
+        const { logger } = await import('../engine/log.js');
+        code = await runSupervisor({ argv: args, log: logger({ component: 'supervisor' }) });
+        return;
+      }
       const r = await load(findConfig(o.config), 'serve');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return; }
@@ -84,10 +98,12 @@ export async function main(argv: string[]): Promise<number> {
       if (o.bind) cfg.server.bind = o.bind;
       if (o.backend) cfg.server.backend = o.backend;
       if (o.offline) cfg.storage.offline = true;
-      if (o.printConfig) { process.stdout.write(printEffective(cfg)); return; }
+      if (o.printConfig) { process.stdout.write((await configLib()).printEffective(cfg)); return; }
       const { runServer } = await import('../engine/app.js');
       const { startupMessage } = await import('./startup.js');
       code = await runServer(cfg, r.modes, (addresses) => process.stdout.write(startupMessage(cfg, r.modes, addresses)));
+      // the IPC channel to the supervisor would keep this process alive
+      if (isWorker) process.exit(code);
     });
 
   program.command('validate').description('check a configuration file; exit 0 when valid')
@@ -111,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         for (const e of r.errors) process.stderr.write(`${e}\n`);
         if (ok) process.stderr.write(`${file ?? '(built-in default)'}: configuration is valid\n`);
-        if (ok && o.print && r.config) process.stdout.write(printEffective(r.config));
+        if (ok && o.print && r.config) process.stdout.write((await configLib()).printEffective(r.config));
       }
       code = ok ? 0 : 1;
     });
@@ -122,10 +138,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--force', 'overwrite an existing directory')
     .action(async (name: string, o: { dir: string; force?: boolean }) => {
       const { scaffoldMode } = await import('./scaffold.js');
-      code = await scaffoldMode(name, o.dir, !!o.force, builtinModes.map((x) => x.name));
+      code = await scaffoldMode(name, o.dir, !!o.force, (await modesLib()).builtinModes.map((x) => x.name));
     });
   mode.command('list').description('built-in modes, their kinds and derived keys')
-    .action(() => {
+    .action(async () => {
+      const { builtinModes } = await modesLib();
+      const { derivedKindKeys } = await import('../engine/mode.js');
       for (const d of builtinModes) {
         process.stdout.write(`${d.name}: kinds ${Object.keys(d.kinds).join(', ')}; derived keys ${[...derivedKindKeys(d).keys()].join(', ') || '-'}\n`);
       }
@@ -137,13 +155,13 @@ export async function main(argv: string[]): Promise<number> {
       const { configReference, spliceReference } = await import('./reference.js');
       const { readFileSync, writeFileSync } = await import('node:fs');
       const { packageRoot } = await import('../engine/paths.js');
-      const ref = configReference(builtinModes);
+      const ref = configReference((await modesLib()).builtinModes);
       if (!o.write) { process.stdout.write(ref + '\n'); return; }
       const file = join(packageRoot, 'README.md');
       writeFileSync(file, spliceReference(readFileSync(file, 'utf8'), ref));
     });
 
-  const args = translateLegacy(argv);
+  args = translateLegacy(argv);
   if (args.length === 0) { program.outputHelp({ error: true }); return 2; }
   try {
     await program.parseAsync(args, { from: 'user' });

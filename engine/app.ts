@@ -22,6 +22,8 @@ import { registry, m } from './metrics.js';
 import { serveHot, hotKey } from './hot-hits.js';
 import { settleWithin } from './wait.js';
 import { configureLog, logger } from './log.js';
+import { installWorkerHooks, signalReady } from './http/bind.js';
+import { RESTARTS_ENV, WORKER_ENV } from './supervisor.js';
 
 const HOUR = 3600_000;
 
@@ -101,6 +103,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const ctx: EngineCtx = {
     config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,
     faultEnospcAfter: process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER ? Number(process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER) : undefined,
+    faultSlowOpenMs: process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS ? Number(process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS) : undefined,
     index: {
       added: (e) => { index.add(e); scheduleEvict(); },
       removed: (inst, keyHash) => index.remove(inst, keyHash),
@@ -248,6 +251,9 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
 export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefinition[], onListening?: (addresses: string[]) => void): Promise<number> {
   // one failed request must not stop the server for everyone else: log it and keep serving
   process.on('unhandledRejection', (e) => logger().error('unhandled rejection', { err: String((e as Error)?.stack ?? e).slice(0, 2000) }));
+  // under the supervisor: an uncaught exception ends this worker (its state is unknown), the supervisor starts another
+  installWorkerHooks((e) => logger().error('worker crashed', { err: String(e?.stack ?? e).slice(0, 4000) }));
+  m.workerRestarts.inc(Number(process.env[RESTARTS_ENV] ?? 0) || 0);
   let engine: RunningEngine;
   try {
     engine = await startEngine(cfg, modes);
@@ -255,6 +261,7 @@ export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefini
     process.stderr.write(`cache-proxy: ${(e as Error).message}\n`);
     return 3;
   }
+  signalReady({ level: cfg.log.level, format: cfg.log.format, secrets: cfg.secrets });
   for (const l of engine.listeners) process.stderr.write(`listening on http://${l.address}\n`);
   onListening?.(engine.listeners.map((l) => l.address));
   return new Promise<number>((resolve) => {
@@ -264,8 +271,11 @@ export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefini
       stopping = true;
       void engine.stop().then(() => resolve(0), () => resolve(0));
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // a supervised worker may get a signal twice (from its supervisor and from the process group):
+    // the supervisor, not a second signal, decides when to stop waiting
+    const on = process.env[WORKER_ENV] === '1' ? process.on.bind(process) : process.once.bind(process);
+    on('SIGTERM', stop);
+    on('SIGINT', stop);
     process.on('SIGHUP', () => logger().warn('restart to apply configuration changes'));
   });
 }

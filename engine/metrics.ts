@@ -51,6 +51,7 @@ export const m = {
   tasksRunning: g('cache_proxy_scheduler_tasks_running', 'Tasks running', ['task_type']),
   taskOverdue: g('cache_proxy_scheduler_task_overdue_seconds', 'How late a task started', ['instance', 'task_type']),
   buildInfo: g('cache_proxy_build_info', 'Build information', ['version', 'node']),
+  workerRestarts: c('cache_proxy_worker_restarts_total', 'Times the supervisor restarted a dead worker process', []),
 };
 
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;

@@ -25,7 +25,7 @@ export async function smallHits(): Promise<Row[]> {
     const c1 = pids.reduce((n, p) => n + cpuSecondsOf(p), 0);
     return { ...r, cpuUs: ((c1 - c0) * 1e6) / Math.max(1, r.requests) };
   };
-  const oursRun = perReq(() => [env.proxy.pid]), theirsRun = perReq(() => env.nginx.pids()), floorRun = perReq(() => floor.pids());
+  const oursRun = perReq(() => [...new Set([env.proxy.pid, env.proxy.supervisorPid])]), theirsRun = perReq(() => env.nginx.pids()), floorRun = perReq(() => floor.pids());
   for (const p of ['/4k.bin', '/64k.bin']) {
     // ours, nginx, floor, ours, nginx, floor, …: every ratio measured under the same conditions
     const runs = [() => oursRun(env.ours(p)), () => theirsRun(env.theirs(p)), () => floorRun(`${floor.url}${p}`)];

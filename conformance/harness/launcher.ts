@@ -1,6 +1,6 @@
 // Starts the real `cache-proxy serve` on free loopback ports with a generated config.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +29,19 @@ export function tmpDir(prefix: string): string {
 }
 
 export interface ProxyHandle {
-  url: string; port: number; backend: string; pid: number; configFile: string;
+  url: string; port: number; backend: string; configFile: string;
+  /** the process that serves: the supervisor's worker (or the process itself with --no-supervisor) */
+  pid: number;
+  /** the process started: the supervisor */
+  supervisorPid: number;
   logs(): string;
   stop(signal?: NodeJS.Signals): Promise<number>;
   kill(): void;
   restart(o?: { env?: NodeJS.ProcessEnv; args?: string[] }): Promise<void>;
+}
+
+function childrenOf(pid: number): number[] {
+  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
 
 export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number }
@@ -53,7 +61,17 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   let log = '';
   let exited: Promise<number> = Promise.resolve(0);
 
+  // a SIGKILL of the proxy takes its worker with it, as a kill -9 of the whole service would
+  let killedWorkers: number[] = [];
+  const killTree = () => {
+    if (!child) return;
+    killedWorkers = childrenOf(child.pid ?? 0);
+    child.kill('SIGKILL');
+    for (const w of killedWorkers) { try { process.kill(w, 'SIGKILL'); } catch { /* gone */ } }
+  };
   const launch = async (extra: { env?: NodeJS.ProcessEnv; args?: string[] } = {}) => {
+    for (let i = 0; i < 500 && killedWorkers.some((w) => { try { process.kill(w, 0); return true; } catch { return false; } }); i++) await new Promise((r) => setTimeout(r, 10));
+    killedWorkers = [];
     const c = spawn(process.execPath, [...(o.nodeArgs ?? []), join(repoRoot, 'bin/cache-proxy.js'), 'serve', '-c', configFile, ...(o.args ?? []), ...(extra.args ?? [])], {
       env: { ...process.env, ...(o.env ?? {}), ...(extra.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -73,19 +91,20 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   await launch();
   const handle: ProxyHandle = {
     url: `http://127.0.0.1:${port}`, port, backend, configFile,
-    get pid() { return child?.pid ?? 0; },
+    get pid() { const p = child?.pid ?? 0; return childrenOf(p)[0] ?? p; },
+    get supervisorPid() { return child?.pid ?? 0; },
     logs: () => log,
     stop: async (signal = 'SIGTERM') => {
       if (!child || child.exitCode !== null || child.signalCode) return exited;
-      child.kill(signal);
+      if (signal === 'SIGKILL') killTree(); else child.kill(signal);
       const t = setTimeout(() => child?.kill('SIGKILL'), 20_000);
       const code = await exited;
       clearTimeout(t);
       return code;
     },
-    kill: () => { child?.kill('SIGKILL'); },
+    kill: () => { killTree(); },
     restart: async (extra) => { await handle.stop(); await exited; await launch(extra); },
   };
-  track(() => { void handle.stop(); }, () => { if (child && child.exitCode === null) child.kill('SIGKILL'); });
+  track(() => { void handle.stop(); }, () => { if (child && child.exitCode === null) killTree(); });
   return handle;
 }

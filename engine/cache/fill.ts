@@ -35,6 +35,8 @@ export interface FillOptions {
   memoryWindow?: number;
   /** fault injection for tests: writes beyond this many bytes fail with ENOSPC */
   failWritesAfter?: number;
+  /** fault injection for tests: opening the temp file takes this long (a slow or busy disk) */
+  slowOpenMs?: number;
 }
 
 const WITHHELD = 64 * 1024;
@@ -344,6 +346,7 @@ export class Fill extends EventEmitter {
 
   private async openWriter(): Promise<void> {
     try {
+      if (this.o.slowOpenMs) await new Promise((r) => setTimeout(r, this.o.slowOpenMs));
       this.writer = await open(this.o.tempPath, 'wx', 0o600);
     } catch (err) {
       this.diskBacked = false;

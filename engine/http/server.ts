@@ -8,6 +8,7 @@ import { normaliseTargetMemo, BadRequest, type NormalisedTarget } from './normal
 import { sendError, reason } from './respond.js';
 import { requestIdOf } from '../pipeline/work.js';
 import { afterAnswers, afterEarlierResponses, hasRequestBody } from './connection-guard.js';
+import { bindServer } from './bind.js';
 
 export interface Mounted { inst: Instance; mount?: string }
 
@@ -213,16 +214,8 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     return err(404, `no instance is mounted at ${target.segments[0] ? '/' + target.segments[0] : '/'}`);
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(portS), host, () => { server.off('error', reject); resolve(); });
-  });
-  const a = server.address();
-  const address = typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : bind;
-  return {
-    server, address,
-    close: () => new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections(); }),
-  };
+  const bound = await bindServer(server, host, Number(portS));
+  return { server, address: bound.address, close: bound.close };
 }
 
 function checkAccess(cfg: EffectiveConfig, inst: Instance, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {

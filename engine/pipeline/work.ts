@@ -55,6 +55,7 @@ export interface EngineCtx {
   event(e: Record<string, unknown>): void;
   /** test-only fault injection (CACHE_PROXY_FAULT_ENOSPC_AFTER) */
   faultEnospcAfter?: number;
+  faultSlowOpenMs?: number;
   /** keys with a fill running, for eviction */
   busyKeys: Set<string>;
   /** run-time task registration for modes (set once the scheduler exists) */
