@@ -150,8 +150,7 @@ for (const framing of ['cl', 'chunked', 'eof']) {
 }
 
 test('three framings at once, 64 KiB, 64 KiB + 1 and 192 KiB bodies, slow clients: all complete, no worker restart', async () => {
-  const paths = ['cl', 'chunked', 'eof'].flatMap((f) => [`/${f}/${KIB64}/two`, `/${f}/${KIB64 + 1}/two`, `/${f}/${KIB64 * 3}/two`])
-;
+  const paths = ['cl', 'chunked', 'eof'].flatMap((f) => [`/${f}/${KIB64}/two`, `/${f}/${KIB64 + 1}/two`, `/${f}/${KIB64 * 3}/two`]);
   const rs = await Promise.all(paths.map((p) => slowGet(`${proxy.url}/net${p}`, 5)));
   assert.ok(alive(proxy.pid), `proxy died:\n${proxy.logs().slice(-3000)}`);
   rs.forEach((r, i) => {
