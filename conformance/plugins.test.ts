@@ -107,7 +107,9 @@ test('§10.29 mode new demo → npm install && npm test pass offline; existing d
   assert.is(r.status, 0, r.stderr);
   const pkg = join(dir, 'cache-proxy-mode-demo');
   const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
-  const inst = spawnSync('npm', ['install'], { cwd: pkg, encoding: 'utf8', env, timeout: 120_000 });
+  // no lifecycle scripts: the linked cache-proxy's prepare/postinstall would rebuild dist/ and re-patch
+  // node_modules under the test files running beside this one
+  const inst = spawnSync('npm', ['install'], { cwd: pkg, encoding: 'utf8', env: { ...env, npm_config_ignore_scripts: 'true' }, timeout: 120_000 });
   assert.is(inst.status, 0, inst.stderr);
   const t = spawnSync('npm', ['test'], { cwd: pkg, encoding: 'utf8', env, timeout: 120_000 });
   assert.is(t.status, 0, t.stdout + t.stderr);
