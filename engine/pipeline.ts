@@ -9,10 +9,9 @@ import { sendError, type ErrorFormatter } from './http/respond.js';
 import { m } from './metrics.js';
 import { recordRequest } from './request-metrics.js';
 import { isFresh, lookup } from './pipeline/entries.js';
-import { serveAlternate } from './pipeline/alternates.js';
 import { flights, headMiss, startFlight } from './pipeline/flights.js';
 import { hookContext, stateOf, targetAllowed } from './pipeline/hook-context.js';
-import { bypass, fail, serveEntry, serveOutcome, serveRespond } from './pipeline/serve.js';
+import { bypass, fail, serveAlternate, serveEntry, serveOutcome, serveRespond } from './pipeline/serve.js';
 import { type EngineCtx, type Flight, type Target, type Work, forwardsAuthorization, headerView, sha256 } from './pipeline/work.js';
 
 export async function handleInstance(ctx: EngineCtx, inst: Instance, req: IncomingMessage, res: ServerResponse, t: Target, publicBase: string, requestId: string): Promise<void> {

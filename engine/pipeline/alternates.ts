@@ -6,7 +6,6 @@ import type { Alternates, Derivation } from '../mode.js';
 import { acceptQuality } from '../http/accept.js';
 import { streamToBuffer } from './bodies.js';
 import { lookup } from './entries.js';
-import { serveEntry } from './serve.js';
 import { type EngineCtx, type Work, sha256 } from './work.js';
 
 export interface AlternateChoice { cls: string; q: number; derive?: Derivation }
@@ -27,12 +26,12 @@ export function rankAlternates(accept: string | undefined, own: string, storedTy
   return out.sort((a, b) => b.q - a.q || Number(!!a.derive) - Number(!!b.derive));
 }
 
-/** serves an alternate representation of w's key if one is stored and acceptable; false when none is */
-export async function serveAlternate(ctx: EngineCtx, w: Work): Promise<boolean> {
+/** an alternate representation of w's key that is stored (or derivable) and acceptable; undefined when none is */
+export async function findAlternate(ctx: EngineCtx, w: Work): Promise<{ src: Work; entry: Entry; body?: Buffer } | undefined> {
   const alt = w.inst.def.kinds[w.kind]!.alternates;
   const parts = w.keyParts;
   const own = parts?.classes[alt?.header ?? ''];
-  if (!alt || !parts || own === undefined) return false;
+  if (!alt || !parts || own === undefined) return undefined;
   const stored = new Map<string, { w: Work; entry: Entry }>();
   for (const cls of alt.classes) {
     if (cls === own || stored.has(cls)) continue;
@@ -42,7 +41,7 @@ export async function serveAlternate(ctx: EngineCtx, w: Work): Promise<boolean> 
     const entry = await lookup(ctx, sw);
     if (entry && entry.status === 200) stored.set(cls, { w: sw, entry });
   }
-  if (!stored.size) return false;
+  if (!stored.size) return undefined;
   const types = new Map([...stored].map(([cls, s]) => [cls, s.entry.headers['content-type'] ?? 'application/octet-stream']));
   for (const choice of rankAlternates(w.match.headers.accept, own, types, alt)) {
     const src = stored.get(choice.cls)!;
@@ -58,16 +57,9 @@ export async function serveAlternate(ctx: EngineCtx, w: Work): Promise<boolean> 
       const { etag: _etag, ...headers } = entry.headers;
       entry = { ...entry, blob: `sha256:${digest}`, size: body.length, digests: { sha256: digest }, etag: undefined, headers: { ...headers, 'content-type': choice.derive.type } };
     }
-    w.cache = 'STALE';
-    try {
-      await serveEntry(ctx, src.w, entry, 'STALE', body);
-    } finally {
-      w.bytes = src.w.bytes;
-      w.firstByteAt = src.w.firstByteAt;
-    }
-    return true;
+    return { src: src.w, entry, body };
   }
-  return false;
+  return undefined;
 }
 
 // derived bodies are made from immutable blobs: kept for the next request of the same outage

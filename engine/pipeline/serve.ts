@@ -16,7 +16,7 @@ import { pipeTo, sinkFor, streamToBuffer } from './bodies.js';
 import { SMALL_BLOB, cacheEntry, expiresAt, smallBlob, timesOf } from './entries.js';
 import { hookContext } from './hook-context.js';
 import { rememberIfRepeatable } from './remember-hit.js';
-import { serveAlternate } from './alternates.js';
+import { findAlternate } from './alternates.js';
 import { upstreamRequest } from './upstream.js';
 import { type EngineCtx, type FailureLike, type FlightOutcome, type Head, type UpstreamResponse, type Work, asFailure, iso, sha256 } from './work.js';
 
@@ -290,4 +290,18 @@ export async function bypass(ctx: EngineCtx, w: Work, cache: string): Promise<vo
   } finally {
     resp.release();
   }
+}
+
+/** serves an alternate representation of w's key (STALE) if one is stored and acceptable; false when none is */
+export async function serveAlternate(ctx: EngineCtx, w: Work): Promise<boolean> {
+  const alt = await findAlternate(ctx, w);
+  if (!alt) return false;
+  w.cache = 'STALE';
+  try {
+    await serveEntry(ctx, alt.src, alt.entry, 'STALE', alt.body);
+  } finally {
+    w.bytes = alt.src.bytes;
+    w.firstByteAt = alt.src.firstByteAt;
+  }
+  return true;
 }
