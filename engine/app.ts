@@ -109,6 +109,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       removed: (inst, keyHash) => index.remove(inst, keyHash),
       touched: (inst, keyHash) => index.touch(inst, keyHash),
       lastUsed: (inst, keyHash) => index.get(inst, keyHash)?.lastUsed,
+      knownAbsent: (inst, keyHash) => index.knownAbsent(inst, keyHash),
     },
     isNoSpace,
     storeDegraded: () => Date.now() < degradedUntil,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, get } from 'node:http';
 import { startFixtureServer, startProxy, fileConfig, type FixtureServer } from '../../conformance/index.js';
 import { startNginxCache } from '../peers/nginx.js';
+import { startNodeProxyFloor } from '../peers/node-floor.js';
 import { median, alternate } from '../load.js';
 import { curlTime, ratio, MiB, type Row } from '../common.js';
 
@@ -38,6 +39,7 @@ export async function coldMisses(): Promise<Row[]> {
   const up = await startFixtureServer();
   const proxy = await startProxy({ config: config(up.url) });
   const nginx = await startNginxCache(up.url);
+  const floor = await startNodeProxyFloor(up.url);
   const ours = `${proxy.url}/files`, theirs = nginx.url;
   let round = 0;
   const rows: Row[] = [];
@@ -45,20 +47,24 @@ export async function coldMisses(): Promise<Row[]> {
     const count = conns === 1 ? 200 : 400;
     await coldBatch(ours, up, `warm-o${conns}`, 20, conns, 4096); // connections and code paths warm
     await coldBatch(theirs, up, `warm-n${conns}`, 20, conns, 4096);
-    const a: number[] = [], b: number[] = [], wa: number[] = [], wb: number[] = [];
+    await coldBatch(floor.url, up, `warm-f${conns}`, 20, conns, 4096);
+    const a: number[] = [], b: number[] = [], c: number[] = [], wa: number[] = [], wb: number[] = [], wc: number[] = [];
     for (let r = 0; r < 5; r++) {
       const x = await coldBatch(ours, up, `o${round}`, count, conns, 4096);
-      const y = await coldBatch(theirs, up, `n${round++}`, count, conns, 4096);
-      a.push(median(x.each)); b.push(median(y.each)); wa.push(count / (x.wall / 1000)); wb.push(count / (y.wall / 1000));
+      const y = await coldBatch(theirs, up, `n${round}`, count, conns, 4096);
+      const z = await coldBatch(floor.url, up, `f${round++}`, count, conns, 4096);
+      a.push(median(x.each)); b.push(median(y.each)); c.push(median(z.each));
+      wa.push(count / (x.wall / 1000)); wb.push(count / (y.wall / 1000)); wc.push(count / (z.wall / 1000));
     }
     rows.push({
       bench: `cold small misses 4 KiB, ${conns === 1 ? 'sequential (1 keep-alive conn)' : '16 concurrent keep-alive conns'}`,
       ours: `median ${median(a).toFixed(2)} ms per miss, ${median(wa).toFixed(0)} misses/s`,
-      reference: `nginx proxy_cache median ${median(b).toFixed(2)} ms, ${median(wb).toFixed(0)} misses/s`,
+      reference: `nginx proxy_cache median ${median(b).toFixed(2)} ms, ${median(wb).toFixed(0)} misses/s; bare Node pass-through floor (node:http + undici, no cache) ${median(c).toFixed(2)} ms (${ratio(median(c), median(b))} nginx), ${median(wc).toFixed(0)} req/s`,
       ratio: ratio(median(a), median(b)), goal: '≤ 1.0× nginx (latency)',
     });
   }
   await nginx.stop();
+  await floor.stop();
   await proxy.stop();
   await up.close();
   return rows;

@@ -1,6 +1,7 @@
 // The floor of any Node.js server on this machine: `node:http` answering from memory with the same
 // headers the proxy sends, and no caching logic at all. What the proxy cannot beat while it runs on Node.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { freePort } from '../../conformance/index.js';
 import type { Peer } from './nginx.js';
 
@@ -21,6 +22,36 @@ export async function startNodeFloor(bodies: Record<string, { body: Buffer; head
   const port = await freePort();
   const wire = Object.fromEntries(Object.entries(bodies).map(([p, b]) => [p, { headers: b.headers, body: b.body.toString('base64') }]));
   const p = spawn(process.execPath, ['-e', SERVER], { env: { ...process.env, FLOOR_PORT: String(port), FLOOR_BODIES: JSON.stringify(wire) }, stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pids: () => [p.pid!],
+    stop: async () => { p.kill('SIGTERM'); await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r))); },
+  };
+}
+
+const PROXY = `
+const http = require('node:http'), { Pool } = require(process.env.FLOOR_UNDICI);
+const pool = new Pool(process.env.FLOOR_UPSTREAM, { connections: 64 });
+http.createServer(async (q, s) => {
+  try {
+    const r = await pool.request({ path: q.url, method: q.method });
+    const h = {};
+    for (const k of ['content-type', 'content-length', 'etag', 'last-modified']) if (r.headers[k] !== undefined) h[k] = r.headers[k];
+    s.writeHead(r.statusCode, h);
+    for await (const c of r.body) s.write(c);
+    s.end();
+  } catch { s.destroy(); }
+}).listen(Number(process.env.FLOOR_PORT), '127.0.0.1');
+`;
+
+/** the floor of a Node.js proxy here: node:http in front of an undici keep-alive pool, every request passed through (no cache, no disk) */
+export async function startNodeProxyFloor(upstream: string): Promise<Peer> {
+  const port = await freePort();
+  const p = spawn(process.execPath, ['-e', PROXY], { env: { ...process.env, FLOOR_PORT: String(port), FLOOR_UPSTREAM: upstream, FLOOR_UNDICI: createRequire(import.meta.url).resolve('undici') }, stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 50));

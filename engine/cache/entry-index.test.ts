@@ -53,6 +53,28 @@ test('the store hands a snapshot out once: a crash after start means a full scan
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('a key is known absent only while the index is complete and not reconciling', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idx-'));
+  try {
+    const store = await openFsStore(dir);
+    const stored = entry('files', 'stored', 'x', 10, null);
+    await store.entries.put(stored);
+    const a = new EntryIndex();
+    assert.not.ok(a.knownAbsent('files', h('other')), 'not before the index is complete');
+    await a.rebuild(store);
+    assert.ok(a.knownAbsent('files', h('other')));
+    assert.not.ok(a.knownAbsent('files', stored.keyHash));
+    await store.snapshots.write('entry-index', a.encode('stale fingerprint'));
+    const b = new EntryIndex();
+    const rebuilding = b.rebuild(store);
+    await b.ready;
+    assert.not.ok(b.knownAbsent('files', h('other')), 'not while a reconcile pass may still add planted records');
+    await rebuilding;
+    assert.ok(b.knownAbsent('files', h('other')));
+    await store.close();
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('after a snapshot start, a background pass drops records damaged or removed while stopped and adds planted ones', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'idx-'));
   try {

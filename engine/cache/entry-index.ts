@@ -121,6 +121,11 @@ export class EntryIndex {
     this.pendingTouches.delete(id);
   }
 
+  /** certainly not stored: the index is complete (no reconcile pass running) and has no such record */
+  knownAbsent(inst: string, keyHash: string): boolean {
+    return this.snapshotSafe && this.recordOf(inst, keyHash) < 0;
+  }
+
   get(inst: string, keyHash: string): IndexRecord | undefined {
     const id = this.recordOf(inst, keyHash);
     return id < 0 ? undefined : this.materialise(id);

@@ -1,4 +1,4 @@
-// Streaming single-flight fill (engine spec §3.5): one upstream body is written to tmp/ and
+// Streaming single-flight fill: one upstream body is written to tmp/ and
 // hashed as it arrives; any number of readers follow at their own pace from the growing file.
 // The fill belongs to no client; a withheld tail protects verified kinds; commit is atomic.
 import { createHash, type Hash } from 'node:crypto';
@@ -28,8 +28,8 @@ export interface FillOptions {
   store: boolean;
   /** checks the complete temp file before commit; throws VerifyError to fail the fill */
   check?: (tempPath: string, size: number) => Promise<void>;
-  /** commits the verified temp file; returns the outcome */
-  commit: (tempPath: string, digests: Record<string, string>, size: number) => Promise<{ result: 'stored' | 'deduplicated'; path: string }>;
+  /** commits the verified body: the temp file, or `data` when the body never went to one; returns the outcome */
+  commit: (tempPath: string, digests: Record<string, string>, size: number, data?: Buffer[]) => Promise<{ result: 'stored' | 'deduplicated'; path: string }>;
   isNoSpace: (err: unknown) => boolean;
   onNoSpace?: (err: unknown) => void;
   memoryWindow?: number;
@@ -44,6 +44,8 @@ const READ_CHUNK = 256 * 1024;
 const RECENT_WINDOW = 8 * 1024 * 1024;
 /** bodies up to this size stay in memory while anyone reads them: their readers never open the file */
 const SMALL_BODY = 1024 * 1024;
+/** bodies of a known length up to this size are held in memory only and written once, by the commit */
+const INLINE_BODY = 256 * 1024;
 /** bytes received but not yet written to the temp file before the upstream is read no further */
 const MAX_UNWRITTEN = 4 * 1024 * 1024;
 /** bytes in memory one reader hands over at once (shared chunks, no copy) */
@@ -108,6 +110,8 @@ export class Fill extends EventEmitter {
   private detachedAt = -1;
   private committedPath?: string;
   private diskBacked: boolean;
+  /** no temp file: the body is small, held in memory, and the commit writes it (no file check needs it first) */
+  private readonly inline: boolean;
   /** the temp file's writes, in order; never rejects (errors land in writeError) */
   private writing: Promise<void> = Promise.resolve();
   private writeError?: Error;
@@ -128,6 +132,7 @@ export class Fill extends EventEmitter {
     this.setMaxListeners(0);
     this.opened = new Promise((r) => { this.markOpened = r; });
     this.diskBacked = o.store;
+    this.inline = o.store && !o.check && o.contentLength !== undefined && o.contentLength <= INLINE_BODY;
     this.done = this.run();
     this.done.catch(() => undefined);
   }
@@ -199,7 +204,7 @@ export class Fill extends EventEmitter {
     let unverified = false;
     try {
       // the temp file opens while the first chunks arrive: writes queue behind the open
-      if (o.store) this.writing = this.openWriter(); else this.markOpened();
+      if (o.store && !this.inline) this.writing = this.openWriter(); else this.markOpened();
       const expectedP = o.expected?.then((e) => {
         this.expectedDigests = e ?? null;
         // only while no chunk has been hashed yet
@@ -263,6 +268,8 @@ export class Fill extends EventEmitter {
     this.emit('verified');
     let result: FillResult = unverified ? 'unverified' : 'too_large';
     try {
+      if (this.inline && o.failWritesAfter !== undefined && this.received > o.failWritesAfter)
+        this.spill(Object.assign(new Error('ENOSPC: no space left on device (injected)'), { code: 'ENOSPC' }));
       await this.settleWrites();
       if (this.spilled && !unverified) result = 'no_space';
       storing &&= !this.spilled;
@@ -274,13 +281,15 @@ export class Fill extends EventEmitter {
         this.writer = undefined;
       }
       if (storing) {
-        const c = await o.commit(o.tempPath, this.digests, this.received);
+        const c = await o.commit(o.tempPath, this.digests, this.received, this.inline ? this.recent.map((r) => r.buf) : undefined);
         result = c.result;
         this.committedPath = c.path;
       }
     } catch (err) {
       this.error = err as Error;
       result = 'commit_failed';
+      // the inline body met the full disk only now: the same outcome as a temp file write that failed
+      if (this.inline && o.isNoSpace(err)) { o.onNoSpace?.(err); result = 'no_space'; }
     } finally {
       slot();
     }
@@ -316,8 +325,13 @@ export class Fill extends EventEmitter {
     const late = (['sha512', 'sha384', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
     if (!late.length) return;
     await this.settleWrites();
-    if (this.memoryMode) throw new VerifyError('cannot verify a body that was not stored', late[0]!, 'unknown');
     const hs = late.map((a) => [a, createHash(a)] as const);
+    if (this.inline) {
+      for (const c of this.recent) for (const [, h] of hs) h.update(c.buf);
+      for (const [a, h] of hs) this.digests[a] = h.digest('hex');
+      return;
+    }
+    if (this.memoryMode) throw new VerifyError('cannot verify a body that was not stored', late[0]!, 'unknown');
     const fh = await open(this.o.tempPath, 'r');
     try {
       const buf = Buffer.allocUnsafe(1024 * 1024);
@@ -358,7 +372,10 @@ export class Fill extends EventEmitter {
 
   /** a chunk becomes readable from memory at once; its write to the temp file is queued */
   private accept(chunk: Buffer): void {
-    if (!this.memoryMode) {
+    if (this.inline && !this.spilled) {
+      this.recent.push({ offset: this.received, buf: chunk });
+      this.recentBytes += chunk.length;
+    } else if (!this.memoryMode) {
       const at = this.received;
       this.recent.push({ offset: at, buf: chunk });
       this.recentBytes += chunk.length;

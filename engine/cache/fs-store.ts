@@ -1,7 +1,8 @@
-// The filesystem store (engine spec §5.1–5.2): content-addressed blobs, one JSON record per entry,
+// The filesystem store: content-addressed blobs, one JSON record per entry,
 // atomic writes (temp + fsync + rename + directory fsync), an exclusive lock, tmp/ emptied at start.
-import { open, mkdir, rename, readFile, readdir, rm, stat, unlink, chmod, statfs, writeFile } from 'node:fs/promises';
+import { open, mkdir, readFile, readdir, rm, stat, unlink, statfs, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { CommitWorker } from './commit-worker.js';
 import { join, resolve, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -19,11 +20,6 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export function isNoSpace(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO';
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
 }
 
 function pidAlive(pid: number): boolean {
@@ -69,23 +65,15 @@ export async function openFsStore(backend: string): Promise<Store> {
 
   let blobBytes = 0;
   let tmpBytes = 0;
-  const tempPath = (suffix = '') => join(dirs.tmp, randomBytes(12).toString('hex') + suffix);
+  // tmp/ is emptied at start and the store is locked: a per-process prefix and a counter make unique names
+  const tempPrefix = randomBytes(6).toString('hex');
+  let tempCount = 0;
+  const tempPath = (suffix = '') => join(dirs.tmp, `${tempPrefix}-${(tempCount++).toString(36)}${suffix}`);
+  // writes, fsyncs and renames run on a thread of their own, batched: none of them waits in the request path
+  const committer = new CommitWorker();
 
   async function atomicWrite(target: string, data: string | Buffer): Promise<void> {
-    const t = tempPath('.w');
-    const fh = await open(t, 'w', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally { await fh.close(); }
-    try {
-      await rename(t, target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') { await unlink(t).catch(() => undefined); throw e; }
-      await mkdir(join(target, '..'), { recursive: true });
-      await rename(t, target);
-    }
-    await fsyncDir(join(target, '..'));
+    await committer.run({ op: 'write', temp: tempPath('.w'), target, data });
   }
 
   const blobPath = (d: string) => {
@@ -102,15 +90,10 @@ export async function openFsStore(backend: string): Promise<Store> {
       return createReadStream(blobPath(d), { highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) }) as Readable;
     },
     localPath: (d) => blobPath(d),
-    async commit(temp, d) {
-      const target = blobPath(d);
-      if (await stat(target).then(() => true, () => false)) { await unlink(temp).catch(() => undefined); return 'existed'; }
-      await mkdir(join(target, '..'), { recursive: true });
-      const size = (await stat(temp)).size;
-      await chmod(temp, 0o444);
-      await rename(temp, target);
-      await fsyncDir(join(target, '..'));
-      blobBytes += size;
+    async commit(temp, d, data) {
+      const r = await committer.run({ op: 'blob', temp, target: blobPath(d), data });
+      if (r.existed) return 'existed';
+      blobBytes += r.size ?? 0;
       return 'stored';
     },
     async delete(d) {
@@ -189,7 +172,7 @@ export async function openFsStore(backend: string): Promise<Store> {
       try {
         const data = await readFile(p);
         await unlink(p);
-        await fsyncDir(dirs.state);
+        await committer.run({ op: 'syncdir', dir: dirs.state });
         return data;
       } catch { return null; }
     },
@@ -228,6 +211,7 @@ export async function openFsStore(backend: string): Promise<Store> {
       return { blobBytes, tmpBytes, freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
     },
     async close() {
+      await committer.close();
       const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
       if (pid === process.pid) await unlink(lockFile).catch(() => undefined);
     },

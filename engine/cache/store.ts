@@ -28,8 +28,9 @@ export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | null>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
   localPath?(digest: string): string;
-  /** move a completed, fsynced temp file into the store; 'existed' if the blob was already there (temp removed) */
-  commit(tempFile: string, digest: string): Promise<'stored' | 'existed'>;
+  /** makes the verified body in `tempFile` (fsynced by its writer) or, when given, `data` (written to `tempFile` first)
+   *  the blob `digest`; 'existed' if the blob was already there (temp removed) */
+  commit(tempFile: string, digest: string, data?: Buffer[]): Promise<'stored' | 'existed'>;
   delete(digest: string): Promise<void>;
   list(after?: string): AsyncIterable<{ digest: string; size: number; mtime: Date }>;
 }

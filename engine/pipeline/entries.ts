@@ -40,6 +40,7 @@ export function expiresAt(w: Work, base: number): string | null {
 export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
   let e: Entry | null | undefined = entryCache.get(w.flightKey);
   if (!e) {
+    if (ctx.index.knownAbsent?.(w.inst.name, w.keyHash)) return null;
     // first sight of this record since start: its blob must exist with the right size
     e = await ctx.store.entries.get(w.inst.name, w.keyHash);
     if (!e) return null;

@@ -110,9 +110,9 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       }
       if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
     }),
-    commit: async (temp, digests, size) => {
+    commit: async (temp, digests, size, data) => {
       const digest = digests.sha256!;
-      const r = await ctx.store.blobs.commit(temp, digest);
+      const r = await ctx.store.blobs.commit(temp, digest, data);
       const now = fill.verifiedAt ?? Date.now(); // the commit runs after the response: freshness counts from the body's arrival
       const also = [...(extras.also ?? [])];
       let meta: Record<string, unknown> | undefined;

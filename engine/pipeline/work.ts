@@ -40,6 +40,8 @@ export interface EntryIndexHooks {
   touched(inst: string, keyHash: string): void;
   /** last use known to the index (newer than the record's persisted value) */
   lastUsed?(inst: string, keyHash: string): number | undefined;
+  /** true when no record of the key can exist on disk (a cold miss then reads nothing) */
+  knownAbsent?(inst: string, keyHash: string): boolean;
 }
 
 export interface EngineCtx {

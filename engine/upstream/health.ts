@@ -1,4 +1,4 @@
-// Passive circuit breaker per (instance, upstream) (engine spec §4.5).
+// Passive circuit breaker per (instance, upstream): failure rate and latency over a sliding window.
 import type { HealthConfig } from '../config/types.js';
 import { m } from '../metrics.js';
 import { hostOf } from './cooldown.js';
@@ -7,7 +7,22 @@ type State = 'closed' | 'degraded' | 'open' | 'half-open';
 const TRIAL_TIMEOUT = 30_000;
 const GAUGE: Record<State, number> = { closed: 0, degraded: 1, open: 2, 'half-open': 3 };
 
-interface Breaker { state: State; samples: { at: number; ok: boolean }[]; consecutive: number; openedAt: number; cooldown: number; trialAt: number; trialSuccesses: number; latency: number }
+/** outcomes in the evaluation window, oldest first, trimmed from the front as they age (O(1) per record) */
+class Window {
+  private at: number[] = [];
+  private ok: boolean[] = [];
+  private head = 0;
+  fails = 0;
+  get size(): number { return this.at.length - this.head; }
+  push(at: number, ok: boolean): void { this.at.push(at); this.ok.push(ok); if (!ok) this.fails++; }
+  trim(before: number): void {
+    while (this.head < this.at.length && this.at[this.head]! < before) { if (!this.ok[this.head]) this.fails--; this.head++; }
+    if (this.head > 1024 && this.head * 2 > this.at.length) { this.at = this.at.slice(this.head); this.ok = this.ok.slice(this.head); this.head = 0; }
+  }
+  clear(): void { this.at = []; this.ok = []; this.head = 0; this.fails = 0; }
+}
+
+interface Breaker { state: State; samples: Window; consecutive: number; openedAt: number; cooldown: number; trialAt: number; trialSuccesses: number; latency: number }
 
 export class Health {
   private b = new Map<string, Breaker>();
@@ -16,7 +31,7 @@ export class Health {
   private get(instance: string, origin: string): Breaker {
     const k = `${instance} ${origin}`;
     let b = this.b.get(k);
-    if (!b) { b = { state: 'closed', samples: [], consecutive: 0, openedAt: 0, cooldown: 0, trialAt: 0, trialSuccesses: 0, latency: 0 }; this.b.set(k, b); }
+    if (!b) { b = { state: 'closed', samples: new Window(), consecutive: 0, openedAt: 0, cooldown: 0, trialAt: 0, trialSuccesses: 0, latency: 0 }; this.b.set(k, b); }
     return b;
   }
 
@@ -54,24 +69,24 @@ export class Health {
     const c = this.cfg(instance);
     const b = this.get(instance, origin);
     const now = Date.now();
-    b.samples.push({ at: now, ok });
-    b.samples = b.samples.filter((s) => now - s.at <= c.evaluation_window);
+    b.samples.push(now, ok);
+    b.samples.trim(now - c.evaluation_window);
     b.latency = b.latency === 0 ? latencyMs : 0.2 * latencyMs + 0.8 * b.latency;
     if (b.state === 'half-open') {
       b.trialAt = 0;
       if (!ok) { b.cooldown = Math.min(300_000, Math.max(c.canary_cooldown, b.cooldown * 2)); b.openedAt = now; this.set(instance, origin, b, 'open'); return; }
       b.trialSuccesses++;
-      if (b.trialSuccesses >= Math.ceil(0.5 / c.canary_step)) { b.trialSuccesses = 0; b.consecutive = 0; b.samples = []; this.set(instance, origin, b, 'closed'); }
+      if (b.trialSuccesses >= Math.ceil(0.5 / c.canary_step)) { b.trialSuccesses = 0; b.consecutive = 0; b.samples.clear(); this.set(instance, origin, b, 'closed'); }
       return;
     }
     b.consecutive = ok ? 0 : b.consecutive + 1;
-    const fails = b.samples.filter((s) => !s.ok).length;
-    const rate = b.samples.length ? fails / b.samples.length : 0;
-    if (b.consecutive >= c.consecutive_failures || (b.samples.length >= 10 && rate >= c.trip_rate)) {
+    const n = b.samples.size;
+    const rate = n ? b.samples.fails / n : 0;
+    if (b.consecutive >= c.consecutive_failures || (n >= 10 && rate >= c.trip_rate)) {
       b.openedAt = now; b.cooldown = c.canary_cooldown; b.trialSuccesses = 0;
       this.set(instance, origin, b, 'open');
     } else if (b.state !== 'open') {
-      this.set(instance, origin, b, (b.samples.length >= 10 && rate >= c.degrade_rate) || b.latency > c.degrade_latency ? 'degraded' : 'closed');
+      this.set(instance, origin, b, (n >= 10 && rate >= c.degrade_rate) || b.latency > c.degrade_latency ? 'degraded' : 'closed');
     }
   }
 
