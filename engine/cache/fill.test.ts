@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
-import { mkdtempSync, rmSync, existsSync, readFileSync, renameSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, renameSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,7 +28,7 @@ function fill(data: Buffer, extra: Partial<ConstructorParameters<typeof Fill>[0]
   const final = join(dir, `blob${n}`);
   return new Fill({
     body: slowBody(data, 64 * 1024, 1, cut), contentLength: data.length, tempPath, detachedBudget: 1 << 30, store: true,
-    commit: async (t) => { renameSync(t, final); return { result: 'stored', path: final }; },
+    commit: async (t, _digests, _size, body) => { if (body) writeFileSync(final, Buffer.concat(body)); else renameSync(t, final); return { result: 'stored', path: final }; },
     isNoSpace: () => false, ...extra,
   });
 }
@@ -168,6 +168,38 @@ test('an expectation naming sha512 that arrives while the first chunk is being w
     const result = await f.done;
     assert.is(result, 'stored', `round ${i}: ${f.error?.message ?? ''}`);
   }
+});
+
+test('a small body of known length never touches a temp file: the commit gets its bytes; a larger one comes as a file', async () => {
+  for (const size of [4096, 256 * 1024, 256 * 1024 + 1]) {
+    const data = randomBytes(size);
+    let got: { temp: boolean; body?: Buffer } | undefined;
+    const f = fill(data, {
+      expected: Promise.resolve({ sha256: sha(data) }),
+      commit: async (t, _d, _s, body) => { got = { temp: existsSync(t), body: body && Buffer.concat(body) }; return { result: 'stored', path: t }; },
+    });
+    const s = sink();
+    assert.ok(await readFromFill(f, s));
+    assert.is(await f.done, 'stored');
+    assert.ok(s.bytes().equals(data));
+    if (size <= 256 * 1024) { assert.not.ok(got!.temp, `${size}: no temp file`); assert.ok(got!.body!.equals(data), `${size}: the commit has the bytes`); }
+    else { assert.ok(got!.temp, `${size}: a temp file`); assert.is(got!.body, undefined); }
+  }
+});
+
+test('a small body that fails verification is never committed; a full disk at its commit is no_space', async () => {
+  const data = randomBytes(2000);
+  let commits = 0;
+  const bad = fill(data, { expected: Promise.resolve({ sha256: '2'.repeat(64) }), commit: async () => { commits++; return { result: 'stored', path: '' }; } });
+  assert.is(await bad.done, 'verify_failed');
+  assert.is(commits, 0);
+  let full = 0;
+  const f = fill(data, {
+    isNoSpace: (e) => (e as NodeJS.ErrnoException).code === 'ENOSPC', onNoSpace: () => { full++; },
+    commit: async () => { throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }); },
+  });
+  assert.is(await f.done, 'no_space');
+  assert.is(full, 1);
 });
 
 test.run();
