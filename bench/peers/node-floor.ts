@@ -21,7 +21,12 @@ http.createServer((q, s) => {
 export async function startNodeFloor(bodies: Record<string, { body: Buffer; headers: Record<string, string> }>): Promise<Peer> {
   const port = await freePort();
   const wire = Object.fromEntries(Object.entries(bodies).map(([p, b]) => [p, { headers: b.headers, body: b.body.toString('base64') }]));
-  const p = spawn(process.execPath, ['-e', SERVER], { env: { ...process.env, FLOOR_PORT: String(port), FLOOR_BODIES: JSON.stringify(wire) }, stdio: 'ignore' });
+  return runScript(SERVER, port, { FLOOR_BODIES: JSON.stringify(wire) });
+}
+
+/** a Node process running `script` on `port`, once it answers */
+async function runScript(script: string, port: number, env: Record<string, string>): Promise<Peer> {
+  const p = spawn(process.execPath, ['-e', script], { env: { ...process.env, FLOOR_PORT: String(port), ...env }, stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -42,8 +47,7 @@ http.createServer(async (q, s) => {
     const h = {};
     for (const k of ['content-type', 'content-length', 'etag', 'last-modified']) if (r.headers[k] !== undefined) h[k] = r.headers[k];
     s.writeHead(r.statusCode, h);
-    for await (const c of r.body) s.write(c);
-    s.end();
+    r.body.on('error', () => s.destroy()).pipe(s);
   } catch { s.destroy(); }
 }).listen(Number(process.env.FLOOR_PORT), '127.0.0.1');
 `;
@@ -51,14 +55,5 @@ http.createServer(async (q, s) => {
 /** the floor of a Node.js proxy here: node:http in front of an undici keep-alive pool, every request passed through (no cache, no disk) */
 export async function startNodeProxyFloor(upstream: string): Promise<Peer> {
   const port = await freePort();
-  const p = spawn(process.execPath, ['-e', PROXY], { env: { ...process.env, FLOOR_PORT: String(port), FLOOR_UPSTREAM: upstream, FLOOR_UNDICI: createRequire(import.meta.url).resolve('undici') }, stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pids: () => [p.pid!],
-    stop: async () => { p.kill('SIGTERM'); await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r))); },
-  };
+  return runScript(PROXY, port, { FLOOR_UPSTREAM: upstream, FLOOR_UNDICI: createRequire(import.meta.url).resolve('undici') });
 }
