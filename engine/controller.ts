@@ -35,7 +35,7 @@ export class Controllers {
     for (const inst of instances) {
       if (!inst.def.instance) continue;
       const hook = this.deps.hookContext(inst);
-      const ctx: ControllerContext = Object.assign(Object.create(hook) as HookContext, { blobs: this.blobsOf(inst.name) });
+      const ctx: ControllerContext = Object.assign(Object.create(hook) as HookContext, { blobs: instanceBlobs(inst.name, this.deps) });
       const c = inst.def.instance(ctx);
       byConfig.set(hook.config, c);
       this.live.set(inst.name, { inst, c, key: hook.config });
@@ -59,18 +59,19 @@ export class Controllers {
     }
     this.live.clear();
   }
+}
 
-  private blobsOf(owner: string): InstanceBlobs {
-    const { blobs, temp, holds } = this.deps;
-    return {
-      tempPath: () => temp.tempPath('.ctl'),
-      commit: async (file, sha256) => { holds.add(owner, sha256); await blobs.commit(file, sha256); },
-      has: async (sha256) => (await blobs.stat(sha256)) !== null,
-      path: (sha256) => {
-        if (!blobs.localPath) throw new Error('this store keeps no local blob files');
-        return blobs.localPath(sha256);
-      },
-      hold: (sha256s) => holds.set(owner, sha256s),
-    };
-  }
+/** an instance's view of the engine's blobs: its commits are held, `hold` replaces what it holds */
+export function instanceBlobs(owner: string, deps: Pick<ControllersDeps, 'blobs' | 'temp' | 'holds'>): InstanceBlobs {
+  const { blobs, temp, holds } = deps;
+  return {
+    tempPath: () => temp.tempPath('.ctl'),
+    commit: async (file, sha256) => { holds.add(owner, sha256); await blobs.commit(file, sha256); },
+    has: async (sha256) => (await blobs.stat(sha256)) !== null,
+    path: (sha256) => {
+      if (!blobs.localPath) throw new Error('this store keeps no local blob files');
+      return blobs.localPath(sha256);
+    },
+    hold: (sha256s) => holds.set(owner, sha256s),
+  };
 }
