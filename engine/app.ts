@@ -180,8 +180,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     if (!inst.def.hooks?.setup) continue;
     try { await inst.def.hooks.setup(hookContext(ctx, inst)); } catch (e) { log.error('instance setup failed', { instance: inst.name, err: (e as Error).message }); }
   }
-  const controllers = new Controllers({
-    blobs: store.blobs, temp: store, holds, log, hookContext: (i) => hookContext(ctx, i as Instance),
+  const controllers = new Controllers<Instance>({
+    blobs: store.blobs, temp: store, holds, log, hookContext: (i) => hookContext(ctx, i),
     addTask: (i, t) => scheduler.add({ id: `${i.name}:${t.type}`, instance: i.name, type: t.type, intervalMs: t.intervalMs, run: (signal) => t.run(signal) }),
   });
   await controllers.start(instances);

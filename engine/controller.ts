@@ -17,21 +17,21 @@ export function controllerOf<C extends InstanceController>(ctx: HookContext): C 
   return c as C;
 }
 
-export interface ControllersDeps {
+export interface ControllersDeps<I extends ControlledInstance = ControlledInstance> {
   blobs: BlobStore;
   temp: TempArea;
   holds: BlobHolds;
   log: Logger;
-  hookContext(inst: ControlledInstance): HookContext;
-  addTask(inst: ControlledInstance, task: ControllerTask): void;
+  hookContext(inst: I): HookContext;
+  addTask(inst: I, task: ControllerTask): void;
 }
 
-export class Controllers {
-  private live = new Map<string, { inst: ControlledInstance; c: InstanceController; key: object }>();
-  constructor(private deps: ControllersDeps) {}
+export class Controllers<I extends ControlledInstance = ControlledInstance> {
+  private live = new Map<string, { inst: I; c: InstanceController; key: object }>();
+  constructor(private deps: ControllersDeps<I>) {}
 
   /** build every controller, schedule its tasks, then set each up (a failed setup is logged; the instance serves) */
-  async start(instances: readonly ControlledInstance[]): Promise<void> {
+  async start(instances: readonly I[]): Promise<void> {
     for (const inst of instances) {
       if (!inst.def.instance) continue;
       const hook = this.deps.hookContext(inst);

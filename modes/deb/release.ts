@@ -6,7 +6,7 @@ import { RepoError, type Pins, type ParsedPrimary, type HashAlg } from '../linux
 const SECTIONS: Record<string, HashAlg> = { md5sum: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' };
 const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
 
-/** the signed text of a clearsigned message (RFC 4880 §7), or null if it is not one */
+/** the signed text of an OpenPGP clearsigned message (dash-escaping undone), or null if it is not one */
 export function clearsignedText(inrelease: string): string | null {
   const ls = inrelease.split('\n').map((l) => l.replace(/\r$/, ''));
   const start = ls.findIndex((l) => l === '-----BEGIN PGP SIGNED MESSAGE-----');
