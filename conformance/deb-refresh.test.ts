@@ -107,9 +107,11 @@ test('L5 one upstream per generation: [A torn, B complete] → generation 2 come
   a.setRoot(fx.tree('torn'));
   b.setRoot(fx.tree('v2'));
   await waitFor('generation 2', async () => (await servedGeneration(p.url)) === 2, 120_000);
-  const genDir = join(p.proxy.backend, 'modes', 'debian', 'roots');
-  const rid = readdirSync(genDir).find((d) => d.includes('dists-bookworm-') && !d.includes('updates'))!;
-  const manifest = JSON.parse(readFileSync(join(genDir, rid, 'gen', '2.json'), 'utf8')) as { upstream: string; files: Record<string, { sha256: string }>; primary: Record<string, { sha256: string }> };
+  // a root's manifests are a state document of the instance (state/<instance>/gen-<root>.json)
+  const stateDir = join(p.proxy.backend, 'state', 'debian');
+  const doc = readdirSync(stateDir).find((d) => d.startsWith('gen-') && d.includes('dists-bookworm-') && !d.includes('updates'))!;
+  type Manifest = { n: number; upstream: string; files: Record<string, { sha256: string }>; primary: Record<string, { sha256: string }> };
+  const manifest = (JSON.parse(readFileSync(join(stateDir, doc), 'utf8')) as { manifests: Manifest[] }).manifests.find((m) => m.n === 2)!;
   assert.is(manifest.upstream, b.url);
   assert.is(manifest.primary.InRelease!.sha256, sha256(file('v2', 'dists/bookworm/InRelease')));
   assert.is(manifest.files['main/binary-amd64/Packages.xz']!.sha256, sha256(file('v2', `${PKGS}/Packages.xz`)));

@@ -15,6 +15,8 @@ import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
 import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
 import { expireCleanup, blobGc, evict } from './cache/maintenance.js';
+import { MemoryBlobHolds } from './cache/holds.js';
+import { Controllers } from './controller.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
 import { StatusBoard } from './status/status.js';
@@ -86,7 +88,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
-  index.onUnreferenced = (blob) => { forgetBlob(blob); void store.blobs.delete(blob); };
+  const holds = new MemoryBlobHolds();
+  index.onUnreferenced = (blob) => { forgetBlob(blob); if (!holds.has(blob)) void store.blobs.delete(blob); };
   const busyKeys = new Set<string>();
   let ready = false;
   let shuttingDown = false;
@@ -166,7 +169,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     id: '_engine:blob_gc', instance: '_engine', type: 'blob_gc', intervalMs: cfg.storage.gc.blob,
     run: async (signal) => {
       await index.ready;
-      const r = await blobGc({ store, index, signal, extraReferences: async () => new Set<string>(), inProgress: () => new Set<string>() });
+      const r = await blobGc({ store, index, signal, extraReferences: async () => holds.all(), inProgress: () => new Set<string>() });
       return r.deleted > 0 ? 'updated' : 'unchanged';
     },
   });
@@ -178,11 +181,16 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     if (!inst.def.hooks?.setup) continue;
     try { await inst.def.hooks.setup(hookContext(ctx, inst)); } catch (e) { log.error('instance setup failed', { instance: inst.name, err: (e as Error).message }); }
   }
+  const controllers = new Controllers<Instance>({
+    blobs: store.blobs, temp: store, holds, log, hookContext: (i) => hookContext(ctx, i),
+    addTask: (i, t) => scheduler.add({ id: `${i.name}:${t.type}`, instance: i.name, type: t.type, intervalMs: t.intervalMs, run: (signal) => t.run(signal) }),
+  });
+  await controllers.start(instances);
   const modeDetails = async (only?: typeof instances[number]): Promise<Map<string, Record<string, unknown>>> => {
     const out = new Map<string, Record<string, unknown>>();
     for (const i of only ? [only] : instances) {
-      const hook = i.def.hooks?.status;
-      if (hook) out.set(i.name, await hook(hookContext(ctx, i)).catch((e: Error) => ({ error: e.message })));
+      const hook = controllers.status(i.name) ?? (i.def.hooks?.status && (() => i.def.hooks!.status!(hookContext(ctx, i))));
+      if (hook) out.set(i.name, await hook().catch((e: Error) => ({ error: e.message })));
     }
     return out;
   };
@@ -237,6 +245,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       const commits = [...busyKeys].map((k) => flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
       await settleWithin(Promise.all(commits), cfg.server.limits.shutdown_timeout);
       await scheduler.stop();
+      await controllers.stop();
       for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));
       await index.flushTouches?.(store).catch(() => undefined);
       // an incomplete index must not become the next start's truth

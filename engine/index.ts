@@ -1,6 +1,8 @@
 // Public API for third-party mode packages.
 export { defineMode, derivedKindKeys } from './mode.js';
+export { controllerOf } from './controller.js';
 export type {
   ModeDefinition, KindSpec, RouteSpec, RuleSpec, Match, ReqView, HookContext, VerifyHook, VerifyInput, VerifyResult,
   RewriteHook, RewriteInput, RespondHook, RespondOutput, TaskSpec, ModeHooks, Policy, Busy, Digests, ModeConfig,
+  InstanceController, ControllerContext, ControllerTask, InstanceBlobs,
 } from './mode.js';

@@ -298,6 +298,43 @@ export interface ModeHooks {
   status?: (ctx: HookContext) => Promise<Record<string, unknown>>;
 }
 
+/**
+ * Content-addressed blobs an instance controller keeps in the engine store (a repository's metadata
+ * generations). Committed blobs stay until the controller's next `hold` leaves them out; the engine's
+ * blob GC then removes them like any other unreferenced blob.
+ */
+export interface InstanceBlobs {
+  /** a fresh temp path on the store's filesystem (file not yet created) */
+  tempPath(): string;
+  /** move a completed, fsynced temp file in under its sha256 (hex); held from now on */
+  commit(tempFile: string, sha256: string): Promise<void>;
+  has(sha256: string): Promise<boolean>;
+  /** the local file of a stored blob (served by the engine with Range and conditionals) */
+  path(sha256: string): string;
+  /** every blob this instance keeps beyond its cache entries (replaces the previous set) */
+  hold(sha256s: Iterable<string>): void;
+}
+
+/** what an instance controller is built with: the instance's hook context and its blobs */
+export interface ControllerContext extends HookContext { blobs: InstanceBlobs }
+
+/** a background task of a controller (task id `<instance>:<type>`) */
+export interface ControllerTask { type: string; intervalMs: number; run(signal: AbortSignal): Promise<TaskResult> }
+
+/**
+ * Per-instance state of a mode, owned by the engine: one controller per configured instance, built at
+ * start, set up before the listeners serve, its tasks scheduled, its status on the home page, stopped at
+ * shutdown. Hooks of the instance reach it with `controllerOf(ctx)` (engine/controller.ts).
+ */
+export interface InstanceController {
+  /** restore state before the listeners serve (no upstream contact expected) */
+  setup?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** mode details for the home page and /-/status/summary */
+  status?(): Promise<Record<string, unknown>>;
+  tasks?: ControllerTask[];
+}
+
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -334,6 +371,8 @@ export interface ModeDefinition {
   credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;
   hooks?: ModeHooks;
   tasks?: TaskSpec[];
+  /** the per-instance controller (state, background work, status), built by the engine for each instance */
+  instance?: (ctx: ControllerContext) => InstanceController;
   /** cross-field checks the schema cannot say (run after the block validated); path is relative to the block */
   checkConfig?: (config: ModeConfig) => { path?: (string | number)[]; message: string }[];
   /** embedded default config: instances derived from this machine's client settings (never hosts written in the project) */

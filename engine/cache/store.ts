@@ -47,6 +47,19 @@ export interface EntryStore {
   fingerprint?(): Promise<string>;
 }
 
+/**
+ * Blobs kept by something other than an entry (a mode's repository generations): blob GC and the removal of
+ * an entry that shared the blob leave them alone. Held in memory; an owner declares its set again at start.
+ */
+export interface BlobHolds {
+  /** replace every digest (hex sha256) `owner` holds */
+  set(owner: string, digests: Iterable<string>): void;
+  add(owner: string, digest: string): void;
+  has(digest: string): boolean;
+  /** every held digest (the GC's extra references) */
+  all(): Set<string>;
+}
+
 export interface StateStore {
   read(name: string): Promise<unknown>;
   write(name: string, doc: unknown): Promise<void>; // atomic

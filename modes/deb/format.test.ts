@@ -9,6 +9,7 @@ import { stanzas } from './stanza.js';
 import type { RootRef } from '../linux-repo/format.js';
 import type { PackageEntry } from '../linux-repo/package-index.js';
 import { debFixture } from './test-fixture.js';
+import { repoSettings } from '../linux-repo/settings.js';
 
 const none = () => undefined;
 const fx = debFixture();
@@ -17,7 +18,7 @@ test('distribution paths: primary names the suite (with "/" allowed), by-hash, l
   assert.equal(classifyDeb('debian/dists/bookworm/InRelease', none), { type: 'primary', root: distributionRoot('debian/dists/bookworm'), name: 'InRelease' });
   assert.equal(classifyDeb('dists/bookworm/updates/Release.gpg', none), { type: 'primary', root: distributionRoot('dists/bookworm/updates'), name: 'Release.gpg' });
   const known = (p: string): RootRef | undefined => (p.startsWith('dists/bookworm/') ? distributionRoot('dists/bookworm') : undefined);
-  assert.equal(classifyDeb('dists/bookworm/main/binary-amd64/by-hash/SHA512/ABCD', known), { type: 'byhash', root: distributionRoot('dists/bookworm'), dir: 'main/binary-amd64', alg: 'sha512', hex: 'abcd' });
+  assert.equal(classifyDeb('dists/bookworm/main/binary-amd64/by-hash/SHA512/ABCD', known), { type: 'digest', root: distributionRoot('dists/bookworm'), dir: 'main/binary-amd64', alg: 'sha512', hex: 'abcd' });
   assert.equal(classifyDeb('dists/bookworm/main/binary-amd64/Release', known), { type: 'listed', root: distributionRoot('dists/bookworm'), name: 'main/binary-amd64/Release' });
   assert.equal(classifyDeb('dists/sid/main/binary-amd64/Packages.xz', none), { type: 'listed', root: distributionRoot('dists/sid'), name: 'main/binary-amd64/Packages.xz' });
   assert.is(archiveBase(distributionRoot('debian/dists/bookworm/updates')), 'debian');
@@ -32,10 +33,18 @@ test('flat paths and passthrough', () => {
 
 test('upstream names: by-hash SHA256 first when the Release allows it, then the path', () => {
   const pins = { size: 1, sha256: 'a'.repeat(64), sha512: 'b'.repeat(128) };
-  const parsed = { listed: new Map(), attrs: {}, byHash: true, warnings: [] };
-  assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, { byHash: true }), [`main/binary-amd64/by-hash/SHA256/${'a'.repeat(64)}`, 'main/binary-amd64/Packages.xz']);
-  assert.equal(debFormat.upstreamNames('Packages.xz', pins, { ...parsed, byHash: false }, { byHash: true }), ['Packages.xz']);
-  assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, { byHash: false }), ['main/binary-amd64/Packages.xz']);
+  const parsed = { listed: new Map(), attrs: { 'acquire-by-hash': 'yes' }, warnings: [] };
+  const byHash = (on: boolean) => ({ ...repoSettings({}, { refresh: '1h' }), upstreamByHash: on });
+  assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, byHash(true)), [`main/binary-amd64/by-hash/SHA256/${'a'.repeat(64)}`, 'main/binary-amd64/Packages.xz']);
+  assert.equal(debFormat.upstreamNames('Packages.xz', pins, { ...parsed, attrs: {} }, byHash(true)), ['Packages.xz']);
+  assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, byHash(false)), ['main/binary-amd64/Packages.xz']);
+});
+
+test('pdiff indexes are refused when pdiffs are off', () => {
+  const s = repoSettings({}, { refresh: '1h' });
+  assert.is(debFormat.refuse!('main/binary-amd64/Packages.diff/Index', s), null);
+  assert.match(debFormat.refuse!('main/binary-amd64/Packages.diff/Index', { ...s, pdiffs: false }) ?? '', /pdiffs are disabled/);
+  assert.is(debFormat.refuse!('main/binary-amd64/Packages.xz', { ...s, pdiffs: false }), null);
 });
 
 test('index groups: one per uncompressed Packages/Sources name', () => {

@@ -1,8 +1,9 @@
-// The deb format for the Linux repository engine (linux-repos spec §9.1): distribution roots
-// `<base>/dists/<suite>`, flat roots (a directory with InRelease/Release/Packages*), by-hash names,
-// Packages/Sources as package indexes. Each compressed variant is its own listed file.
+// The deb format for the Linux repository engine: distribution roots `<base>/dists/<suite>`, flat roots
+// (a directory with InRelease/Release/Packages*), by-hash names (Acquire-By-Hash), pdiffs, Packages/Sources
+// as package indexes. Each compressed variant is its own listed file.
 import type { Readable } from 'node:stream';
 import type { RepoFormat, RootRef, Classified, Pins, ParsedPrimary, HashAlg } from '../linux-repo/format.js';
+import type { RepoSettings } from '../linux-repo/settings.js';
 import { decoded, compressionOf, uncompressedName } from '../linux-repo/decompress.js';
 import { parseDebPrimary } from './release.js';
 import { packagesEntries, sourcesEntries } from './packages.js';
@@ -12,10 +13,14 @@ export const PRIMARY = ['InRelease', 'Release', 'Release.gpg'] as const;
 const BY_HASH = /^(?:(.*)\/)?by-hash\/(MD5Sum|SHA1|SHA256|SHA512)\/([0-9a-fA-F]+)$/;
 const ALG: Record<string, HashAlg> = { MD5Sum: 'md5', SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 const FLAT_LISTED = /^(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
+const PDIFF_INDEX = /\.diff\/Index$/;
 const INDEX = /(^|\/)(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
 
 const join = (...p: string[]) => p.filter(Boolean).join('/');
 const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+
+/** the manifest attribute recording the Release's Acquire-By-Hash field */
+export const ACQUIRE_BY_HASH = 'acquire-by-hash';
 
 export function distributionRoot(path: string): RootRef { return { id: `deb_distribution:${path}`, layout: 'deb_distribution', path }; }
 export function flatRoot(path: string): RootRef { return { id: `deb_flat:${path}`, layout: 'deb_flat', path }; }
@@ -30,7 +35,7 @@ export function archiveBase(root: RootRef): string {
 function within(root: RootRef, name: string): Classified {
   if ((PRIMARY as readonly string[]).includes(name)) return { type: 'primary', root, name };
   const h = BY_HASH.exec(name);
-  if (h) return { type: 'byhash', root, dir: h[1] ?? '', alg: ALG[h[2]!]!, hex: h[3]!.toLowerCase() };
+  if (h) return { type: 'digest', root, dir: h[1] ?? '', alg: ALG[h[2]!]!, hex: h[3]!.toLowerCase() };
   return { type: 'listed', root, name };
 }
 
@@ -65,13 +70,15 @@ export const debFormat: RepoFormat = {
     const base = root.layout === 'deb_distribution' ? archiveBase(root) : root.path;
     return /(^|\/)Sources(\.\w+)?$/.test(name) ? sourcesEntries(text, base) : packagesEntries(text, base);
   },
-  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, o: { byHash: boolean }): string[] {
+  /** a Release with `Acquire-By-Hash: yes` serves each listed file under its digest too: asked first (never torn) */
+  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, s: RepoSettings): string[] {
     const out: string[] = [];
-    if (o.byHash && parsed.byHash) {
+    if (s.upstreamByHash && parsed.attrs[ACQUIRE_BY_HASH] === 'yes') {
       if (pins.sha256) out.push(join(dirOf(name), 'by-hash/SHA256', pins.sha256));
       else if (pins.sha512) out.push(join(dirOf(name), 'by-hash/SHA512', pins.sha512));
     }
     out.push(name);
     return out;
   },
+  refuse: (name, s) => (!s.pdiffs && PDIFF_INDEX.test(name) ? 'pdiffs are disabled on this proxy: download whole indexes' : null),
 };

@@ -1,4 +1,4 @@
-// Mode `deb` (linux-repos spec §9.1): apt repositories through the shared Linux repository engine.
+// Mode `deb`: apt repositories through the shared Linux repository engine.
 // Distribution roots `<base>/dists/<suite>`, flat roots, by-hash, pool/ shared by every suite of a base.
 // OpenPGP signatures (InRelease, Release.gpg) are passed on untouched and checked by apt (`signed-by`).
 import { readSchema } from '../../engine/paths.js';

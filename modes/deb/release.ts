@@ -1,4 +1,4 @@
-// Release / InRelease (linux-repos spec §7, §9.1): the hash sections pin every listed file; InRelease's
+// Release / InRelease: the hash sections pin every listed file; InRelease's
 // signed text must equal Release byte for byte (dash-escaping undone). Signatures are left to apt.
 import { parseStanzas } from './stanza.js';
 import { RepoError, type Pins, type ParsedPrimary, type HashAlg } from '../linux-repo/format.js';
@@ -6,7 +6,7 @@ import { RepoError, type Pins, type ParsedPrimary, type HashAlg } from '../linux
 const SECTIONS: Record<string, HashAlg> = { md5sum: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' };
 const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
 
-/** the signed text of a clearsigned message (RFC 4880 §7), or null if it is not one */
+/** the signed text of an OpenPGP clearsigned message (dash-escaping undone), or null if it is not one */
 export function clearsignedText(inrelease: string): string | null {
   const ls = inrelease.split('\n').map((l) => l.replace(/\r$/, ''));
   const start = ls.findIndex((l) => l === '-----BEGIN PGP SIGNED MESSAGE-----');
@@ -53,7 +53,8 @@ export async function parseRelease(text: string): Promise<Omit<ParsedPrimary, 'w
   const attrs: Record<string, string> = {};
   for (const k of ['origin', 'label', 'suite', 'codename', 'version', 'date', 'valid-until', 'components', 'architectures']) if (s.has(k)) attrs[k] = s.get(k)!;
   const date = attrs.date ? Date.parse(attrs.date) : NaN;
-  return { listed, attrs, date: Number.isFinite(date) ? date : undefined, byHash: /^yes$/i.test(s.get('acquire-by-hash') ?? ''), warnings: [] };
+  if (/^yes$/i.test(s.get('acquire-by-hash') ?? '')) attrs['acquire-by-hash'] = 'yes';
+  return { listed, attrs, date: Number.isFinite(date) ? date : undefined, warnings: [] };
 }
 
 /**

@@ -1,5 +1,5 @@
 // Debian control-file stanzas (deb822): `Field: value`, continuation lines start with a space or tab,
-// stanzas end at a blank line. Streamed line by line with a 10 MiB line cap (linux-repos spec §9.1).
+// stanzas end at a blank line. Streamed line by line with a 10 MiB line cap.
 import type { Readable } from 'node:stream';
 
 export type Stanza = Map<string, string>; // lower-case field name → value (continuation lines joined by '\n')

@@ -1,6 +1,6 @@
-// Durable small files under the mode's private directory: temp + fsync + rename + directory fsync.
-import { open, rename, mkdir, unlink, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Durable small files: temp + fsync + rename + directory fsync.
+import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -20,10 +20,3 @@ export async function writeAtomic(target: string, data: string | Buffer): Promis
   try { await rename(tmp, target); } catch (e) { await unlink(tmp).catch(() => undefined); throw e; }
   await fsyncDir(dirname(target));
 }
-
-export async function readJson<T>(path: string): Promise<T | null> {
-  try { return JSON.parse(await readFile(path, 'utf8')) as T; } catch { return null; }
-}
-
-/** a fresh temp path in a directory on the same filesystem as its final place */
-export const tempIn = (dir: string) => join(dir, `${randomBytes(12).toString('hex')}.part`);

@@ -1,8 +1,9 @@
-// What a Linux repository format supplies to the shared engine (linux-repos spec, intro): classify a path,
-// name its root, list the primary files, parse a primary into pinned listed files, read index files into
-// package entries. No format knowledge lives outside the format's own folder.
+// What a Linux repository format supplies to the shared generation engine: classify a path, name its root,
+// list the primary files, parse a primary into pinned listed files, read index files into package entries,
+// and the format's own upstream names and refusals. No format knowledge lives outside the format's folder.
 import type { Readable } from 'node:stream';
 import type { PackageEntry } from './package-index.js';
+import type { RepoSettings } from './settings.js';
 
 /** digests and size a primary pins for one listed file (hex, lower case) */
 export interface Pins { size: number; sha256?: string; sha512?: string; sha1?: string; md5?: string }
@@ -21,8 +22,8 @@ export type Classified =
   | { type: 'primary'; root: RootRef; name: string }
   /** a file under a root: listed if the generation's primary pins it, else passed through */
   | { type: 'listed'; root: RootRef; name: string }
-  /** content-addressed metadata: a listed file of `dir` (root-relative) named by one of its digests */
-  | { type: 'byhash'; root: RootRef; dir: string; alg: HashAlg; hex: string }
+  /** a listed file of `dir` (root-relative) asked for by one of its digests (any retained generation answers) */
+  | { type: 'digest'; root: RootRef; dir: string; alg: HashAlg; hex: string }
   | { type: 'passthrough' };
 
 export interface ParsedPrimary {
@@ -32,8 +33,6 @@ export interface ParsedPrimary {
   attrs: Record<string, string>;
   /** ms since epoch; a candidate older than the current generation is "upstream behind" (rollback check) */
   date?: number;
-  /** upstream serves listed files by digest (deb Acquire-By-Hash) */
-  byHash: boolean;
   warnings: string[];
 }
 
@@ -50,12 +49,19 @@ export interface RepoFormat {
   primaryNames(root: RootRef): string[];
   /** fetched primaries (null = absent upstream) → pins; throws RepoError when the set is not a valid state */
   parsePrimary(files: Map<string, Buffer | null>, root: RootRef, o: { acceptTorn: boolean }): Promise<ParsedPrimary>;
+  /**
+   * The primary file is itself the package index (pacman `<repo>.db`, apk `APKINDEX.tar.gz`): every present
+   * primary is read with `readIndex` too. Otherwise only listed files with an `indexGroup` are.
+   */
+  primaryIsIndex?: boolean;
   /** listed files every generation must store (rpm: primary), besides the wanted set */
   mandatory(parsed: ParsedPrimary): string[];
   /** listed files that feed the package index: one name per group (e.g. per uncompressed base name) */
   indexGroup(name: string): string | null;
-  /** package entries of an index file (decoded stream), artifact paths mount-relative */
+  /** package entries of an index file (stored bytes, still compressed), artifact paths mount-relative */
   readIndex(name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry>;
-  /** upstream names to try for a listed file, in order (e.g. by-hash first, then the path) */
-  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, o: { byHash: boolean }): string[];
+  /** upstream names to try for a listed file, in order (e.g. a digest-named copy first, then the path) */
+  upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, settings: RepoSettings): string[];
+  /** a listed file this proxy refuses to serve (the 404 message), or null */
+  refuse?(name: string, settings: RepoSettings): string | null;
 }

@@ -1,7 +1,8 @@
 // Builds a Linux repository mode (apk, deb, rpm, pacman) from a RepoFormat: kinds artifact / auxiliary /
 // metadata, the route table (artifacts and auxiliaries through the engine cache, everything else through
-// the repository engine), hooks and the instance-wide cleanup task.
-import { defineMode, type ModeDefinition, type HookContext, type ModeConfig, type JSONSchema } from '../../engine/mode.js';
+// the instance's repository controller).
+import { defineMode, type ModeDefinition, type ModeConfig, type JSONSchema } from '../../engine/mode.js';
+import { controllerOf } from '../../engine/controller.js';
 import type { RepoFormat } from './format.js';
 import { RepoInstance } from './repo.js';
 import { repoSettings } from './settings.js';
@@ -20,13 +21,7 @@ export interface LinuxRepoModeSpec {
 }
 
 export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefinition> {
-  // one repository engine per instance, created on first use
-  const instances = new Map<string, RepoInstance>();
-  const repo = (ctx: HookContext): RepoInstance => {
-    let r = instances.get(ctx.instance);
-    if (!r) { r = new RepoInstance(spec.format, ctx, repoSettings(ctx.config, { refresh: spec.defaultRefresh })); instances.set(ctx.instance, r); }
-    return r;
-  };
+  const repo = controllerOf<RepoInstance>;
   return defineMode({
     name: spec.name,
     contract: 1,
@@ -53,17 +48,8 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
     ],
     upstreams: (c: ModeConfig) => repoSettings(c, { refresh: spec.defaultRefresh }).upstreams,
     passHeaders: (c: ModeConfig) => ({ names: (c.pass_headers as string[] | undefined) ?? [], keyed: false }),
-    hooks: {
-      snippet: spec.snippet,
-      setup: (ctx) => repo(ctx).setup(),
-      stop: async (ctx) => { await repo(ctx).stop(); instances.delete(ctx.instance); },
-      status: async (ctx) => repo(ctx).status(),
-    },
-    tasks: [{
-      type: 'repo_cleanup',
-      interval: (c: ModeConfig) => repoSettings(c, { refresh: spec.defaultRefresh }).cleanupMs,
-      run: (ctx) => repo(ctx).cleanup(ctx.signal),
-    }],
+    hooks: { snippet: spec.snippet },
+    instance: (ctx) => new RepoInstance(spec.format, ctx, repoSettings(ctx.config, { refresh: spec.defaultRefresh })),
     discover: spec.discover,
   });
 }

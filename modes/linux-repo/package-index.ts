@@ -1,4 +1,4 @@
-// Per-generation package index (linux-repos spec §5.1): a sorted on-disk list `path TAB size TAB alg:hex …`
+// Per-generation package index: a sorted file (stored as a blob, named in the manifest) listing `path TAB size TAB alg:hex …`
 // with a sparse in-memory index (every 64th line), so 100k entries cost tens of KiB of memory.
 import { open, stat } from 'node:fs/promises';
 import { writeAtomic } from './files.js';

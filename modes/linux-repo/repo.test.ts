@@ -2,19 +2,21 @@
 // fixture): cold build, rollback check, publish, retention, cleanup and restart without upstream contact.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HookContext, Match, UpstreamFetch, UpstreamReply } from '../../engine/mode.js';
+import type { ControllerContext, Match, UpstreamFetch, UpstreamReply } from '../../engine/mode.js';
 import { RepoInstance } from './repo.js';
 import { repoSettings } from './settings.js';
-import { ridOf } from './store.js';
+import { ridOf } from './generation.js';
+import type { RootGenerations } from './generation-store.js';
+import { testStore, type TestStore } from './test-store.js';
 import { debFormat } from '../deb/format.js';
 import { debFixture } from '../deb/test-fixture.js';
 
 const fx = debFixture();
 const dir = mkdtempSync(join(tmpdir(), 'cp-repo-'));
-const docs = new Map<string, unknown>();
+let t: TestStore;
 let tree = 'v2';
 const fetched: string[] = [];
 const tasks: string[] = [];
@@ -30,12 +32,12 @@ function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
 }
 
 const config = { upstreams: ['http://upstream.test'], generation_keep: 1 };
-function ctx(): HookContext {
+function ctx(): ControllerContext {
   return {
     config, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
-    fetchThrough: async () => null, privateDir: dir,
+    fetchThrough: async () => null, privateDir: join(dir, 'modes', 'debian'),
     pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
-    state: { read: async (n) => docs.get(n) ?? null, write: async (n, d) => { docs.set(n, JSON.parse(JSON.stringify(d))); } },
+    state: t.state, blobs: t.blobs,
     fetch, tasks: { add: (t) => tasks.push(t.target), remove: noop, trigger: noop },
     metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
     events: { emit: noop }, cache: { list: async function* () { /* no artifacts */ }, delete: async () => undefined },
@@ -44,10 +46,15 @@ function ctx(): HookContext {
 }
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });
 const settings = repoSettings(config, { refresh: '1h' });
-let repo = new RepoInstance(debFormat, ctx(), settings);
+let repo: RepoInstance;
 const signal = new AbortController().signal;
 type Status = { roots: { root: string; generation: number }[] };
-const generation = () => (repo.status() as Status).roots.find((r) => r.root === 'deb_distribution:dists/bookworm')?.generation;
+const ROOT = 'deb_distribution:dists/bookworm';
+const generation = async () => ((await repo.status()) as Status).roots.find((r) => r.root === ROOT)?.generation;
+/** generation numbers in the root's state document, newest first */
+const storedGenerations = async () => ((await t.state.read(`gen-${ridOf(ROOT)}`)) as RootGenerations).manifests.map((m) => m.n);
+
+test.before(async () => { t = await testStore(dir); repo = new RepoInstance(debFormat, ctx(), settings); });
 
 test('cold: the first request builds generation 1 and registers the root refresh task', async () => {
   await repo.setup();
@@ -56,7 +63,7 @@ test('cold: the first request builds generation 1 and registers the root refresh
   assert.is(r.headers!['x-cache'], 'MISS', 'the request that built the generation');
   assert.is((await repo.respond(match('dists/bookworm/InRelease'))).headers!['x-cache'], 'GENERATION');
   assert.ok(readFileSync(r.file!.path).equals(readFileSync(join(fx, 'v2/dists/bookworm/InRelease'))));
-  assert.is(generation(), 1);
+  assert.is(await generation(), 1);
   assert.is(tasks.length, 1);
   const pk = await repo.respond(match('dists/bookworm/main/binary-amd64/Packages.xz'));
   assert.is(pk.headers!['x-cache'], 'MISS');
@@ -66,24 +73,27 @@ test('cold: the first request builds generation 1 and registers the root refresh
 test('rollback check: an upstream serving an older Release is "behind"; the generation stays', async () => {
   tree = 'v1';
   let err = '';
-  try { await (repo as unknown as { refresh(rs: unknown, s: AbortSignal): Promise<string> }).refresh(rootState(), signal); } catch (e) { err = (e as Error).message; }
+  try { await repo.refresh(ROOT, signal); } catch (e) { err = (e as Error).message; }
   assert.match(err, /upstream behind/);
-  assert.is(generation(), 1);
+  assert.is(await generation(), 1);
 });
 
 test('a newer state publishes generation 2 with the wanted files; cleanup drops generation 1 (generation_keep 1)', async () => {
   tree = 'v3';
-  const out = await (repo as unknown as { refresh(rs: unknown, s: AbortSignal): Promise<string> }).refresh(rootState(), signal);
+  const out = await repo.refresh(ROOT, signal);
   assert.is(out, 'updated');
-  assert.is(generation(), 2);
+  assert.is(await generation(), 2);
   assert.is(await repo.expected('pool/main/c/cp-data/cp-data_1.0_all.deb'), null, 'v3 no longer lists cp-data');
-  const gen = join(dir, 'roots', ridOf('deb_distribution:dists/bookworm'), 'gen');
+  const stored = async () => ((await t.state.read(`gen-${ridOf(ROOT)}`)) as RootGenerations).manifests;
+  const [two, one] = await stored();
   dryRun = true;
   assert.is(await repo.cleanup(signal), 'unchanged');
-  assert.equal(readdirSync(gen).sort(), ['1.json', '1.pkgidx', '2.json', '2.pkgidx'], 'dry run deletes nothing');
+  assert.equal(await storedGenerations(), [2, 1], 'dry run deletes nothing');
+  assert.ok(t.holds.has(one!.index!), 'generation 1 and its package index stay held');
   dryRun = false;
   assert.is(await repo.cleanup(signal), 'updated');
-  assert.equal(readdirSync(gen).sort(), ['2.json', '2.pkgidx']);
+  assert.equal(await storedGenerations(), [2]);
+  assert.ok(t.holds.has(two!.index!));
 });
 
 test('restart: roots, generation 2 and its package index come back with no upstream contact', async () => {
@@ -91,7 +101,7 @@ test('restart: roots, generation 2 and its package index come back with no upstr
   repo = new RepoInstance(debFormat, ctx(), settings);
   const before = fetched.length;
   await repo.setup();
-  assert.is(generation(), 2);
+  assert.is(await generation(), 2);
   const r = await repo.respond(match('dists/bookworm/main/binary-amd64/Packages.xz'));
   assert.is(r.headers!['x-cache'], 'GENERATION');
   assert.ok(readFileSync(r.file!.path).equals(readFileSync(join(fx, 'v3/dists/bookworm/main/binary-amd64/Packages.xz'))));
@@ -99,9 +109,5 @@ test('restart: roots, generation 2 and its package index come back with no upstr
   assert.is(fetched.length, before);
 });
 
-function rootState(): unknown {
-  return (repo as unknown as { roots: Map<string, unknown> }).roots.get('deb_distribution:dists/bookworm');
-}
-
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.after(async () => { await t.store.close(); rmSync(dir, { recursive: true, force: true }); });
 test.run();

@@ -5,21 +5,25 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { RepoStore, ridOf } from './store.js';
+import { GenerationStore } from './generation-store.js';
+import { ridOf, type Manifest } from './generation.js';
+import { testStore, type TestStore } from './test-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cp-repostore-'));
-const docs = new Map<string, unknown>();
-const store = new RepoStore(dir, { read: async (n) => docs.get(n) ?? null, write: async (n, d) => { docs.set(n, d); } });
+let t: TestStore;
+let store: GenerationStore;
 const body = Buffer.from('Package: x\n'.repeat(100));
 const pins = { size: body.length, sha256: createHash('sha256').update(body).digest('hex'), sha512: createHash('sha512').update(body).digest('hex') };
 
+test.before(async () => { t = await testStore(dir); store = new GenerationStore(t.blobs, t.state); });
+
 test('receive: pinned bytes are committed content-addressed with their headers', async () => {
-  await store.open();
   const rec = await store.receive(Readable.from([body]), { pins, max: 1 << 20, headers: { 'content-type': 'text/plain', etag: '"e"' } });
   assert.is(rec.sha256, pins.sha256);
   assert.is(rec.hashes.sha512, pins.sha512);
   assert.is(rec.etag, '"e"');
-  assert.ok(readFileSync(store.metaPath(rec.sha256)).equals(body));
+  assert.ok(readFileSync(store.path(rec.sha256)).equals(body));
+  assert.ok(t.holds.has(rec.sha256), 'a committed blob is held from the start');
 });
 
 test('receive: other bytes, a longer body or one over the size cap → error, nothing stored, no temp left', async () => {
@@ -31,9 +35,24 @@ test('receive: other bytes, a longer body or one over the size cap → error, no
     let got = '';
     try { await store.receive(Readable.from([b]), o); } catch (e) { got = (e as { code: string }).code; }
     assert.is(got, code);
-    assert.not.ok(existsSync(store.metaPath(createHash('sha256').update(b).digest('hex'))) && code !== 'E_TOO_LARGE');
+    assert.not.ok(existsSync(store.path(createHash('sha256').update(b).digest('hex'))) && code !== 'E_TOO_LARGE');
   }
-  assert.equal(readdirSync(store.tmp), []);
+  assert.equal(readdirSync(t.tmpDir), []);
+});
+
+test('hold: exactly the blobs stored manifests name, plus recent commits', async () => {
+  const m = { primary: { InRelease: { absent: true } }, files: { Packages: { sha256: pins.sha256 } }, index: 'c'.repeat(64) } as unknown as Manifest;
+  store.hold([m]);
+  assert.equal([...t.holds.all()].sort(), [pins.sha256, 'c'.repeat(64)].sort());
+});
+
+test('root generations: one state document per root, read back as written', async () => {
+  const rid = ridOf('deb_flat:x');
+  assert.is(await store.readGenerations(rid), null);
+  await store.writeGenerations(rid, { version: 1, current: 3, maxN: 3, manifests: [] });
+  assert.equal(await store.readGenerations(rid), { version: 1, current: 3, maxN: 3, manifests: [] });
+  await store.dropRoot(rid);
+  assert.is(await store.readGenerations(rid), null);
 });
 
 test('root ids: readable slug plus a digest, distinct for distinct ids', () => {
@@ -41,5 +60,5 @@ test('root ids: readable slug plus a digest, distinct for distinct ids', () => {
   assert.is.not(ridOf('deb_flat:a/b'), ridOf('deb_flat:a-b'));
 });
 
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.after(async () => { await t.store.close(); rmSync(dir, { recursive: true, force: true }); });
 test.run();
