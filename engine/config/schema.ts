@@ -1,4 +1,5 @@
-// JSON Schemas of mode blocks: the mode's own keys + the engine keys it gets (spec §1.4, §2.2),
+// JSON Schemas of mode blocks: the mode's own keys + the engine keys every mode gets (route/bind, expire_after,
+// transport, the K_* keys of its kinds, rules),
 // compiled by one ajv instance with the project's value formats.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
@@ -40,6 +41,27 @@ export function createAjv(): Ajv2020 {
   ajv.addFormat('passheader', { type: 'string', validate: (v: string) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v) && !FORBIDDEN_PASS.test(v) });
   ajv.addSchema(readSchema('transport'));
   return ajv;
+}
+
+let shared: Ajv2020 | undefined;
+/** the ajv instance configuration loading uses (schemas compile once) */
+export const sharedAjv = (): Ajv2020 => (shared ??= createAjv());
+
+/**
+ * A copy of `value` with the defaults of the schema registered as `id` filled in (the schema is where defaults
+ * are written; code reads them from there). Meant for values that already passed validation.
+ */
+export function withSchemaDefaults<T>(id: string, value: T): T {
+  const copy = structuredClone(value);
+  sharedAjv().getSchema(id)!(copy);
+  return copy;
+}
+
+/** a copy of a mode block with the defaults of the mode's full block schema filled in, as loading leaves it */
+export function modeBlockWithDefaults(def: ModeDefinition, block: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(block);
+  modeValidator(sharedAjv(), def)(copy);
+  return copy;
 }
 
 const policy = (allowed?: string[]) => ({ enum: allowed ?? ['bypass', 'immutable', 'revalidate'] });
@@ -86,7 +108,7 @@ export function modeValidator(ajv: Ajv2020, def: ModeDefinition): ValidateFuncti
 
 const RESERVED = new Set(['name', 'enabled', 'access', 'max_size', 'negative_ttl', 'offline', 'server', 'storage', 'metrics']);
 
-/** §2.4 load checks; returns problems naming the source package */
+/** checks a plugin's mode definition when it is loaded; returns problems naming the source package */
 export function checkModeDefinition(def: ModeDefinition, source: string): string[] {
   const errs: string[] = [];
   const say = (m: string) => errs.push(`${source}: ${m}`);
@@ -107,6 +129,7 @@ export function checkModeDefinition(def: ModeDefinition, source: string): string
   }
   try { createAjv().compile(def.schema); } catch (e) { say(`schema does not compile: ${(e as Error).message}`); }
   const own = Object.keys((def.schema as { properties?: object }).properties ?? {});
+  for (const key of Object.keys(def.removedKeys ?? {})) if (own.includes(key)) say(`removed key "${key}" is also a schema key`);
   for (const key of derivedKindKeys(def).keys()) if (own.includes(key) || Object.keys(def.aliases ?? {}).includes(key)) say(`derived key "${key}" collides with a schema key or alias`);
   return errs;
 }

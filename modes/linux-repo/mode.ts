@@ -4,7 +4,7 @@
 import { defineMode, type ModeDefinition, type HookContext, type ModeConfig, type JSONSchema } from '../../engine/mode.js';
 import type { RepoFormat } from './format.js';
 import { RepoInstance } from './repo.js';
-import { repoSettings } from './settings.js';
+import { settings, repoUpstreams } from './settings.js';
 
 export interface LinuxRepoModeSpec {
   name: string;
@@ -13,7 +13,6 @@ export interface LinuxRepoModeSpec {
   /** artifact and auxiliary file names (mount-relative path) */
   artifact: RegExp;
   auxiliary: RegExp;
-  defaultRefresh: string;
   snippet: (url: string) => string;
   dotSegments?: 'reject' | 'drop';
   discover?: ModeDefinition['discover'];
@@ -24,7 +23,7 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
   const instances = new Map<string, RepoInstance>();
   const repo = (ctx: HookContext): RepoInstance => {
     let r = instances.get(ctx.instance);
-    if (!r) { r = new RepoInstance(spec.format, ctx, repoSettings(ctx.config, { refresh: spec.defaultRefresh })); instances.set(ctx.instance, r); }
+    if (!r) { r = new RepoInstance(spec.format, ctx, settings.of(ctx)); instances.set(ctx.instance, r); }
     return r;
   };
   return defineMode({
@@ -32,6 +31,8 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
     contract: 1,
     schema: spec.schema,
     mount: 'route',
+    settings: settings.parse,
+    removedKeys: { metadata_policy: 'metadata is governed by generations; remove the key' },
     dotSegments: spec.dotSegments,
     kinds: {
       // keyed by path, verified against the package indexes of every retained generation; the mode's
@@ -51,7 +52,7 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
       { match: { regex: spec.auxiliary }, kind: 'auxiliary' },
       { match: { regex: /^/ }, kind: 'metadata', respond: (m, _body, ctx) => repo(ctx).respond(m) },
     ],
-    upstreams: (c: ModeConfig) => repoSettings(c, { refresh: spec.defaultRefresh }).upstreams,
+    upstreams: repoUpstreams,
     passHeaders: (c: ModeConfig) => ({ names: (c.pass_headers as string[] | undefined) ?? [], keyed: false }),
     hooks: {
       snippet: spec.snippet,
@@ -61,7 +62,7 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
     },
     tasks: [{
       type: 'repo_cleanup',
-      interval: (c: ModeConfig) => repoSettings(c, { refresh: spec.defaultRefresh }).cleanupMs,
+      interval: (c: ModeConfig) => settings.parse(c).cleanupMs,
       run: (ctx) => repo(ctx).cleanup(ctx.signal),
     }],
     discover: spec.discover,

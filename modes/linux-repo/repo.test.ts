@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { HookContext, Match, UpstreamFetch, UpstreamReply } from '../../engine/mode.js';
 import { RepoInstance } from './repo.js';
 import { repoSettings } from './settings.js';
+import { modeBlockWithDefaults } from '../../engine/config/schema.js';
+import deb from '../deb/index.js';
 import { ridOf } from './store.js';
 import { debFormat } from '../deb/format.js';
 import { debFixture } from '../deb/test-fixture.js';
@@ -32,7 +34,7 @@ function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
 const config = { upstreams: ['http://upstream.test'], generation_keep: 1 };
 function ctx(): HookContext {
   return {
-    config, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
+    config, settings, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     fetchThrough: async () => null, privateDir: dir,
     pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
     state: { read: async (n) => docs.get(n) ?? null, write: async (n, d) => { docs.set(n, JSON.parse(JSON.stringify(d))); } },
@@ -43,7 +45,7 @@ function ctx(): HookContext {
   };
 }
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });
-const settings = repoSettings(config, { refresh: '1h' });
+const settings = repoSettings(modeBlockWithDefaults(deb, config));
 let repo = new RepoInstance(debFormat, ctx(), settings);
 const signal = new AbortController().signal;
 type Status = { roots: { root: string; generation: number }[] };

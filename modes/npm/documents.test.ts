@@ -7,7 +7,7 @@ import type { HookContext, Match } from '../../engine/mode.js';
 const U = 'https://registry.example/npm';
 const ctx = (allowed: string[], config: Record<string, unknown> = {}): HookContext & { counted: number } => {
   const c = {
-    config: { upstream: U, tarball_hosts: 'auto', ...config }, instance: 'npm', log: { debug() {}, info() {}, warn() {}, error() {} }, signal: new AbortController().signal,
+    config: { upstream: U, tarball_hosts: 'auto', ...config }, settings: {}, instance: 'npm', log: { debug() {}, info() {}, warn() {}, error() {} }, signal: new AbortController().signal,
     fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined },
     targetAllowed: (u: string) => allowed.some((o) => u.startsWith(o + '/')), counted: 0,
     count() { c.counted++; },

@@ -1,7 +1,7 @@
 // Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
 // Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
 import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
-import { readSchema } from '../../engine/paths.js';
+import { readModeSchema } from '../../engine/config/mode-schema.js';
 import { parseSize } from '../../engine/config/values.js';
 import { acceptClass, FULL, INSTALL_V1, INSTALL_V1_TYPE } from './accept.js';
 import { abbreviatePackument } from './abbreviate.js';
@@ -22,7 +22,7 @@ const json = { accept: FULL };
 export default defineMode({
   name: 'npm',
   contract: 1,
-  schema: readSchema('npm'),
+  schema: readModeSchema(import.meta.url),
   mount: 'route',
   kinds: {
     // packuments: two Accept classes, each its own cached representation; with the registry unreachable, a stored
