@@ -1,6 +1,7 @@
 // Public API for third-party mode packages.
-export { defineMode, derivedKindKeys } from './mode.js';
+export { defineMode, derivedKindKeys, modeSettings } from './mode.js';
+export { readModeSchema } from './config/mode-schema.js';
 export type {
   ModeDefinition, KindSpec, RouteSpec, RuleSpec, Match, ReqView, HookContext, VerifyHook, VerifyInput, VerifyResult,
-  RewriteHook, RewriteInput, RespondHook, RespondOutput, TaskSpec, ModeHooks, Policy, Busy, Digests, ModeConfig,
+  RewriteHook, RewriteInput, RespondHook, RespondOutput, TaskSpec, ModeHooks, Policy, Busy, Digests, ModeConfig, ModeSettings, QueryMode,
 } from './mode.js';

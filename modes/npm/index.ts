@@ -12,7 +12,8 @@ import { discoverNpm } from './discover.js';
 import { AUDIT_PATHS, forwardAudit } from './audit.js';
 
 const READ_ONLY = 'this is a read-only caching proxy: publish, unpublish, dist-tag changes, login and audit are not supported';
-const maxDocument = (c: ModeConfig) => parseSize((c.max_metadata_size as string | number | undefined) ?? '256MiB');
+/** max_metadata_size, read once per instance by the engine (the schema supplies its default) */
+const maxDocument = (c: ModeConfig) => parseSize(c.max_metadata_size as string | number);
 const re = (body: string) => ({ regex: new RegExp(`^${body}$`) });
 const LEADING_NAME = /^(?:-\/package\/)?(@[^/]+\/[^/]+|[^/]+)/;
 const named = (r: { path: string }) => nameLengthOk(LEADING_NAME.exec(r.path)?.[1] ?? '');
