@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 import type { ModeDefinition, Policy, Busy, KindSpec, ModeConfig } from './mode.js';
 import type { InstanceConfig } from './config/types.js';
 import { compileRoutes, type CompiledRoute } from './routing.js';
+import { DEFAULT_EXPIRE_AFTER } from './config/schema.js';
 import { parseFreshness, parseExpiration, parseSize } from './config/values.js';
 
 /** the largest body a rewrite kind buffers when it names no maxRewriteBody */
@@ -57,7 +58,7 @@ export class Instance {
       const keyed = spec.keys !== false && !def.optOut?.includes('kind_keys');
       const policy = ((keyed && str(keyOf(kind, 'policy'))) || spec.policy) as Policy;
       const fresh = (keyed && str(keyOf(kind, 'fresh_for'))) || spec.fresh_for;
-      const expire = (keyed && str(keyOf(kind, 'expire_after'))) || spec.expire_after || blockExpire || '720h';
+      const expire = (keyed && str(keyOf(kind, 'expire_after'))) || spec.expire_after || blockExpire || DEFAULT_EXPIRE_AFTER;
       const busy = ((keyed && str(keyOf(kind, 'busy_policy'))) || spec.busy || (policy === 'immutable' ? 'join' : 'stale')) as Busy;
       // expiry 'mode': the mode's cleanup applies the K_expire_after value itself
       this.base.set(kind, { kind, spec, policy, freshMs: fresh ? parseFreshness(fresh) : undefined, busy, expireMs: spec.expiry === 'mode' ? Infinity : parseExpiration(expire) });

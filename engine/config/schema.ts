@@ -64,6 +64,9 @@ export function modeBlockWithDefaults(def: ModeDefinition, block: Record<string,
   return copy;
 }
 
+/** how long an unused entry is kept: the default of every mode block's expire_after */
+export const DEFAULT_EXPIRE_AFTER = '720h';
+
 const policy = (allowed?: string[]) => ({ enum: allowed ?? ['bypass', 'immutable', 'revalidate'] });
 const busy = (allowed?: string[]) => ({ enum: allowed ?? ['join', 'stale', 'bypass'] });
 
@@ -75,7 +78,7 @@ export function buildModeBlockSchema(def: ModeDefinition): Record<string, unknow
   if (def.mount === 'route' || def.mount === 'either') props.route = { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string', format: 'mount' } } };
   if (def.mount === 'bind' || def.mount === 'either') props.bind = { type: 'string', format: 'hostport' };
   if (def.mount === 'route') required.push('route');
-  if (!def.optOut?.includes('expire_after')) props.expire_after = { type: 'string', format: 'expiration', default: '720h' };
+  if (!def.optOut?.includes('expire_after')) props.expire_after = { type: 'string', format: 'expiration', default: DEFAULT_EXPIRE_AFTER };
   if (!def.optOut?.includes('transport')) props.transport = { $ref: 'cache-proxy/transport' };
   for (const [key, { kind, field }] of derivedKindKeys(def)) {
     const allow = def.kinds[kind]!.allow;
@@ -120,6 +123,7 @@ export function checkModeDefinition(def: ModeDefinition, source: string): string
   if (!Array.isArray(def.routes)) say('routes must be an array');
   if (typeof def.upstreams !== 'function') say('upstreams(config) must be a function');
   if (!['route', 'bind', 'either'].includes(def.mount)) say(`mount must be route, bind or either`);
+  if (def.settings !== undefined && typeof def.settings !== 'function') say('settings(block) must be a function');
   if (errs.length) return errs;
   for (const [i, r] of def.routes.entries()) {
     if (r.kind !== undefined && !def.kinds[r.kind]) say(`route ${i} names unknown kind "${r.kind}"`);
