@@ -29,7 +29,7 @@ export default defineMode({
   upstreams: (c: ModeConfig) => [...new Set((c.upstreams as string[]).map((u) => u.replace(/\/+$/, '')))],
   passHeaders: (c: ModeConfig) => ({
     names: ((c.pass_headers as string[] | undefined) ?? []).filter((h) => !IGNORED_PASS_HEADERS.test(h)),
-    keyed: c.vary_pass_headers !== false,
+    keyed: c.vary_pass_headers === true,
   }),
   credentials: credentialsFromAuth,
   hooks: {
