@@ -21,17 +21,30 @@ export function scaffoldFiles(name: string, root: string): Record<string, string
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', rootDir: '.', skipLibCheck: true, types: ['node'], typeRoots: ['./node_modules/cache-proxy/node_modules/@types'] },
       include: ['src', 'conformance/*.ts'],
     }, null, 2) + '\n',
-    'src/index.ts': `// Mode "${name}": an immutable kind and a revalidated kind, one route each.
-import { defineMode, type ModeConfig } from 'cache-proxy';
+    'src/schema.json': JSON.stringify({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: `${name} mode block`,
+      type: 'object',
+      required: ['upstream'],
+      properties: { upstream: { type: 'string', format: 'url', description: 'base URL of the upstream' } },
+    }, null, 2) + '\n',
+    'src/settings.ts': `// The mode block as hooks read it (ctx.settings): parsed once per instance, after the engine filled in
+// the defaults of schema.json.
+import { modeSettings } from 'cache-proxy';
+
+export interface Settings { upstream: string }
+
+export const settings = modeSettings((block): Settings => ({ upstream: String(block.upstream).replace(/\\/+$/, '') }));
+`,
+    'src/index.ts': `// Mode "${name}": an immutable kind and a revalidated kind, one route each. Its keys are in schema.json.
+import { defineMode, readModeSchema } from 'cache-proxy';
+import { settings } from './settings.js';
 
 export default defineMode({
   name: '${name}',
   contract: 1,
-  schema: {
-    type: 'object',
-    properties: { upstream: { type: 'string', description: 'base URL of the upstream' } },
-    required: ['upstream'],
-  },
+  schema: readModeSchema(import.meta.url),
+  settings: settings.parse,
   mount: 'route',
   kinds: {
     artifact: { policy: 'immutable', busy: 'join' },
@@ -41,7 +54,7 @@ export default defineMode({
     { match: { glob: 'artifacts/**' }, kind: 'artifact' },
     { match: { glob: 'index/**' }, kind: 'index' },
   ],
-  upstreams: (c: ModeConfig) => [String(c.upstream)],
+  upstreams: (block) => [settings.parse(block).upstream],
 });
 `,
     'conformance/fixtures/basic/instance.yaml': `route: { path: /${name} }\nupstream: \${UPSTREAM}\n`,

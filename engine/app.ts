@@ -3,6 +3,7 @@ import { mkdir, access, constants } from 'node:fs/promises';
 import type { ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
+import { withSchemaDefaults } from './config/schema.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
 import { handleInstance } from './pipeline.js';
@@ -44,34 +45,34 @@ export async function checkBackendWritable(written: string): Promise<string | nu
   }
 }
 
-const dur = (v: unknown, dflt: string): number => parseDuration(typeof v === 'string' && v !== '' ? v : dflt);
-
+/** the transport block of a mode block as the upstream client reads it; defaults come from the transport schema */
 export function transportOf(block: Record<string, unknown>): TransportConfig {
-  const t = (block.transport ?? {}) as Record<string, unknown>;
-  const h = (t.health ?? {}) as Record<string, unknown>;
-  const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+  const t = withSchemaDefaults('cache-proxy/transport', (block.transport ?? {}) as Record<string, unknown>);
+  const h = t.health as Record<string, unknown>;
+  const dur = (v: unknown) => parseDuration(v as string);
+  const num = (v: unknown) => v as number;
   return {
     proxy: typeof t.proxy === 'string' && t.proxy ? t.proxy : undefined,
-    ua: typeof t.ua === 'string' && t.ua ? t.ua : 'cache-proxy/1',
-    dial_timeout: dur(t.dial_timeout, '3s'),
-    header_timeout: dur(t.header_timeout, '30s'),
-    idle_body_timeout: dur(t.idle_body_timeout, '5m'),
-    max_request_duration: dur(t.max_request_duration, '30m'),
-    max_idle_conns: num(t.max_idle_conns, 100),
-    max_conns_per_host: num(t.max_conns_per_host, 200),
+    ua: t.ua as string,
+    dial_timeout: dur(t.dial_timeout),
+    header_timeout: dur(t.header_timeout),
+    idle_body_timeout: dur(t.idle_body_timeout),
+    max_request_duration: dur(t.max_request_duration),
+    max_idle_conns: num(t.max_idle_conns),
+    max_conns_per_host: num(t.max_conns_per_host),
     allow_hosts: (t.allow_hosts as string[] | undefined) ?? [],
     ca_file: typeof t.ca_file === 'string' ? t.ca_file : undefined,
     forward_authorization: t.forward_authorization === true,
     health: {
-      enabled: h.enabled !== false,
-      evaluation_window: dur(h.evaluation_window, '2m'),
-      trip_rate: num(h.trip_rate, 0.3),
-      degrade_rate: num(h.degrade_rate, 0.1),
-      degrade_latency: dur(h.degrade_latency, '2s'),
-      canary_cooldown: dur(h.canary_cooldown, '30s'),
-      canary_step: num(h.canary_step, 0.25),
-      min_weight: num(h.min_weight, 0.1),
-      consecutive_failures: num(h.consecutive_failures, 5),
+      enabled: h.enabled === true,
+      evaluation_window: dur(h.evaluation_window),
+      trip_rate: num(h.trip_rate),
+      degrade_rate: num(h.degrade_rate),
+      degrade_latency: dur(h.degrade_latency),
+      canary_cooldown: dur(h.canary_cooldown),
+      canary_step: num(h.canary_step),
+      min_weight: num(h.min_weight),
+      consecutive_failures: num(h.consecutive_failures),
     },
   };
 }
@@ -97,9 +98,10 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const status = new StatusBoard(cfg, store.state, instances, async () => store.usage(), () => index.count());
   status.instanceBytes = (name) => index.bytes(name);
   await status.load();
+  const transports = new Map(instances.map((i) => [i.name, transportOf(i.block)]));
   const upstream = createUpstreamClient({
     download: cfg.storage.download,
-    transportFor: (name: string) => transportOf(instances.find((i) => i.name === name)?.block ?? {}),
+    transportFor: (name: string) => transports.get(name) ?? transportOf({}),
     log,
     onEvent: (e) => status.event(e as Parameters<StatusBoard['event']>[0]),
   });

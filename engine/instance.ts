@@ -3,7 +3,11 @@ import picomatch from 'picomatch';
 import type { ModeDefinition, Policy, Busy, KindSpec, ModeConfig } from './mode.js';
 import type { InstanceConfig } from './config/types.js';
 import { compileRoutes, type CompiledRoute } from './routing.js';
-import { parseFreshness, parseExpiration } from './config/values.js';
+import { DEFAULT_EXPIRE_AFTER } from './config/schema.js';
+import { parseFreshness, parseExpiration, parseSize } from './config/values.js';
+
+/** the largest body a rewrite kind buffers when it names no maxRewriteBody */
+export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
 
 export interface Resolved {
   kind: string;
@@ -23,15 +27,19 @@ export class Instance {
   readonly name: string;
   readonly routes: CompiledRoute[];
   readonly block: ModeConfig;
+  /** the mode's parsed settings of this block (`ModeDefinition.settings`), made once */
+  readonly settings: unknown;
   readonly upstreams: string[];
   /** origins (and bare hosts) this instance may fetch: its upstreams and transport.allow_hosts (SSRF guard) */
   readonly allowedOrigins: Set<string>;
   private readonly base = new Map<string, Omit<Resolved, 'rule'>>();
   private readonly rules: CompiledRule[] = [];
+  private readonly maxBodies = new Map<KindSpec, number | undefined>();
 
   constructor(readonly def: ModeDefinition, readonly cfg: InstanceConfig) {
     this.name = cfg.name;
     this.block = Object.freeze({ ...cfg.block });
+    this.settings = def.settings ? def.settings(this.block) : this.block;
     this.routes = compileRoutes(def);
     this.upstreams = def.upstreams(this.block).map((u) => u.replace(/\/+$/, ''));
     const extra = ((this.block.transport as { allow_hosts?: string[] } | undefined)?.allow_hosts ?? []).map((h) => (h.includes('://') ? new URL(h).origin : h));
@@ -50,7 +58,7 @@ export class Instance {
       const keyed = spec.keys !== false && !def.optOut?.includes('kind_keys');
       const policy = ((keyed && str(keyOf(kind, 'policy'))) || spec.policy) as Policy;
       const fresh = (keyed && str(keyOf(kind, 'fresh_for'))) || spec.fresh_for;
-      const expire = (keyed && str(keyOf(kind, 'expire_after'))) || spec.expire_after || blockExpire || '720h';
+      const expire = (keyed && str(keyOf(kind, 'expire_after'))) || spec.expire_after || blockExpire || DEFAULT_EXPIRE_AFTER;
       const busy = ((keyed && str(keyOf(kind, 'busy_policy'))) || spec.busy || (policy === 'immutable' ? 'join' : 'stale')) as Busy;
       // expiry 'mode': the mode's cleanup applies the K_expire_after value itself
       this.base.set(kind, { kind, spec, policy, freshMs: fresh ? parseFreshness(fresh) : undefined, busy, expireMs: spec.expiry === 'mode' ? Infinity : parseExpiration(expire) });
@@ -60,6 +68,15 @@ export class Instance {
       const { match, ...fields } = r;
       this.rules.push({ isMatch: picomatch(String(match), { dot: true }), fields });
     }
+  }
+
+  /** largest body a kind buffers (rewrite, index), worked out once per kind; undefined = no limit of its own */
+  maxBody(kind: KindSpec): number | undefined {
+    if (this.maxBodies.has(kind)) return this.maxBodies.get(kind);
+    const v = kind.maxRewriteBody;
+    const max = typeof v === 'function' ? v(this.block) : typeof v === 'string' ? parseSize(v) : kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
+    this.maxBodies.set(kind, max);
+    return max;
   }
 
   resolve(kind: string, subject: string | undefined): Resolved {

@@ -89,6 +89,8 @@ export interface Match extends ReqView {
   config: ModeConfig;
 }
 
+export type QueryMode = 'drop' | 'forward' | 'forward+key';
+
 export interface RouteSpec {
   match: RouteMatcher;
   methods?: Method[];
@@ -97,7 +99,8 @@ export interface RouteSpec {
   key?: string | ((m: Match) => string);
   /** relative path or absolute target URL; a list = candidates in order (mirrors first); a function may consult ctx (pins) */
   upstream?: string | ((m: Match, ctx: HookContext) => string | string[] | Promise<string | string[]>);
-  query?: 'drop' | 'forward' | 'forward+key';
+  /** what happens to the request's query string; a function decides it from the instance's block (default 'drop') */
+  query?: QueryMode | ((config: ModeConfig) => QueryMode);
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;
   /** scope of this request for upstream auth challenges (OCI `repository:<name>:pull`) */
@@ -136,6 +139,8 @@ export interface PinStore {
 
 export interface HookContext {
   config: ModeConfig;
+  /** what the mode's `settings` made of this instance's block, once (the block itself when the mode declares none) */
+  settings: unknown;
   instance: string;
   log: Logger;
   /** fetch a key of this same instance through the full cache pipeline (rules apply) */
@@ -345,7 +350,12 @@ export interface Logger {
 export interface ModeDefinition {
   name: string;
   contract: 1;
+  /** JSON Schema of the mode's own keys; its defaults are filled into the block before anything reads it */
   schema: JSONSchema;
+  /** the validated block (defaults filled) → the typed values hooks read as `ctx.settings`; called once per instance */
+  settings?: (block: ModeConfig) => unknown;
+  /** keys this mode no longer accepts → what to do instead (reported as "removed key" rather than "unknown key") */
+  removedKeys?: Record<string, string>;
   mount: 'route' | 'bind' | 'either';
   /** on a dedicated `bind` listener the instance answers under this path, as if mounted there (OCI: '/v2') */
   basePath?: string;
@@ -377,6 +387,15 @@ export interface ModeDefinition {
   checkConfig?: (config: ModeConfig) => { path?: (string | number)[]; message: string }[];
   /** embedded default config: instances derived from this machine's client settings (never hosts written in the project) */
   discover?: () => Promise<{ name: string; block: Record<string, unknown> }[]>;
+}
+
+/**
+ * A mode's settings parser with its typed reader: `settings: s.parse` in the definition, `s.of(ctx)` in hooks.
+ * The engine calls `parse` once per instance and hands the result to every hook as `ctx.settings`.
+ */
+export interface ModeSettings<S> { parse: (block: ModeConfig) => S; of: (ctx: Pick<HookContext, 'settings'>) => S }
+export function modeSettings<S>(parse: (block: ModeConfig) => S): ModeSettings<S> {
+  return { parse, of: (ctx) => ctx.settings as S };
 }
 
 const MODE_NAME = /^[a-z][a-z0-9_]*$/;

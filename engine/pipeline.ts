@@ -47,7 +47,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const kindName = spec.kind!;
   const kind = inst.def.kinds[kindName]!;
   const routeKey = typeof spec.key === 'function' ? spec.key(match) : spec.key ? fillTemplate(spec.key, params) : path;
-  const queryMode = spec.query ?? (inst.block.keep_query === true ? 'forward+key' : 'drop');
+  const queryMode = (typeof spec.query === 'function' ? spec.query(inst.block) : spec.query) ?? 'drop';
   const upstreamHeaders: Record<string, string> = { ...(spec.headers?.(match) ?? {}) };
   let key = `${kindName}/${routeKey}`;
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;

@@ -1,4 +1,4 @@
-// The embedded default configuration (engine spec §9): used when no config file is found.
+// The embedded default configuration: used when no config file is found.
 // Instances come only from the modes' `discover` hooks, which read this machine's client settings; the
 // storage folder is the schema's default `server.backend`, the same one a config file gets.
 import { stringify } from 'yaml';

@@ -99,6 +99,19 @@ test('the printed effective configuration validates again with the same values (
   assert.equal(again.config!.instances.map((i) => i.block), first.config!.instances.map((i) => i.block));
 });
 
+test('a key a mode removed is named as removed, with what to do instead', () => {
+  assert.equal(errs('instances:\n  - name: d\n    enabled: true\n    deb:\n      route: { path: /d }\n      upstreams: ["http://127.0.0.1:9"]\n      metadata_policy: bypass\n'),
+    ['cache-proxy.yaml:7:7: instances[0].deb.metadata_policy: removed key "metadata_policy": metadata is governed by generations; remove the key']);
+});
+
+test('a mode block arrives with the schema defaults of the mode, its transport and the engine keys filled in', () => {
+  const block = load('instances:\n  - { name: d, enabled: true, deb: { route: { path: /d }, upstreams: ["http://127.0.0.1:9"], transport: { ua: x/1 } } }\n').config!.instances[0]!.block;
+  assert.is(block.refresh_interval, '1h');
+  assert.is(block.expire_after, '720h');
+  assert.is((block.transport as Record<string, unknown>).dial_timeout, '3s');
+  assert.is(((block.transport as Record<string, unknown>).health as Record<string, unknown>).trip_rate, 0.3);
+});
+
 test('a YAML alias bomb is a config error at its line, not a crash', () => {
   const levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
   for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);

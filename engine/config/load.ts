@@ -1,4 +1,4 @@
-// Loads, expands, validates and resolves a configuration (engine spec §1). Every problem names the
+// Loads, expands, validates and resolves a configuration. Every problem names the
 // file, the line:column of its YAML node and its path, e.g.
 // `cache-proxy.yaml:14:26: instances[2].npm.metadata_fresh_for: must be a duration (30s, 5m) or "forever", got "5 mins"`.
 import { readFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import type { ErrorObject } from 'ajv';
 import type { ModeDefinition } from '../mode.js';
 import type { EffectiveConfig, InstanceConfig, AccessConfig } from './types.js';
 import { readSchema } from '../paths.js';
-import { createAjv, modeValidator, FORMAT_HINTS } from './schema.js';
+import { sharedAjv, modeValidator, FORMAT_HINTS } from './schema.js';
 import { parseDuration, parseSize, parseHostPort, isLegacyFreshness, isLegacyExpiration, formatDuration, formatSize } from './values.js';
 
 export interface Issue { file?: string; line?: number; col?: number; path: string; message: string }
@@ -20,13 +20,6 @@ const show = (p: Path) => p.reduce<string>((s, k) => (typeof k === 'number' ? `$
 
 const REMOVED: Record<string, string> = {
   'storage.cleanup.interval': 'cleanup runs hourly per instance now; remove the key (storage.cleanup.batch_size still applies)',
-};
-const REMOVED_IN_MODE: Record<string, Record<string, string>> = {
-  deb: { metadata_policy: 'metadata is governed by generations; remove the key' },
-  rpm: { metadata_policy: 'metadata is governed by generations; remove the key' },
-  apk: { metadata_policy: 'metadata is governed by generations; remove the key' },
-  pacman: { metadata_policy: 'metadata is governed by generations; remove the key' },
-  pypi: { artifact_policy: 'use file_policy' },
 };
 const BOOL_WORDS: Record<string, boolean> = { yes: true, no: false, on: true, off: false, Yes: true, No: false, On: true, Off: false, YES: true, NO: false, ON: true, OFF: false };
 const FORBIDDEN_PASS = /^(connection|keep-alive|proxy-authenticate|proxy-authorization|te|trailers?|transfer-encoding|upgrade|host|authorization|x-forwarded-.*|x-real-ip)$/i;
@@ -59,8 +52,7 @@ function aliasBombAt(doc: Document.Parsed): YNode | undefined {
   }
 }
 
-let ajvSingleton: ReturnType<typeof createAjv> | undefined;
-const ajv = () => (ajvSingleton ??= createAjv());
+const ajv = sharedAjv;
 
 export async function loadConfigFile(file: string, o: Omit<LoadOptions, 'file'>): Promise<LoadResult> {
   let text: string;
@@ -166,12 +158,13 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
   });
   const topCopy: Record<string, unknown> = { ...data, instances: instancesRaw.map((inst) => (inst && typeof inst === 'object' ? Object.fromEntries(Object.entries(inst).filter(([k]) => !modesByName.has(k))) : inst)) };
   const validateTop = ajv().getSchema('cache-proxy/config') ?? ajv().compile(top);
-  const reportAjv = (errs: ErrorObject[] | null | undefined, base: Path, value: (p: Path) => unknown, known: (p: Path) => string[]) => {
+  /** removedAt(p): the keys the object at p no longer accepts → what to write instead */
+  const reportAjv = (errs: ErrorObject[] | null | undefined, base: Path, value: (p: Path) => unknown, known: (p: Path) => string[], removedAt: (p: Path) => Record<string, string> | undefined = () => undefined) => {
     for (const e of errs ?? []) {
       const p: Path = [...base, ...e.instancePath.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
       if (e.keyword === 'additionalProperties') {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
-        const removed = REMOVED_IN_MODE[String(p[p.length - 1])]?.[extra];
+        const removed = removedAt(p)?.[extra];
         issue(errors, p, removed ? `removed key "${extra}": ${removed}` : `unknown key "${extra}"${suggest(extra, known(p))}`, extra);
       } else if (e.keyword === 'format') {
         const fmt = (e.params as { format: string }).format;
@@ -245,7 +238,7 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
     if (!v(block)) reportAjv(v.errors, base, (p) => get(data)(p), (p) => {
       const s = p.slice(base.length).reduce<Record<string, unknown> | undefined>((sch, k) => (typeof k === 'number' ? (sch?.items as Record<string, unknown>) : ((sch?.properties as Record<string, Record<string, unknown>>)?.[k])), (v.schema as Record<string, unknown>));
       return Object.keys((s?.properties as object) ?? {});
-    });
+    }, (p) => (p.length === base.length ? def.removedKeys : undefined));
     if (def.checkConfig && v(block)) for (const c of def.checkConfig(block)) issue(errors, [...base, ...(c.path ?? [])], c.message);
     // alias and its kind key both set
     for (const [alias, target] of Object.entries(def.aliases ?? {})) if (block[alias] !== undefined && block[target] !== undefined) issue(errors, base, `"${alias}" and "${target}" set together: ${alias} is the legacy name of ${target}; keep one`, target);
@@ -312,7 +305,10 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
   const L = s.limits as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const dur = (v: unknown) => parseDuration(String(v));
   const size = (v: unknown) => (v === undefined ? Infinity : parseSize(v as string));
-  const pos = (v: number, def: number) => (v > 0 ? v : def);
+  // a count of 0 or less means the schema's default
+  const top = readSchema('config') as Schema;
+  const defaultOf = (...path: string[]) => path.reduce<Schema | undefined>((sch, k) => sch?.properties?.[k], top)?.default as number;
+  const pos = (v: number, ...path: string[]) => (v > 0 ? v : defaultOf(...path));
   return {
     file,
     server: {
@@ -327,11 +323,11 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
     metrics: { path: (d.metrics as Record<string, string>).path!, token: (d.metrics as Record<string, string>).token },
     storage: {
       gc: { blob: dur(st.gc.blob) },
-      cleanup: { dry_run: st.cleanup.dry_run, batch_size: pos(st.cleanup.batch_size, 500) },
+      cleanup: { dry_run: st.cleanup.dry_run, batch_size: pos(st.cleanup.batch_size, 'storage', 'cleanup', 'batch_size') },
       orphan_policy: st.orphan_policy === 'auto' ? 'auto' : 'keep',
       download: {
-        max_active: pos(dl.max_active, 256), max_active_per_instance: pos(dl.max_active_per_instance, 64), max_active_per_host: pos(dl.max_active_per_host, 32),
-        request_interval_per_host: dur(dl.request_interval_per_host), queue_wait: dur(dl.queue_wait), max_queue: pos(dl.max_queue, 1024),
+        max_active: pos(dl.max_active, ...DL, 'max_active'), max_active_per_instance: pos(dl.max_active_per_instance, ...DL, 'max_active_per_instance'), max_active_per_host: pos(dl.max_active_per_host, ...DL, 'max_active_per_host'),
+        request_interval_per_host: dur(dl.request_interval_per_host), queue_wait: dur(dl.queue_wait), max_queue: pos(dl.max_queue, ...DL, 'max_queue'),
         detached_fill_budget: size(dl.detached_fill_budget), max_cooldown: dur(dl.max_cooldown),
       },
       max_size: size(st.max_size), min_free: size(st.min_free), max_object_size: size(st.max_object_size),
@@ -380,4 +376,5 @@ export function printEffective(c: EffectiveConfig): string {
   });
 }
 
-interface Schema { format?: string; properties?: Record<string, Schema>; items?: Schema }
+interface Schema { format?: string; default?: unknown; properties?: Record<string, Schema>; items?: Schema }
+const DL = ['storage', 'download'] as const;

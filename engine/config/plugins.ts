@@ -1,4 +1,4 @@
-// Third-party mode packages named in `plugins:` (engine spec §2.4).
+// Third-party mode packages named in `plugins:`, loaded and checked before the configuration is validated.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve, join } from 'node:path';

@@ -1,4 +1,5 @@
-// JSON Schemas of mode blocks: the mode's own keys + the engine keys it gets (spec §1.4, §2.2),
+// JSON Schemas of mode blocks: the mode's own keys + the engine keys every mode gets (route/bind, expire_after,
+// transport, the K_* keys of its kinds, rules),
 // compiled by one ajv instance with the project's value formats.
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
@@ -42,6 +43,30 @@ export function createAjv(): Ajv2020 {
   return ajv;
 }
 
+let shared: Ajv2020 | undefined;
+/** the ajv instance configuration loading uses (schemas compile once) */
+export const sharedAjv = (): Ajv2020 => (shared ??= createAjv());
+
+/**
+ * A copy of `value` with the defaults of the schema registered as `id` filled in (the schema is where defaults
+ * are written; code reads them from there). Meant for values that already passed validation.
+ */
+export function withSchemaDefaults<T>(id: string, value: T): T {
+  const copy = structuredClone(value);
+  sharedAjv().getSchema(id)!(copy);
+  return copy;
+}
+
+/** a copy of a mode block with the defaults of the mode's full block schema filled in, as loading leaves it */
+export function modeBlockWithDefaults(def: ModeDefinition, block: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(block);
+  modeValidator(sharedAjv(), def)(copy);
+  return copy;
+}
+
+/** how long an unused entry is kept: the default of every mode block's expire_after */
+export const DEFAULT_EXPIRE_AFTER = '720h';
+
 const policy = (allowed?: string[]) => ({ enum: allowed ?? ['bypass', 'immutable', 'revalidate'] });
 const busy = (allowed?: string[]) => ({ enum: allowed ?? ['join', 'stale', 'bypass'] });
 
@@ -53,7 +78,7 @@ export function buildModeBlockSchema(def: ModeDefinition): Record<string, unknow
   if (def.mount === 'route' || def.mount === 'either') props.route = { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string', format: 'mount' } } };
   if (def.mount === 'bind' || def.mount === 'either') props.bind = { type: 'string', format: 'hostport' };
   if (def.mount === 'route') required.push('route');
-  if (!def.optOut?.includes('expire_after')) props.expire_after = { type: 'string', format: 'expiration', default: '720h' };
+  if (!def.optOut?.includes('expire_after')) props.expire_after = { type: 'string', format: 'expiration', default: DEFAULT_EXPIRE_AFTER };
   if (!def.optOut?.includes('transport')) props.transport = { $ref: 'cache-proxy/transport' };
   for (const [key, { kind, field }] of derivedKindKeys(def)) {
     const allow = def.kinds[kind]!.allow;
@@ -86,7 +111,7 @@ export function modeValidator(ajv: Ajv2020, def: ModeDefinition): ValidateFuncti
 
 const RESERVED = new Set(['name', 'enabled', 'access', 'max_size', 'negative_ttl', 'offline', 'server', 'storage', 'metrics']);
 
-/** §2.4 load checks; returns problems naming the source package */
+/** checks a plugin's mode definition when it is loaded; returns problems naming the source package */
 export function checkModeDefinition(def: ModeDefinition, source: string): string[] {
   const errs: string[] = [];
   const say = (m: string) => errs.push(`${source}: ${m}`);
@@ -98,6 +123,7 @@ export function checkModeDefinition(def: ModeDefinition, source: string): string
   if (!Array.isArray(def.routes)) say('routes must be an array');
   if (typeof def.upstreams !== 'function') say('upstreams(config) must be a function');
   if (!['route', 'bind', 'either'].includes(def.mount)) say(`mount must be route, bind or either`);
+  if (def.settings !== undefined && typeof def.settings !== 'function') say('settings(block) must be a function');
   if (errs.length) return errs;
   for (const [i, r] of def.routes.entries()) {
     if (r.kind !== undefined && !def.kinds[r.kind]) say(`route ${i} names unknown kind "${r.kind}"`);
@@ -107,6 +133,7 @@ export function checkModeDefinition(def: ModeDefinition, source: string): string
   }
   try { createAjv().compile(def.schema); } catch (e) { say(`schema does not compile: ${(e as Error).message}`); }
   const own = Object.keys((def.schema as { properties?: object }).properties ?? {});
+  for (const key of Object.keys(def.removedKeys ?? {})) if (own.includes(key)) say(`removed key "${key}" is also a schema key`);
   for (const key of derivedKindKeys(def).keys()) if (own.includes(key) || Object.keys(def.aliases ?? {}).includes(key)) say(`derived key "${key}" collides with a schema key or alias`);
   return errs;
 }

@@ -1,4 +1,4 @@
-// Value types of the configuration (engine spec §1.2).
+// Value types of the configuration: durations, freshness, expirations, sizes, URLs, host:port, mounts.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 

@@ -6,7 +6,6 @@ import type { Readable } from 'node:stream';
 import { RejectedBody } from '../cache/fill.js';
 import { StatePins } from '../cache/pins.js';
 import { LearnedTargets } from '../upstream/targets.js';
-import { parseSize } from '../config/values.js';
 import type { Instance } from '../instance.js';
 import type { HookContext, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
@@ -35,13 +34,8 @@ export async function publicOnly(ctx: EngineCtx, inst: Instance, u: URL): Promis
   const targets = stateOf(ctx, inst).targets;
   return !(targets.has(u.origin) && await targets.privateAllowed());
 }
-export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
-export function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
-  const v = kind.maxRewriteBody;
-  if (typeof v === 'function') return v(inst.block);
-  if (typeof v === 'string') return parseSize(v);
-  return kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
-}
+export { DEFAULT_MAX_REWRITE } from '../instance.js';
+export const maxBodyOf = (inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined => inst.maxBody(kind);
 
 /** ctx.fetch: an upstream request of a mode through the same limiter, failover, health and SSRF guard */
 async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Promise<UpstreamReply> {
@@ -65,7 +59,7 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
   const memo = contexts.get(inst);
   if (memo && !signal) return memo;
   const made: HookContext = {
-    config: inst.block, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
+    config: inst.block, settings: inst.settings, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
     fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
     pins: stateOf(ctx, inst).pins,
     targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },

@@ -1,6 +1,6 @@
 // Mode `file`: a generic HTTP file cache over an ordered list of upstream base URLs.
 import { defineMode, credentialsFromAuth, type ModeConfig } from '../../engine/mode.js';
-import { readSchema } from '../../engine/paths.js';
+import { readModeSchema } from '../../engine/config/mode-schema.js';
 import { checksumFor } from './checksum.js';
 
 const IGNORED_PASS_HEADERS = /^(cookie|forwarded|range|if-.*)$/i;
@@ -8,7 +8,7 @@ const IGNORED_PASS_HEADERS = /^(cookie|forwarded|range|if-.*)$/i;
 export default defineMode({
   name: 'file',
   contract: 1,
-  schema: readSchema('file'),
+  schema: readModeSchema(import.meta.url),
   mount: 'route',
   kinds: {
     file: { policy: 'bypass', busy: 'bypass', verify: checksumFor },
@@ -24,12 +24,12 @@ export default defineMode({
   },
   routes: [
     { match: { regex: /^$/ }, status: 404, message: 'no file named' },
-    { match: { glob: '**' }, kind: 'file' },
+    { match: { glob: '**' }, kind: 'file', query: (c) => (c.keep_query === true ? 'forward+key' : 'drop') },
   ],
   upstreams: (c: ModeConfig) => [...new Set((c.upstreams as string[]).map((u) => u.replace(/\/+$/, '')))],
   passHeaders: (c: ModeConfig) => ({
     names: ((c.pass_headers as string[] | undefined) ?? []).filter((h) => !IGNORED_PASS_HEADERS.test(h)),
-    keyed: c.vary_pass_headers !== false,
+    keyed: c.vary_pass_headers === true,
   }),
   credentials: credentialsFromAuth,
   hooks: {

@@ -5,7 +5,7 @@ import { defineMode, type ModeDefinition, type ModeConfig, type JSONSchema } fro
 import { controllerOf } from '../../engine/controller.js';
 import type { RepoFormat } from './format.js';
 import { RepoInstance } from './repo.js';
-import { repoSettings } from './settings.js';
+import { settings, repoUpstreams } from './settings.js';
 
 export interface LinuxRepoModeSpec {
   name: string;
@@ -14,7 +14,6 @@ export interface LinuxRepoModeSpec {
   /** artifact and auxiliary file names (mount-relative path) */
   artifact: RegExp;
   auxiliary: RegExp;
-  defaultRefresh: string;
   snippet: (url: string) => string;
   dotSegments?: 'reject' | 'drop';
   discover?: ModeDefinition['discover'];
@@ -27,6 +26,8 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
     contract: 1,
     schema: spec.schema,
     mount: 'route',
+    settings: settings.parse,
+    removedKeys: { metadata_policy: 'metadata is governed by generations; remove the key' },
     dotSegments: spec.dotSegments,
     kinds: {
       // keyed by path, verified against the package indexes of every retained generation; the mode's
@@ -46,10 +47,10 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
       { match: { regex: spec.auxiliary }, kind: 'auxiliary' },
       { match: { regex: /^/ }, kind: 'metadata', respond: (m, _body, ctx) => repo(ctx).respond(m) },
     ],
-    upstreams: (c: ModeConfig) => repoSettings(c, { refresh: spec.defaultRefresh }).upstreams,
+    upstreams: repoUpstreams,
     passHeaders: (c: ModeConfig) => ({ names: (c.pass_headers as string[] | undefined) ?? [], keyed: false }),
     hooks: { snippet: spec.snippet },
-    instance: (ctx) => new RepoInstance(spec.format, ctx, repoSettings(ctx.config, { refresh: spec.defaultRefresh })),
+    instance: (ctx) => new RepoInstance(spec.format, ctx, settings.of(ctx)),
     discover: spec.discover,
   });
 }

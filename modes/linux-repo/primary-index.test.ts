@@ -2,6 +2,8 @@
 // a small test format with a gzipped tar holding one INDEX text file publishes generations whose package
 // index comes from the primary itself.
 import { test } from 'uvu';
+import { modeBlockWithDefaults } from '../../engine/config/schema.js';
+import deb from '../deb/index.js';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -80,14 +82,14 @@ function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
 
 const config = { upstreams: ['http://upstream.test'] };
 const ctx = (): ControllerContext => ({
-  config, instance: 'tarindex', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
+  config, settings, instance: 'tarindex', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
   fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
   state: t.state, blobs: t.blobs, fetch, tasks: { add: noop, remove: noop, trigger: noop },
   metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
   events: { emit: noop }, cache: { list: async function* () { /* none */ }, delete: async () => undefined },
 });
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });
-const settings = repoSettings(config, { refresh: '1h' });
+const settings = repoSettings(modeBlockWithDefaults(deb, config));
 const hello = Buffer.from('hello package'), world = Buffer.from('world package, version 2');
 let repo: RepoInstance;
 

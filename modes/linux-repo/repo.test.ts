@@ -11,6 +11,8 @@ import { repoSettings } from './settings.js';
 import { ridOf } from './generation.js';
 import type { RootGenerations } from './generation-store.js';
 import { testStore, type TestStore } from './test-store.js';
+import { modeBlockWithDefaults } from '../../engine/config/schema.js';
+import deb from '../deb/index.js';
 import { debFormat } from '../deb/format.js';
 import { debFixture } from '../deb/test-fixture.js';
 
@@ -34,7 +36,7 @@ function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
 const config = { upstreams: ['http://upstream.test'], generation_keep: 1 };
 function ctx(): ControllerContext {
   return {
-    config, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
+    config, settings, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     fetchThrough: async () => null, privateDir: join(dir, 'modes', 'debian'),
     pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
     state: t.state, blobs: t.blobs,
@@ -45,7 +47,7 @@ function ctx(): ControllerContext {
   };
 }
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });
-const settings = repoSettings(config, { refresh: '1h' });
+const settings = repoSettings(modeBlockWithDefaults(deb, config));
 let repo: RepoInstance;
 const signal = new AbortController().signal;
 type Status = { roots: { root: string; generation: number }[] };

@@ -1,5 +1,6 @@
-// The repository keys of a mode block (linux-repos spec §1), parsed once per instance.
-import type { ModeConfig } from '../../engine/mode.js';
+// The repository keys of a mode block, parsed once per instance. The block arrives validated, with the
+// defaults of the mode's schema filled in, so nothing here supplies a default of its own.
+import { modeSettings, type ModeConfig } from '../../engine/mode.js';
 import { parseDuration, parseExpiration, parseSize } from '../../engine/config/values.js';
 
 export interface RepoSettings {
@@ -9,22 +10,29 @@ export interface RepoSettings {
   maxMetadataBytes: number; upstreamByHash: boolean; pdiffs: boolean; artifactExpireMs: number;
 }
 
-const str = (v: unknown, d: string) => (typeof v === 'string' && v !== '' ? v : d);
+/** unused unlisted artifacts age out after artifact_expire_after, which is a derived kind key without a schema default */
+const ARTIFACT_EXPIRY = '720h';
 
-export function repoSettings(c: ModeConfig, defaults: { refresh: string }): RepoSettings {
+/** the archive bases, in order, without trailing slashes or repeats */
+export const repoUpstreams = (c: ModeConfig): string[] => [...new Set((c.upstreams as string[]).map((u) => u.replace(/\/+$/, '')))];
+
+export const settings = modeSettings(repoSettings);
+
+export function repoSettings(c: ModeConfig): RepoSettings {
+  const text = (k: string) => c[k] as string;
   return {
-    upstreams: [...new Set(((c.upstreams as string[] | undefined) ?? []).map((u) => u.replace(/\/+$/, '')))],
-    refreshMs: parseDuration(str(c.refresh_interval, defaults.refresh)),
-    cleanupMs: parseDuration(str(c.cleanup_interval, '6h')),
-    generationKeep: typeof c.generation_keep === 'number' && c.generation_keep >= 1 ? c.generation_keep : 2,
-    coldWaitMs: parseDuration(str(c.cold_wait, '30s')),
-    unindexed: (['cache', 'pass', 'deny'].includes(String(c.unindexed_artifacts)) ? c.unindexed_artifacts : 'cache') as RepoSettings['unindexed'],
-    verifyArtifacts: c.verify_artifacts !== false,
-    indexKeepUnusedMs: parseExpiration(str(c.index_keep_unused, '168h')),
-    idleStopMs: parseExpiration(str(c.idle_stop_after, '720h')),
-    maxMetadataBytes: parseSize(str(c.max_metadata_file_size, '512MiB')),
-    upstreamByHash: c.upstream_by_hash !== false,
-    pdiffs: c.pdiffs !== false,
-    artifactExpireMs: parseExpiration(str(c.artifact_expire_after, '720h')),
+    upstreams: repoUpstreams(c),
+    refreshMs: parseDuration(text('refresh_interval')),
+    cleanupMs: parseDuration(text('cleanup_interval')),
+    generationKeep: c.generation_keep as number,
+    coldWaitMs: parseDuration(text('cold_wait')),
+    unindexed: c.unindexed_artifacts as RepoSettings['unindexed'],
+    verifyArtifacts: c.verify_artifacts === true,
+    indexKeepUnusedMs: parseExpiration(text('index_keep_unused')),
+    idleStopMs: parseExpiration(text('idle_stop_after')),
+    maxMetadataBytes: parseSize(c.max_metadata_file_size as string | number),
+    upstreamByHash: c.upstream_by_hash === true,
+    pdiffs: c.pdiffs === true,
+    artifactExpireMs: parseExpiration(typeof c.artifact_expire_after === 'string' ? c.artifact_expire_after : ARTIFACT_EXPIRY),
   };
 }

@@ -1,9 +1,10 @@
 // Package documents (modes/npm.md §3, §4): validated and indexed before commit (pins per version:
 // tarball URL, integrity, shasum), and rewritten on the way out so tarball URLs point at the proxy.
 // Both use the streaming token scanner: every byte but the rewritten string values is copied as is.
-import type { IndexInput, IndexResult, Match, Pin, RewriteInput, HookContext, ModeConfig } from '../../engine/mode.js';
+import type { IndexInput, IndexResult, Match, Pin, RewriteInput, HookContext } from '../../engine/mode.js';
 import { JsonScanner, scanBuffer, type ScanHit } from './json-scan.js';
 import { canonicalTarball, isSemver } from './names.js';
+import { settings } from './settings.js';
 
 /** which document a match names */
 type DocType = 'packument' | 'version' | 'other';
@@ -32,8 +33,6 @@ function distOf(type: DocType, h: ScanHit, facts: Facts): { version?: string; fi
   return type === 'packument' ? { version: h.path[1], field: h.path.slice(3).join('.') } : { version: facts.version, field: h.path.slice(1).join('.') };
 }
 
-const upstreamOrigin = (config: ModeConfig) => new URL(String(config.upstream)).origin;
-
 /** validate a document before it is stored, and pin each version's tarball URL and digests */
 export async function indexDocument({ body, match, ctx }: IndexInput): Promise<IndexResult> {
   const type = docType(match);
@@ -53,8 +52,8 @@ export async function indexDocument({ body, match, ctx }: IndexInput): Promise<I
     (entries[version] ??= {})[field] = h.value;
   }
   const targets: string[] = [];
-  if (ctx.config.tarball_hosts === 'auto') {
-    const own = upstreamOrigin(ctx.config);
+  if (settings.of(ctx).tarballHosts === 'auto') {
+    const own = settings.of(ctx).upstreamOrigin;
     const seen = new Set<string>();
     for (const e of Object.values(entries)) {
       try {
@@ -92,7 +91,7 @@ export async function rewriteDocument({ body, publicBase, match, ctx }: RewriteI
   const facts: Facts = { hits: [] };
   await scanBuffer(body, newScanner(type, facts));
   const name = match.params.name!;
-  const own = upstreamOrigin(ctx.config);
+  const own = settings.of(ctx).upstreamOrigin;
   const parts: Buffer[] = [];
   let at = 0;
   for (const h of facts.hits) {

@@ -1,8 +1,8 @@
 // Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
 // Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
 import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
-import { readSchema } from '../../engine/paths.js';
-import { parseSize } from '../../engine/config/values.js';
+import { readModeSchema } from '../../engine/config/mode-schema.js';
+import { settings } from './settings.js';
 import { acceptClass, FULL, INSTALL_V1, INSTALL_V1_TYPE } from './accept.js';
 import { abbreviatePackument } from './abbreviate.js';
 import { NAME, nameLengthOk, upstreamName } from './names.js';
@@ -12,7 +12,7 @@ import { discoverNpm } from './discover.js';
 import { AUDIT_PATHS, forwardAudit } from './audit.js';
 
 const READ_ONLY = 'this is a read-only caching proxy: publish, unpublish, dist-tag changes, login and audit are not supported';
-const maxDocument = (c: ModeConfig) => parseSize((c.max_metadata_size as string | number | undefined) ?? '256MiB');
+const maxDocument = (c: ModeConfig) => settings.parse(c).maxDocumentBytes;
 const re = (body: string) => ({ regex: new RegExp(`^${body}$`) });
 const LEADING_NAME = /^(?:-\/package\/)?(@[^/]+\/[^/]+|[^/]+)/;
 const named = (r: { path: string }) => nameLengthOk(LEADING_NAME.exec(r.path)?.[1] ?? '');
@@ -22,7 +22,8 @@ const json = { accept: FULL };
 export default defineMode({
   name: 'npm',
   contract: 1,
-  schema: readSchema('npm'),
+  schema: readModeSchema(import.meta.url),
+  settings: settings.parse,
   mount: 'route',
   kinds: {
     // packuments: two Accept classes, each its own cached representation; with the registry unreachable, a stored

@@ -2,7 +2,7 @@
 // (blobs, manifests) is verified and shared by every repository and registry of the instance; a tag is a
 // binding tag → manifest digest, revalidated with a HEAD. Paths are relative to /v2 on both listener forms.
 import { defineMode, type Match, type ModeConfig, type ReqView, type RespondHook } from '../../engine/mode.js';
-import { readSchema } from '../../engine/paths.js';
+import { readModeSchema } from '../../engine/config/mode-schema.js';
 import { acceptClass } from './accept.js';
 import { checkOciConfig, credentialsFor, ociUpstreams, snippet } from './config.js';
 import { errorBody, ociError } from './errors.js';
@@ -41,7 +41,7 @@ const DIGEST_HEADER = ['docker-content-digest'];
 export default defineMode({
   name: 'oci',
   contract: 1,
-  schema: readSchema('oci'),
+  schema: readModeSchema(import.meta.url),
   mount: 'either',
   basePath: '/v2',
   kinds: {

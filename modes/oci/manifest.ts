@@ -27,7 +27,7 @@ export function tagTarget(m: Match, headers: Record<string, string>, digests?: R
 
 /** schema 1 passes through uncached; anything larger than max_manifest_size is refused */
 export function admitManifest(head: { headers: Record<string, string>; size?: number }, m: Match): 'store' | 'pass' | { reject: string } {
-  const max = parseSize((m.config.max_manifest_size as string | number | undefined) ?? '50MiB');
+  const max = parseSize(m.config.max_manifest_size as string | number);
   if (head.size !== undefined && head.size > max) return { reject: `manifest of ${head.size} bytes exceeds max_manifest_size (${max} bytes); nothing was cached` };
   return isSchema1(head.headers['content-type']) ? 'pass' : 'store';
 }
