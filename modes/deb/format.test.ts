@@ -36,14 +36,14 @@ test('flat paths and passthrough', () => {
 test('upstream names: by-hash SHA256 first when the Release allows it, then the path', () => {
   const pins = { size: 1, sha256: 'a'.repeat(64), sha512: 'b'.repeat(128) };
   const parsed = { listed: new Map(), attrs: { 'acquire-by-hash': 'yes' }, warnings: [] };
-  const byHash = (on: boolean) => ({ ...repoSettings(modeBlockWithDefaults(deb, {})), upstreamByHash: on });
+  const byHash = (on: boolean) => ({ ...repoSettings(modeBlockWithDefaults(deb, { upstreams: ['http://upstream.test'] })), upstreamByHash: on });
   assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, byHash(true)), [`main/binary-amd64/by-hash/SHA256/${'a'.repeat(64)}`, 'main/binary-amd64/Packages.xz']);
   assert.equal(debFormat.upstreamNames('Packages.xz', pins, { ...parsed, attrs: {} }, byHash(true)), ['Packages.xz']);
   assert.equal(debFormat.upstreamNames('main/binary-amd64/Packages.xz', pins, parsed, byHash(false)), ['main/binary-amd64/Packages.xz']);
 });
 
 test('pdiff indexes are refused when pdiffs are off', () => {
-  const s = repoSettings(modeBlockWithDefaults(deb, {}));
+  const s = repoSettings(modeBlockWithDefaults(deb, { upstreams: ['http://upstream.test'] }));
   assert.is(debFormat.refuse!('main/binary-amd64/Packages.diff/Index', s), null);
   assert.match(debFormat.refuse!('main/binary-amd64/Packages.diff/Index', { ...s, pdiffs: false }) ?? '', /pdiffs are disabled/);
   assert.is(debFormat.refuse!('main/binary-amd64/Packages.xz', { ...s, pdiffs: false }), null);
