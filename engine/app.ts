@@ -5,11 +5,11 @@ import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
-import { handleInstance } from './pipeline.js';
-import { forgetEntry, forgetBlob } from './pipeline/entries.js';
-import { flights } from './pipeline/flights.js';
+import { fetchThrough, handleInstance } from './pipeline.js';
+import { forgetEntry } from './pipeline/entries.js';
 import { hookContext } from './pipeline/hook-context.js';
-import type { EngineCtx } from './pipeline/work.js';
+import type { EngineCtx } from './pipeline/context.js';
+import { createPipelineState } from './pipeline/state.js';
 import type { ModeTasks } from './mode.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
@@ -19,7 +19,7 @@ import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
 import { StatusBoard } from './status/status.js';
 import { registry, m } from './metrics.js';
-import { serveHot, hotKey } from './hot-hits.js';
+import { HotHits, hotKey } from './hot-hits.js';
 import { settleWithin } from './wait.js';
 import { configureLog, logger } from './log.js';
 import { installWorkerHooks, signalReady } from './http/bind.js';
@@ -86,7 +86,10 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
-  index.onUnreferenced = (blob) => { forgetBlob(blob); void store.blobs.delete(blob); };
+  // per-process request state: fields of this engine, never of a module
+  const state = createPipelineState();
+  const hot = new HotHits();
+  index.onUnreferenced = (blob) => { state.smallBlobs.forget(blob); void store.blobs.delete(blob); };
   const busyKeys = new Set<string>();
   let ready = false;
   let shuttingDown = false;
@@ -101,7 +104,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     onEvent: (e) => status.event(e as Parameters<StatusBoard['event']>[0]),
   });
   const ctx: EngineCtx = {
-    config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,
+    config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys, state, hot,
+    fetchThrough: (inst, path, headers) => fetchThrough(ctx, inst, path, headers),
     faultEnospcAfter: process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER ? Number(process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER) : undefined,
     faultSlowOpenMs: process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS ? Number(process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS) : undefined,
     index: {
@@ -128,7 +132,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   let evictTimer: NodeJS.Timeout | undefined;
   const runEvict = async () => {
     await index.ready;
-    const r = await evict({ store, index, maxSize: cfg.storage.max_size, instanceQuotas: quotas, minFree: cfg.storage.min_free, busyKeys: (inst: string, keyHash: string) => busyKeys.has(`${inst}/${keyHash}`), onEvicted: (inst: string, keyHash: string) => forgetEntry(inst, keyHash) });
+    const r = await evict({ store, index, maxSize: cfg.storage.max_size, instanceQuotas: quotas, minFree: cfg.storage.min_free, busyKeys: (inst: string, keyHash: string) => busyKeys.has(`${inst}/${keyHash}`), onEvicted: (inst: string, keyHash: string) => forgetEntry(ctx, inst, keyHash) });
     return r;
   };
   function scheduleEvict(): void {
@@ -148,7 +152,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       id: `${inst.name}:expire_cleanup`, instance: inst.name, type: 'expire_cleanup', intervalMs: HOUR,
       run: async (signal) => {
         await index.ready;
-        const r = await expireCleanup({ store, index, inst: inst.name, now: Date.now(), batchSize: cfg.storage.cleanup.batch_size, dryRun: cfg.storage.cleanup.dry_run, signal, log, onRemoved: (keyHash: string) => forgetEntry(inst.name, keyHash) });
+        const r = await expireCleanup({ store, index, inst: inst.name, now: Date.now(), batchSize: cfg.storage.cleanup.batch_size, dryRun: cfg.storage.cleanup.dry_run, signal, log, onRemoved: (keyHash: string) => forgetEntry(ctx, inst.name, keyHash) });
         return r.removed > 0 ? 'updated' : 'unchanged';
       },
     });
@@ -193,7 +197,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     handleInstance: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], target: Parameters<typeof handleInstance>[4], base: string, id: string) =>
       handleInstance(ctx, inst, req, res, target, base, id),
     serveHot: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, id: string) =>
-      !cfg.log.access && serveHot(hotKey(inst.name, base, req.url ?? ''), req, res, id),
+      !cfg.log.access && hot.serve(hotKey(inst.name, base, req.url ?? ''), req, res, id),
     homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
     status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
@@ -233,7 +237,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
       // bodies already served whose commit is still running are kept, not lost
-      const commits = [...busyKeys].map((k) => flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
+      const commits = [...busyKeys].map((k) => state.flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
       await settleWithin(Promise.all(commits), cfg.server.limits.shutdown_timeout);
       await scheduler.stop();
       for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));

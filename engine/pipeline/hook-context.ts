@@ -1,40 +1,17 @@
-// What hooks get (engine spec §2.3): the per-instance context, persisted pins and learned targets,
-// fetches through the pipeline or straight upstream, and the index hook run before a commit.
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// What hooks get: the per-instance context (pins, learned targets, fetches through the pipeline or straight
+// upstream, tasks, metrics, state) and the index hook run before a commit.
 import type { Readable } from 'node:stream';
 import { RejectedBody } from '../cache/fill.js';
-import { StatePins } from '../cache/pins.js';
-import { LearnedTargets } from '../upstream/targets.js';
 import { parseSize } from '../config/values.js';
 import type { Instance } from '../instance.js';
 import type { HookContext, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
-import { handleInstance } from '../pipeline.js';
+import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
+import { publicOnly, stateOf, targetAllowed } from './instance-state.js';
 import { credentialsOf } from './upstream.js';
-import { type EngineCtx, type Work, sha256 } from './work.js';
+import { type Work, sha256 } from './work.js';
 
-/** per-instance persisted mode state: pins and learned targets */
-interface InstanceState { pins: StatePins; targets: LearnedTargets }
-const instanceStates = new WeakMap<Instance, InstanceState>();
-export function stateOf(ctx: EngineCtx, inst: Instance): InstanceState {
-  let s = instanceStates.get(inst);
-  if (!s) {
-    s = { pins: new StatePins(ctx.store.state, inst.name), targets: new LearnedTargets(ctx.store.state, inst.name, inst.allowedOrigins, ctx.log) };
-    instanceStates.set(inst, s);
-  }
-  return s;
-}
-export function targetAllowed(ctx: EngineCtx, inst: Instance, u: URL): boolean {
-  return inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host) || stateOf(ctx, inst).targets.has(u.origin);
-}
-/** true when u is reachable only as a public host (learned origins unless a configured upstream is private, public redirects) */
-export async function publicOnly(ctx: EngineCtx, inst: Instance, u: URL): Promise<boolean> {
-  if (inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host)) return false;
-  const targets = stateOf(ctx, inst).targets;
-  return !(targets.has(u.origin) && await targets.privateAllowed());
-}
 export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
 export function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
   const v = kind.maxRewriteBody;
@@ -57,16 +34,15 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
   return { status: r.status, headers: r.headers, body: r.body, base, url: r.url, release: r.release };
 }
 
-const contexts = new WeakMap<Instance, HookContext>();
 const neverAborted = new AbortController().signal;
 
 /** the narrow context every hook and task of an instance gets (never engine internals) */
 export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal): HookContext {
-  const memo = contexts.get(inst);
+  const memo = ctx.state.hookContexts.get(inst);
   if (memo && !signal) return memo;
   const made: HookContext = {
     config: inst.block, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
-    fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
+    fetchThrough: (p, o) => ctx.fetchThrough(inst, p, o?.headers),
     pins: stateOf(ctx, inst).pins,
     targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },
     count: (name, help) => modeCounter(name, help).inc({ instance: inst.name }),
@@ -85,7 +61,7 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     },
     cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
-  if (!signal && ctx.tasks) contexts.set(inst, made);
+  if (!signal && ctx.tasks) ctx.state.hookContexts.set(inst, made);
   return made;
 }
 
@@ -94,27 +70,6 @@ async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind:
     const lastUsedAt = Math.max(Date.parse(e.last_used_at) || 0, ctx.index.lastUsed?.(inst, e.keyHash) ?? 0);
     yield { kind: e.kind, key: e.key.startsWith(`${e.kind}/`) ? e.key.slice(e.kind.length + 1) : e.key, size: e.size, lastUsedAt, digests: e.digests };
   }
-}
-
-/** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
-async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer } | null> {
-  const { PassThrough } = await import('node:stream');
-  const chunks: Buffer[] = [];
-  const fake = new PassThrough();
-  let status = 0;
-  const res = Object.assign(fake, {
-    headersSent: false, statusCode: 200,
-    writeHead(s: number) { status = s; this.statusCode = s; this.headersSent = true; return this; },
-    setHeader() { return this; },
-  }) as unknown as ServerResponse;
-  fake.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise<void>((r) => { fake.on('finish', r); fake.on('close', r); fake.on('error', () => r()); });
-  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const req = { method: 'GET', headers: lower, url: '/' + path } as unknown as IncomingMessage;
-  const segs = path.split('/').filter(Boolean);
-  await handleInstance(ctx, inst, req, res, { segments: segs, rawSegments: segs.map(encodeURIComponent), trailingSlash: false, query: '' }, '', randomUUID());
-  await ended;
-  return status ? { status, body: Buffer.concat(chunks) } : null;
 }
 
 /** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */
