@@ -114,8 +114,8 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   let key = `${kindName}/${routeKey}`;
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
   const varyStart = key.length;
-  const classes: Record<string, string> | undefined = kind.alternates ? {} : undefined;
-  for (const [h, classOf] of Object.entries(kind.vary ?? {})) {
+  const classes: Record<string, string> | undefined = kind.cache?.alternates ? {} : undefined;
+  for (const [h, classOf] of Object.entries(kind.cache?.vary ?? {})) {
     const cls = classOf(headers[h]);
     if (cls) upstreamHeaders[h] = cls; // an empty class sends no header
     key += `;${h}=${cls}`;

@@ -29,7 +29,7 @@ export function rankAlternates(accept: string | undefined, own: string, storedTy
 
 /** an alternate representation of w's key that is stored (or derivable) and acceptable; undefined when none is */
 export async function findAlternate(ctx: EngineCtx, w: Work): Promise<{ src: Work; entry: Entry; body?: Buffer } | undefined> {
-  const alt = w.inst.def.kinds[w.kind]!.alternates;
+  const alt = w.inst.def.kinds[w.kind]!.cache?.alternates;
   const parts = w.keyParts;
   const own = parts?.classes[alt?.header ?? ''];
   if (!alt || !parts || own === undefined) return undefined;

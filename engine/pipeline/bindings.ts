@@ -40,7 +40,7 @@ async function bindEntry(ctx: EngineCtx, w: Work, target: Entry, targetKey: stri
 }
 
 export async function bindIfCached(ctx: EngineCtx, w: Work, headers: Record<string, string>): Promise<Entry | null> {
-  const t = w.inst.def.kinds[w.kind]!.bindTo?.(w.match, headers);
+  const t = w.inst.def.kinds[w.kind]!.bind?.to(w.match, headers);
   if (!t) return null;
   const tw = targetWork(w, t);
   const target = await lookup(ctx, tw);
@@ -61,12 +61,12 @@ export async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry):
   if (resp.status === 405 || resp.status === 501) return null;
   if (resp.status !== 200) return settleNonOk(ctx, w, stale, resp);
   const kind = w.inst.def.kinds[w.kind]!;
-  if (!kind.bindTo) {
+  if (!kind.bind) {
     const h = resp.headers;
     const same = stale.etag ? h.etag === stale.etag && !stale.etag.startsWith('W/') : !!stale.last_modified && h['last-modified'] === stale.last_modified;
     return same ? { type: 'entry', entry: await revalidated(ctx, w, stale) } : null;
   }
-  const t = kind.bindTo(w.match, resp.headers);
+  const t = kind.bind.to(w.match, resp.headers);
   if (!t) return null;
   const tw = targetWork(w, t);
   if (stale.meta?.bound === tw.key) return { type: 'entry', entry: await revalidated(ctx, w, stale) };

@@ -15,7 +15,7 @@ export async function bufferAnswer(ctx: EngineCtx, w: Work, a: Answer): Promise<
       return { status: 200, body: rep.body ?? await streamToBuffer(await ctx.store.blobs.open(a.entry.blob.slice(7))) };
     }
     case 'fill': {
-      if (w.inst.def.kinds[w.kind]!.rewrite) {
+      if (w.inst.def.kinds[w.kind]!.body?.rewrite) {
         await a.fill.done;
         const entry = a.fill.state === 'complete' ? await ctx.store.entries.get(w.inst.name, w.keyHash) : null;
         return entry ? bufferAnswer(ctx, w, { type: 'entry', entry, label: a.label }) : { status: 502, body: Buffer.alloc(0) };
@@ -25,11 +25,11 @@ export async function bufferAnswer(ctx: EngineCtx, w: Work, a: Answer): Promise<
       return ok ? { status: 200, body: Buffer.concat(parts) } : { status: a.fill.status ?? 502, body: Buffer.alloc(0) };
     }
     case 'upstream': {
-      const kind = w.inst.def.kinds[w.kind]!;
+      const rewrite = w.inst.def.kinds[w.kind]!.body?.rewrite;
       let body: Buffer;
       try { body = await streamToBuffer(a.resp.body); } finally { a.resp.release(); }
-      if (kind.rewrite && a.resp.status === 200) {
-        body = (await kind.rewrite({ body, headers: { ...a.resp.headers }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) })).body;
+      if (rewrite && a.resp.status === 200) {
+        body = (await rewrite({ body, headers: { ...a.resp.headers }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) })).body;
       }
       return { status: a.resp.status, body };
     }

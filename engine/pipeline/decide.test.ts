@@ -57,7 +57,7 @@ test('a miss: join a running flight, probe for HEAD, else fetch', async () => {
   assert.equal(await decided({ flight: true, busy: 'bypass' }), { type: 'bypass', label: 'BYPASS' });
   assert.equal(await decided({ flight: true, busy: 'bypass', policy: 'immutable' }), { type: 'join', flight: true }, 'immutable content is always joined');
   assert.equal(await decided({ method: 'HEAD' }), { type: 'probe' });
-  assert.equal(await decided({ method: 'HEAD', kind: { rewrite: async (i) => ({ body: i.body }) } }), { type: 'fetch', label: 'MISS' }, 'a rewritten body has no upstream head to pass on');
+  assert.equal(await decided({ method: 'HEAD', kind: { body: { rewrite: async (i) => ({ body: i.body }) } } }), { type: 'fetch', label: 'MISS' }, 'a rewritten body has no upstream head to pass on');
   assert.equal(await decided({}), { type: 'fetch', label: 'MISS' });
 });
 
@@ -69,8 +69,8 @@ test('bypass policy, remembered 404s and offline', async () => {
 });
 
 test('admission: pass is a PASSTHROUGH (unless offline), an error answer fails before any lookup', async () => {
-  const pass: Partial<KindSpec> = { admit: async () => 'pass' as const };
-  const refuse: Partial<KindSpec> = { admit: async () => ({ status: 403, message: 'no' }) };
+  const pass: Partial<KindSpec> = { cache: { admit: async () => 'pass' as const } };
+  const refuse: Partial<KindSpec> = { cache: { admit: async () => ({ status: 403, message: 'no' }) } };
   assert.equal(await decided({ kind: pass, stored: entry() }), { type: 'bypass', label: 'PASSTHROUGH' });
   assert.equal(await decided({ kind: pass, offline: true, freshMs: Infinity, stored: entry() }), { type: 'entry', entry: true, label: 'HIT' });
   assert.equal(await decided({ kind: refuse, stored: entry() }), { type: 'fail', failure: { status: 403, message: 'no' } });

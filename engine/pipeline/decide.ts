@@ -12,8 +12,8 @@ export async function decide(ctx: EngineCtx, w: Work): Promise<Action> {
   const { resolved } = w;
   const offline = w.inst.cfg.offline ?? ctx.config.storage.offline;
   const kind = w.inst.def.kinds[w.kind]!;
-  if (kind.admit) {
-    const a = await kind.admit({ match: w.match, ctx: hookContext(ctx, w.inst) });
+  if (kind.cache?.admit) {
+    const a = await kind.cache.admit({ match: w.match, ctx: hookContext(ctx, w.inst) });
     if (a === 'pass' && !offline) return { type: 'bypass', label: 'PASSTHROUGH' };
     if (typeof a === 'object') return { type: 'fail', failure: { status: a.status, message: a.message } };
   }
@@ -44,16 +44,17 @@ export async function decide(ctx: EngineCtx, w: Work): Promise<Action> {
     if (resolved.busy === 'bypass' && resolved.policy !== 'immutable') return { type: 'bypass', label: 'BYPASS' };
     return { type: 'join', flight };
   }
-  if (w.method === 'HEAD' && !kind.rewrite) return { type: 'probe' };
+  if (w.method === 'HEAD' && !kind.body?.rewrite) return { type: 'probe' };
   return { type: 'fetch', label: 'MISS' };
 }
 
 /** kinds with `reverify`: a stored body the mode's current digests disagree with is not served */
 async function contradictsVerify(ctx: EngineCtx, w: Work, e: Entry): Promise<boolean> {
   const kind = w.inst.def.kinds[w.kind]!;
-  if (!kind.reverify || !kind.verify) return false;
+  const verify = kind.body?.verify;
+  if (!kind.cache?.reverify || !verify) return false;
   let want: VerifyResult;
-  try { want = await kind.verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }); } catch { return false; }
+  try { want = await verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }); } catch { return false; }
   if (!want) return false;
   if (want.size !== undefined && want.size !== e.size) return true;
   return (['sha256', 'sha512', 'sha1', 'md5'] as const).some((a) => want[a] !== undefined && e.digests[a] !== undefined && want[a] !== e.digests[a]);

@@ -13,7 +13,7 @@ export function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): 
 }
 
 async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
-  if (stale && w.inst.def.kinds[w.kind]!.revalidateWith === 'head') {
+  if (stale && w.inst.def.kinds[w.kind]!.upstream?.revalidateWith === 'head') {
     const byHead = await revalidateWithHead(ctx, w, stale);
     if (byHead) return byHead;
   }
@@ -53,7 +53,7 @@ export async function probeHead(ctx: EngineCtx, w: Work): Promise<Answer | null>
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
   }
-  if (resp.status === 200 && kind.bindTo) await bindIfCached(ctx, w, resp.headers);
+  if (resp.status === 200 && kind.bind) await bindIfCached(ctx, w, resp.headers);
   const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};
   if (resp.headers['content-length']) headers['content-length'] = resp.headers['content-length'];
   return { type: 'head', status: resp.status, headers };

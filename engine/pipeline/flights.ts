@@ -30,7 +30,7 @@ export function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): 
 /** a 200 becomes a fill, unless the kind's admitHead hook refuses it (502, nothing stored) */
 export function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: FillExtras = {}): FlightOutcome {
   const head = headOf(w, resp);
-  const verdict = w.inst.def.kinds[w.kind]!.admitHead?.(head, w.match) ?? 'store';
+  const verdict = w.inst.def.kinds[w.kind]!.body?.admitHead?.(head, w.match) ?? 'store';
   if (typeof verdict === 'object') {
     resp.release();
     ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
@@ -45,8 +45,7 @@ export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefi
   const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
-  const kind = w.inst.def.kinds[w.kind]!;
-  if ((st === 404 || st === 410) && kind.negative !== false) {
+  if (st === 404 || st === 410) {
     if (stale) await deleteEntry(ctx, w.inst.name, w.keyHash);
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096), expiresAt: Date.now() + ttl });
@@ -63,7 +62,8 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
   const kind = w.inst.def.kinds[w.kind]!;
   const maxObj = ctx.config.storage.max_object_size;
   const store = !extras.pass && !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
-  const verify = kind.verify;
+  const body = kind.body ?? {};
+  const verify = body.verify;
   const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected)
     : verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule, headers: resp.headers }) : undefined;
   m.fillsInFlight.inc({ instance: w.inst.name });
@@ -73,13 +73,13 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter, slowOpenMs: ctx.faultSlowOpenMs,
     // both can refuse the body, so both run before its tail is released
-    check: (kind.checkBody || kind.index) && (async (temp, size) => {
-      if (kind.checkBody) {
+    check: (body.checkBody || body.index) && (async (temp, size) => {
+      if (body.checkBody) {
         if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
-        const reason = kind.checkBody(await readFile(temp), head.headers);
+        const reason = body.checkBody(await readFile(temp), head.headers);
         if (reason) throw new VerifyError(reason, 'valid', 'invalid');
       }
-      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
+      if (body.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
     }),
     commit: async (temp, digests, size) => {
       const digest = digests.sha256!;
@@ -87,7 +87,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       const now = fill.verifiedAt ?? Date.now(); // the commit runs after the response: freshness counts from the body's arrival
       const also = [...(extras.also ?? [])];
       let meta: Record<string, unknown> | undefined;
-      const target = kind.bindTo?.(w.match, resp.headers, digests);
+      const target = kind.bind?.to(w.match, resp.headers, digests);
       if (target) { const tw = targetWork(w, target); meta = { bound: tw.key }; also.push({ w: tw }); }
       const base = {
         blob: `sha256:${digest}`, size, status: 200, headers: head.headers, etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin,

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { RejectedBody } from '../cache/fill.js';
 import { parseSize } from '../config/values.js';
 import type { Instance } from '../instance.js';
-import type { HookContext, UpstreamFetch, UpstreamReply } from '../mode.js';
+import type { HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
 import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
@@ -14,10 +14,10 @@ import { type Work, sha256 } from './work.js';
 
 export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
 export function maxBodyOf(inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined {
-  const v = kind.maxRewriteBody;
+  const v = kind.body?.maxBytes;
   if (typeof v === 'function') return v(inst.block);
   if (typeof v === 'string') return parseSize(v);
-  return kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
+  return kind.body?.rewrite ? DEFAULT_MAX_REWRITE : undefined;
 }
 
 /** ctx.fetch: an upstream request of a mode through the same limiter, failover, health and SSRF guard */
@@ -49,7 +49,7 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     privateDir: ctx.store.privateDir(inst.name),
     state: { read: (n) => ctx.store.state.read(`${inst.name}/${n}`), write: (n, d) => ctx.store.state.write(`${inst.name}/${n}`, d) },
     fetch: (o) => modeFetch(ctx, inst, o),
-    tasks: ctx.tasks?.(inst.name),
+    tasks: tasksOf(ctx, inst.name),
     metrics: {
       counter: (n, help, labels) => { const c = modeCounter(n, help, labels); return { inc: (l, v = 1) => c.inc(l, v) }; },
       histogram: (n, help, labels) => { const hg = modeHistogram(n, help, labels); return { observe: (l, v) => hg.observe(l, v) }; },
@@ -61,8 +61,17 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     },
     cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
-  if (!signal && ctx.tasks) ctx.state.hookContexts.set(inst, made);
+  if (!signal) ctx.state.hookContexts.set(inst, made);
   return made;
+}
+
+/** run-time tasks of an instance, handed to the scheduler once it runs (tasks added before it starts fail) */
+function tasksOf(ctx: EngineCtx, instance: string): ModeTasks {
+  const scheduler = (): ModeTasks => {
+    if (!ctx.tasks) throw new Error('background tasks are not available before the scheduler starts');
+    return ctx.tasks(instance);
+  };
+  return { add: (t) => scheduler().add(t), remove: (type, target) => scheduler().remove(type, target), trigger: (type, target) => scheduler().trigger(type, target) };
 }
 
 async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }> {
@@ -77,7 +86,7 @@ export async function runIndex(ctx: EngineCtx, w: Work, body: Readable, headers:
   const kind = w.inst.def.kinds[w.kind]!;
   let out;
   try {
-    out = await kind.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+    out = await kind.body!.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
   } catch (e) {
     throw new RejectedBody((e as Error).message);
   } finally {

@@ -15,7 +15,7 @@ export function rememberIfRepeatable(ctx: EngineCtx, w: Work, r: Reply, e: Entry
   if ((w.inst.cfg.offline ?? ctx.config.storage.offline) || !isPlainRequest(r.req)) return;
   // kinds that consult the mode on every request (admission, re-verification) are never answered from memory
   const kind = w.inst.def.kinds[w.kind]!;
-  if (kind.admit || kind.reverify) return;
+  if (kind.cache?.admit || kind.cache?.reverify) return;
   const t = timesOf(e);
   let validUntilMs = t.expires;
   if (immutable && w.resolved.expireMs !== Infinity) validUntilMs = Math.min(validUntilMs, t.lastUsed + 3600_000);
@@ -51,7 +51,7 @@ function sameRouteCheck(w: Work): ((req: IncomingMessage) => boolean) | undefine
 
 /** request headers a stored answer depends on: the kind's vary headers and keyed pass headers */
 function requestDeps(w: Work): string[] {
-  const names = Object.keys(w.inst.def.kinds[w.kind]!.vary ?? {});
+  const names = Object.keys(w.inst.def.kinds[w.kind]!.cache?.vary ?? {});
   const pass = w.inst.def.passHeaders?.(w.inst.block);
   if (pass?.keyed) names.push(...pass.names.map((n) => n.toLowerCase()));
   return names;

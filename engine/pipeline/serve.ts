@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { Fill, readFromFill, type ReadSink } from '../cache/fill.js';
 import type { Entry } from '../cache/store.js';
 import type { Instance } from '../instance.js';
-import type { RespondOutput } from '../mode.js';
+import type { KindSpec, RespondOutput } from '../mode.js';
 import { planRange, type RangePlan } from '../http/range.js';
 import { sendError, storedHeaders, guessType, send304 } from '../http/respond.js';
 import { sendFileRange } from '../http/send-file.js';
@@ -122,16 +122,15 @@ function commonHeaders(w: Work, r: Reply, cache: string, extra: Record<string, s
   return h;
 }
 
-const varyNames = new WeakMap<object, string[]>();
-function varyOf(kind: { vary?: Record<string, unknown> }): string[] {
+const varyNames = new WeakMap<KindSpec, string[]>();
+function varyOf(kind: KindSpec): string[] {
   let v = varyNames.get(kind);
-  if (!v) { v = Object.keys(kind.vary ?? {}).map((x) => x.replace(/\b\w/g, (c) => c.toUpperCase())); varyNames.set(kind, v); }
+  if (!v) { v = Object.keys(kind.cache?.vary ?? {}).map((x) => x.replace(/\b\w/g, (c) => c.toUpperCase())); varyNames.set(kind, v); }
   return v;
 }
 
 async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: Head, cache: string): Promise<void> {
-  const kind = w.inst.def.kinds[w.kind]!;
-  if (kind.rewrite) {
+  if (w.inst.def.kinds[w.kind]!.body?.rewrite) {
     const result = await fill.done;
     if (fill.state !== 'complete') return fail(w, r, { status: 502, message: fill.error?.message ?? 'upstream failed' });
     const entry = await ctx.store.entries.get(w.inst.name, w.keyHash);
@@ -241,13 +240,13 @@ async function serveEntry(ctx: EngineCtx, w: Work, r: Reply, e: Entry, cache: st
 
 /** an upstream answer passed through (bypass, passthrough); a kind's rewrite still applies to a 200 GET */
 async function serveUpstream(ctx: EngineCtx, w: Work, r: Reply, resp: UpstreamResponse, cache: string): Promise<void> {
-  const kind = w.inst.def.kinds[w.kind]!;
-  const h = commonHeaders(w, r, cache, storedHeaders(resp.headers, kind.storeHeaders));
+  const { storeHeaders, rewrite } = w.inst.def.kinds[w.kind]!.body ?? {};
+  const h = commonHeaders(w, r, cache, storedHeaders(resp.headers, storeHeaders));
   for (const k of ['content-length', 'content-range', 'accept-ranges', 'retry-after']) if (resp.headers[k]) h[k] = resp.headers[k]!;
-  if (kind.rewrite && resp.status === 200 && w.method === 'GET') {
+  if (rewrite && resp.status === 200 && w.method === 'GET') {
     const raw = await streamToBuffer(resp.body);
     resp.release();
-    const out = await kind.rewrite({ body: raw, headers: { ...h }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
+    const out = await rewrite({ body: raw, headers: { ...h }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
     Object.assign(h, out.headers ?? {});
     h['content-length'] = String(out.body.length);
     delete h.etag;

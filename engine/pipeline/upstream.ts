@@ -20,8 +20,8 @@ export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD',
   const credentials = challenged ? undefined : credentialsOf(w.inst);
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
-    allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.redirects === 'public' && isPublicHttps(u)),
+    failoverOn404: w.inst.def.kinds[w.kind]!.upstream?.failoverOn404, credentials,
+    allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.upstream?.redirects === 'public' && isPublicHttps(u)),
     publicOnly: (u) => publicOnly(ctx, w.inst, u),
     auth: challenged && {
       header: (origin) => challenged.preemptive(origin, w.authScope),
@@ -52,7 +52,7 @@ function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
 export function headOf(w: Work, resp: UpstreamResponse): Head {
   const cl = resp.headers['content-length'];
   const size = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
-  const headers = storedHeaders(resp.headers, w.inst.def.kinds[w.kind]!.storeHeaders);
+  const headers = storedHeaders(resp.headers, w.inst.def.kinds[w.kind]!.body?.storeHeaders);
   if (!headers['content-type']) headers['content-type'] = guessType(w.match.path);
   return { headers, size };
 }

@@ -3,15 +3,15 @@ import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { rewriteDocument, indexDocument } from './documents.js';
 import type { HookContext, Match } from '../../engine/mode.js';
+import { stubHookContext } from '../../engine/mode-testing.js';
 
 const U = 'https://registry.example/npm';
 const ctx = (allowed: string[], config: Record<string, unknown> = {}): HookContext & { counted: number } => {
-  const c = {
-    config: { upstream: U, tarball_hosts: 'auto', ...config }, instance: 'npm', log: { debug() {}, info() {}, warn() {}, error() {} }, signal: new AbortController().signal,
-    fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined },
+  const c = stubHookContext({
+    config: { upstream: U, tarball_hosts: 'auto', ...config }, instance: 'npm',
     targetAllowed: (u: string) => allowed.some((o) => u.startsWith(o + '/')), counted: 0,
     count() { c.counted++; },
-  };
+  });
   return c;
 };
 const match = (params: Record<string, string>): Match => ({ method: 'GET', path: '', headers: {}, query: new URLSearchParams(), params, segments: [], trailingSlash: false, config: {} });

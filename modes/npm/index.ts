@@ -28,13 +28,17 @@ export default defineMode({
     // packuments: two Accept classes, each its own cached representation; with the registry unreachable, a stored
     // full document answers an abbreviated request too (as is, or abbreviated when the client prefers that)
     metadata: {
-      policy: 'revalidate', busy: 'stale', vary: { accept: acceptClass }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument,
-      alternates: { header: 'accept', classes: [INSTALL_V1, FULL], derive: [{ from: FULL, to: INSTALL_V1, type: INSTALL_V1_TYPE, transform: abbreviatePackument }] },
+      policy: 'revalidate', busy: 'stale',
+      cache: {
+        vary: { accept: acceptClass },
+        alternates: { header: 'accept', classes: [INSTALL_V1, FULL], derive: [{ from: FULL, to: INSTALL_V1, type: INSTALL_V1_TYPE, transform: abbreviatePackument }] },
+      },
+      body: { maxBytes: maxDocument, index: indexDocument, rewrite: rewriteDocument },
     },
     // version documents, dist-tags, signing keys: governed by the metadata_* keys
-    document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
-    tarball: { policy: 'immutable', busy: 'join', verify: verifyTarball },
-    attestation: { policy: 'immutable', busy: 'join', index: indexJsonObject, maxRewriteBody: maxDocument },
+    document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, body: { maxBytes: maxDocument, index: indexDocument, rewrite: rewriteDocument } },
+    tarball: { policy: 'immutable', busy: 'join', body: { verify: verifyTarball } },
+    attestation: { policy: 'immutable', busy: 'join', body: { maxBytes: maxDocument, index: indexJsonObject } },
     passthrough: { policy: 'bypass', keys: false },
   },
   routes: [
