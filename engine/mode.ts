@@ -71,6 +71,8 @@ export interface BodyStages {
   /** head check: from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
   admitHead?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
   verify?: VerifyHook;
+  /** verify from pins another kind's documents recorded (instead of `verify`): see PinnedBy */
+  pinnedBy?: PinnedBy;
   /** check: a complete body before it is committed (read whole, ≤ maxBytes); a reason fails the fill as a digest mismatch would */
   checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
   index?: IndexHook;
@@ -79,6 +81,22 @@ export interface BodyStages {
   /** upstream response headers kept in the entry besides the engine's own list */
   storeHeaders?: string[];
   rewrite?: RewriteHook;
+}
+
+/**
+ * Pinned verification: this kind's expected digests are pins that another kind's `index` hook recorded from its
+ * documents (npm tarball ← packument). When the pin is missing, the engine fetches `source` through the cache
+ * (its index hook records the pins) and looks again; still unknown, the body is served, not stored.
+ */
+export interface PinnedBy {
+  /** where the pin of this request lives: ctx.pins group and key; null = nothing to verify against (served, not stored) */
+  pin: (m: Match) => { group: string; key: string } | null;
+  /** the document that records the pin, as a mount-relative path of this instance */
+  source: (m: Match) => { path: string; headers?: Record<string, string> };
+  /** the expectation a pin gives; null = the pin names no usable digest */
+  expected: (pin: Pin, m: Match) => VerifyResult;
+  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream */
+  target?: (pin: Pin, m: Match) => string | undefined;
 }
 
 export interface BindStage {

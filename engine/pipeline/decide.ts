@@ -5,6 +5,7 @@ import type { VerifyResult } from '../mode.js';
 import type { Action } from './actions.js';
 import type { EngineCtx } from './context.js';
 import { isFresh, lookup } from './entries.js';
+import { expectationOf } from './expectation.js';
 import { hookContext } from './hook-context.js';
 import type { Work } from './work.js';
 
@@ -51,10 +52,9 @@ export async function decide(ctx: EngineCtx, w: Work): Promise<Action> {
 /** kinds with `reverify`: a stored body the mode's current digests disagree with is not served */
 async function contradictsVerify(ctx: EngineCtx, w: Work, e: Entry): Promise<boolean> {
   const kind = w.inst.def.kinds[w.kind]!;
-  const verify = kind.body?.verify;
-  if (!kind.cache?.reverify || !verify) return false;
+  if (!kind.cache?.reverify) return false;
   let want: VerifyResult;
-  try { want = await verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule }); } catch { return false; }
+  try { want = await expectationOf(ctx, w) ?? null; } catch { return false; }
   if (!want) return false;
   if (want.size !== undefined && want.size !== e.size) return true;
   return (['sha256', 'sha512', 'sha1', 'md5'] as const).some((a) => want[a] !== undefined && e.digests[a] !== undefined && want[a] !== e.digests[a]);

@@ -9,7 +9,8 @@ import { m } from '../metrics.js';
 import { readSmall } from './bodies.js';
 import type { EngineCtx } from './context.js';
 import { cacheEntry, deleteEntry, expiresAt } from './entries.js';
-import { DEFAULT_MAX_REWRITE, hookContext, maxBodyOf, runIndex } from './hook-context.js';
+import { DEFAULT_MAX_REWRITE, maxBodyOf, runIndex } from './hook-context.js';
+import { expectationOf } from './expectation.js';
 import { targetWork } from './keys.js';
 import { headOf } from './upstream.js';
 import { type Flight, type FlightOutcome, type UpstreamResponse, type Work, iso } from './work.js';
@@ -63,9 +64,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
   const maxObj = ctx.config.storage.max_object_size;
   const store = !extras.pass && !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
   const body = kind.body ?? {};
-  const verify = body.verify;
-  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected)
-    : verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule, headers: resp.headers }) : undefined;
+  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected) : expectationOf(ctx, w, resp.headers);
   m.fillsInFlight.inc({ instance: w.inst.name });
   const maxBytes = maxBodyOf(w.inst, kind);
   const fill = new Fill({

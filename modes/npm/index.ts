@@ -7,7 +7,7 @@ import { acceptClass, FULL, INSTALL_V1, INSTALL_V1_TYPE } from './accept.js';
 import { abbreviatePackument } from './abbreviate.js';
 import { NAME, nameLengthOk, upstreamName } from './names.js';
 import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
-import { verifyTarball, tarballOf, knownPin } from './integrity.js';
+import { tarballOf, tarballPins } from './integrity.js';
 import { discoverNpm } from './discover.js';
 import { AUDIT_PATHS, forwardAudit } from './audit.js';
 
@@ -37,7 +37,7 @@ export default defineMode({
     },
     // version documents, dist-tags, signing keys: governed by the metadata_* keys
     document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, body: { maxBytes: maxDocument, index: indexDocument, rewrite: rewriteDocument } },
-    tarball: { policy: 'immutable', busy: 'join', body: { verify: verifyTarball } },
+    tarball: { policy: 'immutable', busy: 'join', body: { pinnedBy: tarballPins } },
     attestation: { policy: 'immutable', busy: 'join', body: { maxBytes: maxDocument, index: indexJsonObject } },
     passthrough: { policy: 'bypass', keys: false },
   },
@@ -52,8 +52,8 @@ export default defineMode({
     {
       match: re(`${NAME}/-/(?<file>[^/]+\\.tgz)`), when: (r) => named(r) && tarballOf({ params: paramsOf(r.path) }) !== null, kind: 'tarball',
       key: (m) => { const t = tarballOf(m)!; return `${t.name}/${t.version}`; },
-      // the fill target recorded from the package's documents (learned first if none is stored), else the registry's own layout
-      upstream: async (m, ctx) => (await knownPin(ctx, tarballOf(m)!))?.tarball ?? `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
+      // the registry's own layout, unless the version's pin names another fill target (tarballPins.target)
+      upstream: (m) => `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
     },
     { match: re(`${NAME}/(?<version>[^/]+)`), when: named, kind: 'document', upstream: (m) => `${upstreamName(name(m))}/${encodeURIComponent(m.params.version!)}`, headers: () => json },
     { match: re(NAME), when: named, kind: 'metadata', upstream: (m) => upstreamName(name(m)) },
