@@ -73,8 +73,8 @@ export interface BodyStages {
   verify?: VerifyHook;
   /** verify from pins another kind's documents recorded (instead of `verify`): see PinnedBy */
   pinnedBy?: PinnedBy;
-  /** check: a complete body before it is committed (read whole, ≤ maxBytes); a reason fails the fill as a digest mismatch would */
-  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
+  /** check: reads the completed body (the temp file, streamed) before it is committed: see CheckHook */
+  check?: CheckHook;
   index?: IndexHook;
   /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
   maxBytes?: string | ((config: ModeConfig) => number);
@@ -283,6 +283,21 @@ export interface RewriteInput {
   ctx: HookContext;
 }
 export type RewriteHook = (input: RewriteInput) => Promise<{ body: Buffer; headers?: Record<string, string> }>;
+
+export interface CheckInput {
+  /** the complete body, read from the temp file; each call opens it anew (several passes are fine) */
+  open(): Readable;
+  size: number;
+  headers: Readonly<Record<string, string>>;
+  match: Match;
+  ctx: HookContext;
+}
+/**
+ * The check of a completed file, for what a streaming digest cannot prove (a digest over part of an archive,
+ * a hash of a zip's directory tree, a document's shape). null passes; a reason (or a throw) fails the fill
+ * exactly as a digest mismatch would: 502 or an ended transfer, nothing stored, a verify failure counted.
+ */
+export type CheckHook = (input: CheckInput) => Promise<string | null>;
 
 export interface IndexInput {
   body: Readable;

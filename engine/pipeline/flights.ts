@@ -1,15 +1,14 @@
 // Flights: one upstream exchange per key at a time, and the fill a 200 becomes (the body's stages run here,
 // in this order: head check → verify while streaming → check of the completed file → index → commit).
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { Fill, VerifyError, type FillResult } from '../cache/fill.js';
+import { Fill, type FillResult } from '../cache/fill.js';
 import type { Entry } from '../cache/store.js';
 import type { VerifyResult } from '../mode.js';
 import { m } from '../metrics.js';
 import { readSmall } from './bodies.js';
 import type { EngineCtx } from './context.js';
 import { cacheEntry, deleteEntry, expiresAt } from './entries.js';
-import { DEFAULT_MAX_REWRITE, maxBodyOf, runIndex } from './hook-context.js';
+import { maxBodyOf, runCheck, runIndex } from './hook-context.js';
 import { expectationOf } from './expectation.js';
 import { targetWork } from './keys.js';
 import { headOf } from './upstream.js';
@@ -72,12 +71,8 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter, slowOpenMs: ctx.faultSlowOpenMs,
     // both can refuse the body, so both run before its tail is released
-    check: (body.checkBody || body.index) && (async (temp, size) => {
-      if (body.checkBody) {
-        if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
-        const reason = body.checkBody(await readFile(temp), head.headers);
-        if (reason) throw new VerifyError(reason, 'valid', 'invalid');
-      }
+    check: (body.check || body.index) && (async (temp, size) => {
+      if (body.check) await runCheck(ctx, w, body.check, temp, size, head.headers);
       if (body.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
     }),
     commit: async (temp, digests, size) => {

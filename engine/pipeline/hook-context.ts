@@ -1,10 +1,11 @@
 // What hooks get: the per-instance context (pins, learned targets, fetches through the pipeline or straight
 // upstream, tasks, metrics, state) and the index hook run before a commit.
 import type { Readable } from 'node:stream';
-import { RejectedBody } from '../cache/fill.js';
+import { createReadStream } from 'node:fs';
+import { RejectedBody, VerifyError } from '../cache/fill.js';
 import { parseSize } from '../config/values.js';
 import type { Instance } from '../instance.js';
-import type { HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
+import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
 import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
@@ -79,6 +80,20 @@ async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind:
     const lastUsedAt = Math.max(Date.parse(e.last_used_at) || 0, ctx.index.lastUsed?.(inst, e.keyHash) ?? 0);
     yield { kind: e.kind, key: e.key.startsWith(`${e.kind}/`) ? e.key.slice(e.kind.length + 1) : e.key, size: e.size, lastUsedAt, digests: e.digests };
   }
+}
+
+/** the kind's check of a completed file: a reason, or a throw, fails the fill as a digest mismatch does */
+export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: string, size: number, headers: Record<string, string>): Promise<void> {
+  const opened: Readable[] = [];
+  let reason: string | null;
+  try {
+    reason = await check({ open: () => { const s = createReadStream(temp); opened.push(s); return s; }, size, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+  } catch (e) {
+    reason = (e as Error).message || 'check failed';
+  } finally {
+    for (const s of opened) s.destroy();
+  }
+  if (reason) throw new VerifyError(reason, 'valid', 'invalid');
 }
 
 /** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */

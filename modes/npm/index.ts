@@ -1,4 +1,4 @@
-// Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
+// Mode `npm`: a read-only pull-through npm registry for npm, pnpm and yarn.
 // Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
 import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
 import { readSchema } from '../../engine/paths.js';

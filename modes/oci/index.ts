@@ -1,4 +1,4 @@
-// Mode `oci` (modes/oci.md): a pull-through cache for OCI / Docker registries. Content by digest
+// Mode `oci`: a pull-through cache for OCI / Docker registries. Content by digest
 // (blobs, manifests) is verified and shared by every repository and registry of the instance; a tag is a
 // binding tag → manifest digest, revalidated with a HEAD. Paths are relative to /v2 on both listener forms.
 import { defineMode, type Match, type ModeConfig, type ReqView, type RespondHook } from '../../engine/mode.js';
@@ -7,7 +7,7 @@ import { acceptClass } from './accept.js';
 import { checkOciConfig, credentialsFor, ociUpstreams, snippet } from './config.js';
 import { errorBody, ociError } from './errors.js';
 import { rewriteReferrers, rewriteTagsList } from './links.js';
-import { admitManifest, checkManifest, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
+import { admitManifest, checkManifestFile, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
 import { digestKey, forwardedQuery, parsed, referrersKey, registriesOf, tagKey, tagsListKey, upstreamUrls, type Parsed } from './names.js';
 import { tokenAuth } from './token.js';
 
@@ -49,13 +49,13 @@ export default defineMode({
       policy: 'revalidate', busy: 'bypass',
       cache: { vary: { accept: acceptClass } },
       upstream: { revalidateWith: 'head' },
-      body: { admitHead: admitManifest, verify: verifyByHeader, checkBody: checkManifest, storeHeaders: DIGEST_HEADER },
+      body: { admitHead: admitManifest, verify: verifyByHeader, check: checkManifestFile, storeHeaders: DIGEST_HEADER },
       bind: { to: tagTarget },
     },
     manifest: {
       policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] },
       upstream: { failoverOn404: true, redirects: 'public' },
-      body: { admitHead: admitManifest, verify: verifyByUrl, checkBody: checkManifest, storeHeaders: DIGEST_HEADER },
+      body: { admitHead: admitManifest, verify: verifyByUrl, check: checkManifestFile, storeHeaders: DIGEST_HEADER },
     },
     // registries send blobs from CDNs: any public https host may serve them, the digest proves the bytes
     blob: {
