@@ -1,6 +1,6 @@
 // Wires the engine together: store, index, upstream client, instances, listeners, scheduler, status.
 import { mkdir, access, constants } from 'node:fs/promises';
-import type { ModeDefinition } from './mode.js';
+import { withGroupedKinds, type ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
 import { Instance } from './instance.js';
@@ -82,7 +82,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const backend = expandHome(cfg.server.backend);
   await mkdir(backend, { recursive: true, mode: 0o755 });
   const store = await openFsStore(backend);
-  const byName = new Map(modes.map((d) => [d.name, d]));
+  // plugins written with the first DSL's flat kind fields run unchanged
+  const byName = new Map(modes.map((d) => [d.name, withGroupedKinds(d)]));
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();

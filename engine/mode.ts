@@ -434,3 +434,44 @@ export function derivedKindKeys(def: ModeDefinition): Map<string, { kind: string
   }
   return out;
 }
+
+/** a kind written with the flat fields of the first DSL (plugins): each hook under its stage's name today */
+interface FlatKind extends KindSpec {
+  vary?: CacheStage['vary']; alternates?: Alternates; admit?: CacheStage['admit']; reverify?: boolean;
+  revalidateWith?: UpstreamStage['revalidateWith']; failoverOn404?: boolean; redirects?: UpstreamStage['redirects'];
+  admitHead?: BodyStages['admitHead']; verify?: VerifyHook; index?: IndexHook; storeHeaders?: string[]; rewrite?: RewriteHook;
+  maxRewriteBody?: BodyStages['maxBytes'];
+  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
+  bindTo?: BindStage['to'];
+}
+
+const FLAT_CHECK_MAX = 64 * 1024 * 1024;
+
+/** the same mode with every kind in the grouped shape (kinds written with the first DSL's flat fields are moved) */
+export function withGroupedKinds<T extends ModeDefinition>(def: T): T {
+  const flat = (k: KindSpec): k is FlatKind => ['vary', 'alternates', 'admit', 'reverify', 'revalidateWith', 'failoverOn404', 'redirects', 'admitHead', 'verify', 'index', 'storeHeaders', 'rewrite', 'maxRewriteBody', 'checkBody', 'bindTo'].some((f) => f in k);
+  if (!Object.values(def.kinds).some(flat)) return def;
+  const pick = <O extends object>(o: O): O | undefined => {
+    const kept = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as O;
+    return Object.keys(kept).length ? kept : undefined;
+  };
+  const kinds: Record<string, KindSpec> = {};
+  for (const [name, k] of Object.entries(def.kinds)) {
+    if (!flat(k)) { kinds[name] = k; continue; }
+    const { vary, alternates, admit, reverify, revalidateWith, failoverOn404, redirects, admitHead, verify, index, storeHeaders, rewrite, maxRewriteBody, checkBody, bindTo, ...rest } = k;
+    const check: CheckHook | undefined = checkBody && (async ({ open, size, headers }) => {
+      if (size > FLAT_CHECK_MAX) return `body of ${size} bytes too large to check`;
+      const parts: Buffer[] = [];
+      for await (const c of open() as AsyncIterable<Buffer>) parts.push(c);
+      return checkBody(Buffer.concat(parts), { ...headers });
+    });
+    kinds[name] = {
+      ...rest,
+      cache: { ...pick({ vary, alternates, admit, reverify }), ...rest.cache },
+      upstream: { ...pick({ revalidateWith, failoverOn404, redirects }), ...rest.upstream },
+      body: { ...pick({ admitHead, verify, check, index, storeHeaders, rewrite, maxBytes: maxRewriteBody }), ...rest.body },
+      ...(bindTo || rest.bind ? { bind: rest.bind ?? { to: bindTo! } } : {}),
+    };
+  }
+  return { ...def, kinds };
+}
