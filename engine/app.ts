@@ -1,16 +1,16 @@
 // Wires the engine together: store, index, upstream client, instances, listeners, scheduler, status.
 import { mkdir, access, constants } from 'node:fs/promises';
-import type { ModeDefinition } from './mode.js';
+import { withGroupedKinds, type ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
 import { withSchemaDefaults } from './config/schema.js';
 import { Instance } from './instance.js';
 import { listen, type Listener, type Mounted } from './http/server.js';
-import { handleInstance } from './pipeline.js';
-import { forgetEntry, forgetBlob } from './pipeline/entries.js';
-import { flights } from './pipeline/flights.js';
+import { fetchThrough, handleInstance } from './pipeline.js';
+import { forgetEntry } from './pipeline/entries.js';
 import { hookContext } from './pipeline/hook-context.js';
-import type { EngineCtx } from './pipeline/work.js';
+import type { EngineCtx } from './pipeline/context.js';
+import { createPipelineState } from './pipeline/state.js';
 import type { ModeTasks } from './mode.js';
 import { NegativeCache } from './cache/negative.js';
 import { openFsStore, isNoSpace } from './cache/fs-store.js';
@@ -22,7 +22,7 @@ import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
 import { StatusBoard } from './status/status.js';
 import { registry, m } from './metrics.js';
-import { serveHot, hotKey } from './hot-hits.js';
+import { HotHits, hotKey } from './hot-hits.js';
 import { settleWithin } from './wait.js';
 import { configureLog, logger } from './log.js';
 import { installWorkerHooks, signalReady } from './http/bind.js';
@@ -85,12 +85,16 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const backend = expandHome(cfg.server.backend);
   await mkdir(backend, { recursive: true, mode: 0o755 });
   const store = await openFsStore(backend);
-  const byName = new Map(modes.map((d) => [d.name, d]));
+  // plugins written with the first DSL's flat kind fields run unchanged
+  const byName = new Map(modes.map((d) => [d.name, withGroupedKinds(d)]));
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
   for (const i of instances) if (i.def.routes.length === 0) log.warn(`mode ${i.def.name} has no routes in this build: instance ${i.name} answers 404 to everything`, { instance: i.name });
   const index = new EntryIndex();
   const holds = new MemoryBlobHolds();
-  index.onUnreferenced = (blob) => { forgetBlob(blob); if (!holds.has(blob)) void store.blobs.delete(blob); };
+  // per-process request state: fields of this engine, never of a module
+  const state = createPipelineState();
+  const hot = new HotHits();
+  index.onUnreferenced = (blob) => { state.smallBlobs.forget(blob); if (!holds.has(blob)) void store.blobs.delete(blob); };
   const busyKeys = new Set<string>();
   let ready = false;
   let shuttingDown = false;
@@ -106,7 +110,8 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     onEvent: (e) => status.event(e as Parameters<StatusBoard['event']>[0]),
   });
   const ctx: EngineCtx = {
-    config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys,
+    config: cfg, store, upstream, negative: new NegativeCache(), log, busyKeys, state, hot,
+    fetchThrough: (inst, path, headers) => fetchThrough(ctx, inst, path, headers),
     faultEnospcAfter: process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER ? Number(process.env.CACHE_PROXY_FAULT_ENOSPC_AFTER) : undefined,
     faultSlowOpenMs: process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS ? Number(process.env.CACHE_PROXY_FAULT_SLOW_OPEN_MS) : undefined,
     index: {
@@ -134,7 +139,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   let evictTimer: NodeJS.Timeout | undefined;
   const runEvict = async () => {
     await index.ready;
-    const r = await evict({ store, index, maxSize: cfg.storage.max_size, instanceQuotas: quotas, minFree: cfg.storage.min_free, busyKeys: (inst: string, keyHash: string) => busyKeys.has(`${inst}/${keyHash}`), onEvicted: (inst: string, keyHash: string) => forgetEntry(inst, keyHash) });
+    const r = await evict({ store, index, maxSize: cfg.storage.max_size, instanceQuotas: quotas, minFree: cfg.storage.min_free, busyKeys: (inst: string, keyHash: string) => busyKeys.has(`${inst}/${keyHash}`), onEvicted: (inst: string, keyHash: string) => forgetEntry(ctx, inst, keyHash) });
     return r;
   };
   function scheduleEvict(): void {
@@ -154,7 +159,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       id: `${inst.name}:expire_cleanup`, instance: inst.name, type: 'expire_cleanup', intervalMs: HOUR,
       run: async (signal) => {
         await index.ready;
-        const r = await expireCleanup({ store, index, inst: inst.name, now: Date.now(), batchSize: cfg.storage.cleanup.batch_size, dryRun: cfg.storage.cleanup.dry_run, signal, log, onRemoved: (keyHash: string) => forgetEntry(inst.name, keyHash) });
+        const r = await expireCleanup({ store, index, inst: inst.name, now: Date.now(), batchSize: cfg.storage.cleanup.batch_size, dryRun: cfg.storage.cleanup.dry_run, signal, log, onRemoved: (keyHash: string) => forgetEntry(ctx, inst.name, keyHash) });
         return r.removed > 0 ? 'updated' : 'unchanged';
       },
     });
@@ -204,7 +209,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     handleInstance: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], target: Parameters<typeof handleInstance>[4], base: string, id: string) =>
       handleInstance(ctx, inst, req, res, target, base, id),
     serveHot: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, id: string) =>
-      !cfg.log.access && serveHot(hotKey(inst.name, base, req.url ?? ''), req, res, id),
+      !cfg.log.access && hot.serve(hotKey(inst.name, base, req.url ?? ''), req, res, id),
     homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
     status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
@@ -244,7 +249,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
       // bodies already served whose commit is still running are kept, not lost
-      const commits = [...busyKeys].map((k) => flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
+      const commits = [...busyKeys].map((k) => state.flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
       await settleWithin(Promise.all(commits), cfg.server.limits.shutdown_timeout);
       await scheduler.stop();
       await controllers.stop();

@@ -33,8 +33,6 @@ export interface HotHit {
 
 const MAX_ANSWERS = 20_000;
 const MAX_BYTES = 64 * 1024 * 1024;
-const answers = new Map<string, HotHit>();
-let bytes = 0;
 
 export const hotKey = (instance: string, publicBase: string, target: string): string => `${instance}\0${publicBase}\0${target}`;
 
@@ -44,43 +42,49 @@ export function isPlainRequest(req: IncomingMessage): boolean {
   return h.range === undefined && h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-range'] === undefined;
 }
 
-export function rememberHit(key: string, hit: HotHit): void {
-  const old = answers.get(key);
-  if (old) { answers.delete(key); bytes -= old.body.length; }
-  answers.set(key, hit);
-  bytes += hit.body.length;
-  while (answers.size > MAX_ANSWERS || bytes > MAX_BYTES) {
-    const [k, v] = answers.entries().next().value!;
-    answers.delete(k);
-    bytes -= v.body.length;
+/** the remembered answers of one engine */
+export class HotHits {
+  private answers = new Map<string, HotHit>();
+  private bytes = 0;
+
+  remember(key: string, hit: HotHit): void {
+    const old = this.answers.get(key);
+    if (old) { this.answers.delete(key); this.bytes -= old.body.length; }
+    this.answers.set(key, hit);
+    this.bytes += hit.body.length;
+    while (this.answers.size > MAX_ANSWERS || this.bytes > MAX_BYTES) {
+      const [k, v] = this.answers.entries().next().value!;
+      this.answers.delete(k);
+      this.bytes -= v.body.length;
+    }
   }
-}
 
-function drop(key: string, hit: HotHit): void {
-  if (answers.get(key) !== hit) return;
-  answers.delete(key);
-  bytes -= hit.body.length;
-}
+  private drop(key: string, hit: HotHit): void {
+    if (this.answers.get(key) !== hit) return;
+    this.answers.delete(key);
+    this.bytes -= hit.body.length;
+  }
 
-/** answer from memory if an answer for exactly this request is remembered and still valid; false otherwise */
-export function serveHot(key: string, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const hit = answers.get(key);
-  if (!hit || !isPlainRequest(req)) return false;
-  const now = Date.now();
-  if (now >= hit.validUntilMs || !hit.isCurrent()) { drop(key, hit); return false; }
-  for (const [name, value] of hit.deps) if ((req.headers[name] ?? '') !== value) return false;
-  if (hit.sameRoute && !hit.sameRoute(req)) return false;
-  if (hit.forwardsAuthorization && req.headers.authorization !== undefined) return false;
-  const started = performance.now();
-  hit.touch();
-  const flat = hit.flat ??= Object.entries(hit.headers).flat();
-  res.writeHead(200, [...flat, 'x-request-id', requestId, 'age', String(Math.max(0, Math.floor((now - hit.validatedMs) / 1000)))]);
-  const head = req.method === 'HEAD';
-  res.end(head ? undefined : hit.body);
-  recordRequest({ instance: hit.instance, mode: hit.mode, kind: hit.kind, cache: hit.cache, method: req.method!, status: 200 }, started, head ? undefined : performance.now(), head ? 0 : hit.body.length);
-  return true;
-}
+  /** answer from memory if an answer for exactly this request is remembered and still valid; false otherwise */
+  serve(key: string, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const hit = this.answers.get(key);
+    if (!hit || !isPlainRequest(req)) return false;
+    const now = Date.now();
+    if (now >= hit.validUntilMs || !hit.isCurrent()) { this.drop(key, hit); return false; }
+    for (const [name, value] of hit.deps) if ((req.headers[name] ?? '') !== value) return false;
+    if (hit.sameRoute && !hit.sameRoute(req)) return false;
+    if (hit.forwardsAuthorization && req.headers.authorization !== undefined) return false;
+    const started = performance.now();
+    hit.touch();
+    const flat = hit.flat ??= Object.entries(hit.headers).flat();
+    res.writeHead(200, [...flat, 'x-request-id', requestId, 'age', String(Math.max(0, Math.floor((now - hit.validatedMs) / 1000)))]);
+    const head = req.method === 'HEAD';
+    res.end(head ? undefined : hit.body);
+    recordRequest({ instance: hit.instance, mode: hit.mode, kind: hit.kind, cache: hit.cache, method: req.method!, status: 200 }, started, head ? undefined : performance.now(), head ? 0 : hit.body.length);
+    return true;
+  }
 
-/** test hook: how many answers are remembered */
-export const hotCount = (): number => answers.size;
+  /** how many answers are remembered */
+  get size(): number { return this.answers.size; }
+}

@@ -6,7 +6,7 @@ import { compileRoutes, type CompiledRoute } from './routing.js';
 import { DEFAULT_EXPIRE_AFTER } from './config/schema.js';
 import { parseFreshness, parseExpiration, parseSize } from './config/values.js';
 
-/** the largest body a rewrite kind buffers when it names no maxRewriteBody */
+/** the largest body a rewrite kind buffers when it names no body.maxBytes */
 export const DEFAULT_MAX_REWRITE = 64 * 1024 * 1024;
 
 export interface Resolved {
@@ -73,8 +73,8 @@ export class Instance {
   /** largest body a kind buffers (rewrite, index), worked out once per kind; undefined = no limit of its own */
   maxBody(kind: KindSpec): number | undefined {
     if (this.maxBodies.has(kind)) return this.maxBodies.get(kind);
-    const v = kind.maxRewriteBody;
-    const max = typeof v === 'function' ? v(this.block) : typeof v === 'string' ? parseSize(v) : kind.rewrite ? DEFAULT_MAX_REWRITE : undefined;
+    const v = kind.body?.maxBytes;
+    const max = typeof v === 'function' ? v(this.block) : typeof v === 'string' ? parseSize(v) : kind.body?.rewrite ? DEFAULT_MAX_REWRITE : undefined;
     this.maxBodies.set(kind, max);
     return max;
   }

@@ -8,7 +8,24 @@ export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPT
 export type JSONSchema = Record<string, unknown>;
 export type ModeConfig = Readonly<Record<string, unknown>>;
 
+/**
+ * A kind: how one class of resources is cached. Its hooks attach to the named stages of a body's life, which
+ * run in this order:
+ *
+ *   admit       cache.admit        before any cache decision: cache it, pass it through (PASSTHROUGH), or refuse
+ *   head check  body.admitHead     the upstream head of a 200: store the body, pass it through uncached, or refuse
+ *   verify      body.verify        expected digests (or body.pinnedBy: digests another kind's documents recorded),
+ *                                  hashed while the body streams to the clients
+ *   check       body.check         the completed temp file, read (streamed, any size) before the commit
+ *   index       body.index         pins and fetch targets taken from the complete body
+ *   commit                         blob and entry written (body.storeHeaders kept; bind.to adds the bound key)
+ *   rewrite     body.rewrite       on the way out, per response; the stored body stays the upstream's
+ *
+ * A failure at head check, verify, check or index stores nothing and answers 502 (or ends a transfer already
+ * under way); verify and check failures count in cache_proxy_verify_failures_total.
+ */
 export interface KindSpec {
+  // defaults of the kind's derived config keys (K_policy, K_fresh_for, K_busy_policy, K_expire_after)
   policy: Policy;
   fresh_for?: string;
   busy?: Busy;
@@ -17,35 +34,75 @@ export interface KindSpec {
   allow?: { policy?: Policy[]; busy?: Busy[] };
   /** false: no derived K_* keys; sharedWith: use another kind's keys */
   keys?: false | { sharedWith: string };
-  /** request header (lower case) -> class; class keyed, canonical value forwarded */
-  vary?: Record<string, (value?: string) => string>;
-  revalidateWith?: 'get' | 'head';
-  negative?: boolean;
-  failoverOn404?: boolean;
-  /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
-  redirects?: 'configured' | 'public';
-  evictable?: boolean;
-  storeHeaders?: string[];
-  /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
-  maxRewriteBody?: string | ((config: ModeConfig) => number);
-  rewrite?: RewriteHook;
-  verify?: VerifyHook;
-  index?: IndexHook;
-  /** a mutable name bound to content another kind stores (OCI tag → manifest by digest), see BindTarget */
-  bindTo?: (m: Match, headers: Record<string, string>, digests?: Record<string, string>) => BindTarget | null;
-  /** from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
-  admitHead?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
-  /** checks a complete body before it is committed (read whole, ≤ maxRewriteBody); a reason fails the fill as a digest mismatch would */
-  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
   /** 'mode': entries of this kind get no engine expiry; the mode's own cleanup applies K_expire_after (ctx.cache) */
   expiry?: 'engine' | 'mode';
-  /** a stored entry whose digests or size contradict `verify`'s current answer is a miss (refetched, verified, replaced) */
-  reverify?: boolean;
-  /** before any cache decision: 'cache' (normal), 'pass' (forwarded, not stored: PASSTHROUGH) or an error answer */
-  admit?: (input: { match: Match; ctx: HookContext }) => Promise<'cache' | 'pass' | { status: number; message: string }>;
+  /** the request's key and what may answer it */
+  cache?: CacheStage;
+  /** how the upstream is asked */
+  upstream?: UpstreamStage;
+  /** the stages a fetched body passes through, in the order above */
+  body?: BodyStages;
+  /** a mutable name bound to content another kind stores */
+  bind?: BindStage;
+}
+
+export interface CacheStage {
+  /** request header (lower case) -> class; class keyed, canonical value forwarded */
+  vary?: Record<string, (value?: string) => string>;
   /** other representations of a key (classes of one `vary` header) that may answer when the request's own class is
    *  not stored and cannot be fetched (offline, or when a stale copy of it would be served): see Alternates */
   alternates?: Alternates;
+  /** before any cache decision: 'cache' (normal), 'pass' (forwarded, not stored: PASSTHROUGH) or an error answer */
+  admit?: (input: { match: Match; ctx: HookContext }) => Promise<'cache' | 'pass' | { status: number; message: string }>;
+  /** a stored entry whose digests or size contradict `body.verify`'s current answer is a miss (refetched, verified, replaced) */
+  reverify?: boolean;
+}
+
+export interface UpstreamStage {
+  /** 'head': a stale entry is revalidated by a HEAD (its ETag or, with bind, the name it binds) before any GET */
+  revalidateWith?: 'get' | 'head';
+  /** a 404 from one upstream moves on to the next */
+  failoverOn404?: boolean;
+  /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
+  redirects?: 'configured' | 'public';
+}
+
+export interface BodyStages {
+  /** head check: from the upstream head of a 200: store it, pass it through uncached, or refuse it (502, nothing stored) */
+  admitHead?: (head: { headers: Record<string, string>; size?: number }, m: Match) => 'store' | 'pass' | { reject: string };
+  verify?: VerifyHook;
+  /** verify from pins another kind's documents recorded (instead of `verify`): see PinnedBy */
+  pinnedBy?: PinnedBy;
+  /** check: reads the completed body (the temp file, streamed) before it is committed: see CheckHook */
+  check?: CheckHook;
+  index?: IndexHook;
+  /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
+  maxBytes?: string | ((config: ModeConfig) => number);
+  /** upstream response headers kept in the entry besides the engine's own list */
+  storeHeaders?: string[];
+  rewrite?: RewriteHook;
+}
+
+/**
+ * Pinned verification: this kind's expected digests are pins that another kind's `index` hook recorded from its
+ * documents (npm tarball ← packument). When the pin is missing, the engine fetches `source` through the cache
+ * (its index hook records the pins) and looks again; still unknown, the body is served, not stored.
+ */
+export interface PinnedBy {
+  /** where the pin of this request lives: ctx.pins group and key; null = nothing to verify against (served, not stored) */
+  pin: (m: Match) => { group: string; key: string } | null;
+  /** the document that records the pin, as a mount-relative path of this instance */
+  source: (m: Match) => { path: string; headers?: Record<string, string> };
+  /** the expectation a pin gives; null = the pin names no usable digest */
+  expected: (pin: Pin, m: Match) => VerifyResult;
+  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream */
+  target?: (pin: Pin, m: Match) => string | undefined;
+}
+
+export interface BindStage {
+  /** the content another kind stores that this name (an OCI tag) is bound to, from the upstream head or, once
+   *  known, the body's digests: see BindTarget */
+  to: (m: Match, headers: Record<string, string>, digests?: Record<string, string>) => BindTarget | null;
 }
 
 /**
@@ -152,21 +209,21 @@ export interface HookContext {
   /** mode counters (`cache_proxy_*`), labelled with the instance */
   count(name: string, help: string): void;
   /** mode-private directory of this instance (created on demand; data stays under the instance name) */
-  privateDir?: string;
+  privateDir: string;
   /** small atomic JSON documents of this instance (state/<instance>/<name>.json) */
-  state?: ModeState;
+  state: ModeState;
   /** upstream access through the engine: slot limits, failover, health, cooldowns, credentials, SSRF guard */
-  fetch?: (o: UpstreamFetch) => Promise<UpstreamReply>;
-  /** background tasks of this instance added, removed and triggered at run time (§6) */
-  tasks?: ModeTasks;
+  fetch: (o: UpstreamFetch) => Promise<UpstreamReply>;
+  /** background tasks of this instance added, removed and triggered at run time */
+  tasks: ModeTasks;
   /** mode metric families on the engine registry (get-or-create by name) */
-  metrics?: ModeMetrics;
+  metrics: ModeMetrics;
   /** status events (/-/status/events) */
-  events?: { emit(e: { result: string; target?: string; task_type?: string; reason_code?: string; message?: string }): void };
+  events: { emit(e: { result: string; target?: string; task_type?: string; reason_code?: string; message?: string }): void };
   /** entries of this instance (for a mode's own cleanup) */
-  cache?: ModeCache;
+  cache: ModeCache;
   /** storage.cleanup settings a mode's own cleanup honours */
-  cleanup?: { dryRun: boolean; batchSize: number };
+  cleanup: { dryRun: boolean; batchSize: number };
 }
 
 export interface ModeState { read(name: string): Promise<unknown>; write(name: string, doc: unknown): Promise<void> }
@@ -231,6 +288,21 @@ export interface RewriteInput {
   ctx: HookContext;
 }
 export type RewriteHook = (input: RewriteInput) => Promise<{ body: Buffer; headers?: Record<string, string> }>;
+
+export interface CheckInput {
+  /** the complete body, read from the temp file; each call opens it anew (several passes are fine) */
+  open(): Readable;
+  size: number;
+  headers: Readonly<Record<string, string>>;
+  match: Match;
+  ctx: HookContext;
+}
+/**
+ * The check of a completed file, for what a streaming digest cannot prove (a digest over part of an archive,
+ * a hash of a zip's directory tree, a document's shape). null passes; a reason (or a throw) fails the fill
+ * exactly as a digest mismatch would: 502 or an ended transfer, nothing stored, a verify failure counted.
+ */
+export type CheckHook = (input: CheckInput) => Promise<string | null>;
 
 export interface IndexInput {
   body: Readable;
@@ -419,4 +491,45 @@ export function derivedKindKeys(def: ModeDefinition): Map<string, { kind: string
     for (const field of ['policy', 'fresh_for', 'busy_policy', 'expire_after'] as const) out.set(`${kind}_${field}`, { kind, field });
   }
   return out;
+}
+
+/** a kind written with the flat fields of the first DSL (plugins): each hook under its stage's name today */
+interface FlatKind extends KindSpec {
+  vary?: CacheStage['vary']; alternates?: Alternates; admit?: CacheStage['admit']; reverify?: boolean;
+  revalidateWith?: UpstreamStage['revalidateWith']; failoverOn404?: boolean; redirects?: UpstreamStage['redirects'];
+  admitHead?: BodyStages['admitHead']; verify?: VerifyHook; index?: IndexHook; storeHeaders?: string[]; rewrite?: RewriteHook;
+  maxRewriteBody?: BodyStages['maxBytes'];
+  checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
+  bindTo?: BindStage['to'];
+}
+
+const FLAT_CHECK_MAX = 64 * 1024 * 1024;
+
+/** the same mode with every kind in the grouped shape (kinds written with the first DSL's flat fields are moved) */
+export function withGroupedKinds<T extends ModeDefinition>(def: T): T {
+  const flat = (k: KindSpec): k is FlatKind => ['vary', 'alternates', 'admit', 'reverify', 'revalidateWith', 'failoverOn404', 'redirects', 'admitHead', 'verify', 'index', 'storeHeaders', 'rewrite', 'maxRewriteBody', 'checkBody', 'bindTo'].some((f) => f in k);
+  if (!Object.values(def.kinds).some(flat)) return def;
+  const pick = <O extends object>(o: O): O | undefined => {
+    const kept = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as O;
+    return Object.keys(kept).length ? kept : undefined;
+  };
+  const kinds: Record<string, KindSpec> = {};
+  for (const [name, k] of Object.entries(def.kinds)) {
+    if (!flat(k)) { kinds[name] = k; continue; }
+    const { vary, alternates, admit, reverify, revalidateWith, failoverOn404, redirects, admitHead, verify, index, storeHeaders, rewrite, maxRewriteBody, checkBody, bindTo, ...rest } = k;
+    const check: CheckHook | undefined = checkBody && (async ({ open, size, headers }) => {
+      if (size > FLAT_CHECK_MAX) return `body of ${size} bytes too large to check`;
+      const parts: Buffer[] = [];
+      for await (const c of open() as AsyncIterable<Buffer>) parts.push(c);
+      return checkBody(Buffer.concat(parts), { ...headers });
+    });
+    kinds[name] = {
+      ...rest,
+      cache: { ...pick({ vary, alternates, admit, reverify }), ...rest.cache },
+      upstream: { ...pick({ revalidateWith, failoverOn404, redirects }), ...rest.upstream },
+      body: { ...pick({ admitHead, verify, check, index, storeHeaders, rewrite, maxBytes: maxRewriteBody }), ...rest.body },
+      ...(bindTo || rest.bind ? { bind: rest.bind ?? { to: bindTo! } } : {}),
+    };
+  }
+  return { ...def, kinds };
 }

@@ -1,4 +1,4 @@
-// Per-instance pins (engine spec §2.3 `ctx.pins`): small string facts a mode's `index` hook took from a
+// Per-instance pins (`ctx.pins`): small string facts a mode's `index` hook took from a
 // document (digests, the fill target), grouped so one document's pins are one atomic state document.
 import { createHash } from 'node:crypto';
 import type { Pin, PinStore } from '../mode.js';

@@ -1,4 +1,6 @@
-// RFC 9110 byte ranges (engine spec §3.6).
+// Byte ranges and client conditionals (RFC 9110).
+import type { IncomingHttpHeaders } from 'node:http';
+import { notModified } from './respond.js';
 
 export type RangeResult =
   | { type: 'none' }
@@ -48,4 +50,36 @@ export function ifRangeAllows(ifRange: string | undefined, etag: string | undefi
   if (!lastModified) return false;
   const a = Date.parse(v), b = Date.parse(lastModified);
   return Number.isFinite(a) && Number.isFinite(b) && a === b;
+}
+
+/** what to send of a representation, given the client's conditionals and Range */
+export type RangePlan =
+  | { type: 'not-modified' }
+  | { type: 'unsatisfiable' }
+  | { type: 'whole' }
+  | { type: 'part'; start: number; end: number }
+  | { type: 'parts'; ranges: { start: number; end: number }[] };
+
+export interface Representation {
+  /** unknown (a body still arriving): Range does not apply */
+  size?: number;
+  etag?: string;
+  lastModified?: string;
+  /** false: the body is made per response (rewritten, derived), so any If-Range sends it whole */
+  stableValidators?: boolean;
+}
+
+/**
+ * The one conditional and Range routine of every answer: If-None-Match / If-Modified-Since first (304), then
+ * If-Range against the representation's validators, then the Range header against its size.
+ */
+export function planRange(headers: IncomingHttpHeaders, rep: Representation): RangePlan {
+  if (notModified(headers, rep.etag, rep.lastModified)) return { type: 'not-modified' };
+  if (rep.size === undefined) return { type: 'whole' };
+  const ifRange = headers['if-range'] as string | undefined;
+  const allowed = rep.stableValidators === false ? !ifRange : ifRangeAllows(ifRange, rep.etag, rep.lastModified);
+  const r = allowed ? parseRange(headers.range, rep.size) : { type: 'none' as const };
+  if (r.type === 'none') return { type: 'whole' };
+  if (r.type === 'unsatisfiable') return r;
+  return r.ranges.length === 1 ? { type: 'part', ...r.ranges[0]! } : { type: 'parts', ranges: r.ranges };
 }

@@ -1,5 +1,5 @@
 // Response helpers: engine-generated errors, header filtering, content-type guessing, conditionals.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
@@ -28,7 +28,7 @@ export function sendError(res: ServerResponse, status: number, detail: string, o
   res.end(o.head ? undefined : body);
 }
 
-/** Headers kept in an entry (§3.10). */
+/** headers kept in an entry */
 const STORED = ['content-type', 'etag', 'last-modified', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language', 'vary'];
 
 export function storedHeaders(upstream: Record<string, string>, extra: string[] = []): Record<string, string> {
@@ -53,16 +53,16 @@ export function guessType(path: string): string {
   return TYPES[ext] ?? 'application/octet-stream';
 }
 
-/** Client conditionals (§3.10): true → answer 304. */
-export function notModified(req: IncomingMessage, etag: string | undefined, lastModified: string | undefined): boolean {
-  const inm = req.headers['if-none-match'];
+/** client conditionals: true → answer 304 */
+export function notModified(headers: IncomingHttpHeaders, etag: string | undefined, lastModified: string | undefined): boolean {
+  const inm = headers['if-none-match'];
   if (inm !== undefined) {
     if (!etag) return false;
     const strip = (t: string) => t.trim().replace(/^W\//, '');
     const want = strip(etag);
     return inm.split(',').some((t) => t.trim() === '*' || strip(t) === want);
   }
-  const ims = req.headers['if-modified-since'];
+  const ims = headers['if-modified-since'];
   if (ims && lastModified) {
     const a = Date.parse(ims), b = Date.parse(lastModified);
     return Number.isFinite(a) && Number.isFinite(b) && b <= a;

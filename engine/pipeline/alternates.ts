@@ -6,7 +6,8 @@ import type { Alternates, Derivation } from '../mode.js';
 import { acceptQuality } from '../http/accept.js';
 import { streamToBuffer } from './bodies.js';
 import { lookup } from './entries.js';
-import { type EngineCtx, type Work, sha256 } from './work.js';
+import type { EngineCtx } from './context.js';
+import { type Work, sha256 } from './work.js';
 
 export interface AlternateChoice { cls: string; q: number; derive?: Derivation }
 
@@ -28,7 +29,7 @@ export function rankAlternates(accept: string | undefined, own: string, storedTy
 
 /** an alternate representation of w's key that is stored (or derivable) and acceptable; undefined when none is */
 export async function findAlternate(ctx: EngineCtx, w: Work): Promise<{ src: Work; entry: Entry; body?: Buffer } | undefined> {
-  const alt = w.inst.def.kinds[w.kind]!.alternates;
+  const alt = w.inst.def.kinds[w.kind]!.cache?.alternates;
   const parts = w.keyParts;
   const own = parts?.classes[alt?.header ?? ''];
   if (!alt || !parts || own === undefined) return undefined;
@@ -62,16 +63,14 @@ export async function findAlternate(ctx: EngineCtx, w: Work): Promise<{ src: Wor
   return undefined;
 }
 
-// derived bodies are made from immutable blobs: kept for the next request of the same outage
-const derivedMemo = new Map<string, Buffer>();
+// derived bodies are made from immutable blobs: kept (ctx.state.derived) for the next request of the same outage
 async function derive(ctx: EngineCtx, source: Entry, d: Derivation): Promise<Buffer> {
   const memoKey = `${source.blob}\n${d.from}\n${d.to}`;
-  const hit = derivedMemo.get(memoKey);
+  const hit = ctx.state.derived.get(memoKey);
   if (hit) return hit;
   const encoding = source.headers['content-encoding'];
   if (encoding && encoding !== 'identity') throw new Error(`stored body is ${encoding}-encoded`);
   const body = d.transform(await streamToBuffer(await ctx.store.blobs.open(source.blob.slice(7))));
-  derivedMemo.set(memoKey, body);
-  if (derivedMemo.size > 16) derivedMemo.delete(derivedMemo.keys().next().value!);
+  ctx.state.derived.set(memoKey, body);
   return body;
 }

@@ -1,24 +1,16 @@
 // HEAD revalidation and binding kinds: a mutable name (OCI tag) bound to content another kind stores.
 import type { Entry } from '../cache/store.js';
-import type { BindTarget } from '../mode.js';
+import type { EngineCtx } from './context.js';
 import { cacheEntry, expiresAt, lookup } from './entries.js';
-import { fillOutcome, flights, settleNonOk, trackFlight } from './flights.js';
+import { fillOutcome, settleNonOk, trackFlight } from './flights.js';
+import { targetWork } from './keys.js';
 import { upstreamRequest } from './upstream.js';
-import { type EngineCtx, type FlightOutcome, type UpstreamResponse, type Work, asFailure, iso, sha256 } from './work.js';
+import { type FlightOutcome, type UpstreamResponse, type Work, asFailure, iso } from './work.js';
 
 // A kind with `revalidateWith: 'head'` is revalidated by a HEAD; a kind with `bindTo` is a mutable name whose
 // upstream head names content another kind stores (OCI tag → manifest by digest). Its entry points at that
 // content's bytes and records the key in `meta.bound`, so a HEAD naming the same key changes nothing, one naming
 // a cached key rebinds without a GET, and an uncached one is fetched by that key, verified and bound.
-
-/** the Work of another key of this instance, derived from a binding target */
-export function targetWork(w: Work, t: BindTarget): Work {
-  const key = `${t.kind}/${t.key}`;
-  const keyHash = sha256(`${w.inst.name}\n${key}`);
-  const list = Array.isArray(t.upstream) ? t.upstream : [t.upstream];
-  const candidates = list.flatMap((p) => (/^https?:\/\//.test(p) ? [p] : w.inst.upstreams.map((u) => `${u}/${p.replace(/^\/+/, '')}`)));
-  return { ...w, kind: t.kind, key, keyHash, flightKey: `${w.inst.name}/${keyHash}`, candidates, resolved: w.inst.resolve(t.kind, w.subject) };
-}
 
 export async function revalidated(ctx: EngineCtx, w: Work, stale: Entry, from: Record<string, string> = {}): Promise<Entry> {
   const now = Date.now();
@@ -29,7 +21,7 @@ export async function revalidated(ctx: EngineCtx, w: Work, stale: Entry, from: R
     validated_at: iso(now), expires_at: w.resolved.policy === 'revalidate' ? expiresAt(w, now) : stale.expires_at,
   };
   await ctx.store.entries.put(updated);
-  cacheEntry(updated);
+  cacheEntry(ctx, updated);
   return updated;
 }
 
@@ -41,14 +33,14 @@ async function bindEntry(ctx: EngineCtx, w: Work, target: Entry, targetKey: stri
     fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now), expires_at: expiresAt(w, now),
   };
   await ctx.store.entries.put(entry);
-  cacheEntry(entry);
+  cacheEntry(ctx, entry);
   ctx.negative.delete(w.flightKey);
   ctx.index.added(entry);
   return entry;
 }
 
 export async function bindIfCached(ctx: EngineCtx, w: Work, headers: Record<string, string>): Promise<Entry | null> {
-  const t = w.inst.def.kinds[w.kind]!.bindTo?.(w.match, headers);
+  const t = w.inst.def.kinds[w.kind]!.bind?.to(w.match, headers);
   if (!t) return null;
   const tw = targetWork(w, t);
   const target = await lookup(ctx, tw);
@@ -69,18 +61,18 @@ export async function revalidateWithHead(ctx: EngineCtx, w: Work, stale: Entry):
   if (resp.status === 405 || resp.status === 501) return null;
   if (resp.status !== 200) return settleNonOk(ctx, w, stale, resp);
   const kind = w.inst.def.kinds[w.kind]!;
-  if (!kind.bindTo) {
+  if (!kind.bind) {
     const h = resp.headers;
     const same = stale.etag ? h.etag === stale.etag && !stale.etag.startsWith('W/') : !!stale.last_modified && h['last-modified'] === stale.last_modified;
     return same ? { type: 'entry', entry: await revalidated(ctx, w, stale) } : null;
   }
-  const t = kind.bindTo(w.match, resp.headers);
+  const t = kind.bind.to(w.match, resp.headers);
   if (!t) return null;
   const tw = targetWork(w, t);
   if (stale.meta?.bound === tw.key) return { type: 'entry', entry: await revalidated(ctx, w, stale) };
   const cached = await lookup(ctx, tw);
   if (cached) return { type: 'entry', entry: await bindEntry(ctx, w, cached, tw.key), label: 'REFRESH' };
-  const running = flights.get(tw.flightKey);
+  const running = ctx.state.flights.get(tw.flightKey);
   if (running) {
     const o = await running.outcome;
     if (o.type === 'fill') await o.fill.done;

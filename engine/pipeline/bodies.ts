@@ -1,7 +1,7 @@
 // Bodies in memory: buffering small ones, and writing to a client at its own pace.
 import type { Readable } from 'node:stream';
 import type { ReadSink } from '../cache/fill.js';
-import type { Work } from './work.js';
+import type { Reply } from './work.js';
 
 export async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -15,8 +15,8 @@ export async function readSmall(body: Readable, max = 64 * 1024): Promise<Buffer
   return Buffer.concat(parts);
 }
 
-export function sinkFor(w: Work): ReadSink {
-  const res = w.res;
+export function sinkFor(r: Reply): ReadSink {
+  const res = r.res;
   const drained = (ok: boolean): Promise<void> => {
     if (ok) return Promise.resolve();
     return new Promise((r) => {
@@ -27,17 +27,17 @@ export function sinkFor(w: Work): ReadSink {
   return {
     closed: () => res.destroyed || res.writableEnded,
     write: (buf) => {
-      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
-      w.bytes += buf.length;
+      if (r.firstByteAt === undefined) r.firstByteAt = performance.now();
+      r.bytes += buf.length;
       return drained(res.write(buf));
     },
     flush: (bufs) => {
-      if (w.firstByteAt === undefined) w.firstByteAt = performance.now();
+      if (r.firstByteAt === undefined) r.firstByteAt = performance.now();
       return new Promise<void>((resolve) => {
         const done = () => { res.off('close', done); resolve(); };
         res.once('close', done);
         res.cork();
-        for (let i = 0; i < bufs.length; i++) { w.bytes += bufs[i]!.length; res.write(bufs[i], i === bufs.length - 1 ? done : undefined); }
+        for (let i = 0; i < bufs.length; i++) { r.bytes += bufs[i]!.length; res.write(bufs[i], i === bufs.length - 1 ? done : undefined); }
         res.uncork();
       });
     },

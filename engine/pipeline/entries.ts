@@ -2,29 +2,19 @@
 // timestamps, freshness and expiry, and small blobs held in memory.
 import type { Entry } from '../cache/store.js';
 import { streamToBuffer } from './bodies.js';
-import { type EngineCtx, type Work, iso } from './work.js';
+import type { EngineCtx } from './context.js';
+import { type Work, iso } from './work.js';
 
-export const entryCache = new Map<string, Entry>();
-const ENTRY_CACHE_MAX = 100_000;
 // small blobs are served from memory: a 4 KiB hit then costs no file system call
 export const SMALL_BLOB = 64 * 1024;
-const SMALL_CACHE_BYTES = 64 * 1024 * 1024;
-const smallBlobs = new Map<string, Buffer>();
-let smallBytes = 0;
 export async function smallBlob(ctx: EngineCtx, digest: string): Promise<Buffer | undefined> {
-  const hit = smallBlobs.get(digest);
-  if (hit) { smallBlobs.delete(digest); smallBlobs.set(digest, hit); return hit; }
+  const hit = ctx.state.smallBlobs.get(digest);
+  if (hit) return hit;
   try {
     const buf = await streamToBuffer(await ctx.store.blobs.open(digest));
-    smallBlobs.set(digest, buf);
-    smallBytes += buf.length;
-    while (smallBytes > SMALL_CACHE_BYTES) { const [k, v] = smallBlobs.entries().next().value!; smallBlobs.delete(k); smallBytes -= v.length; }
+    ctx.state.smallBlobs.set(digest, buf);
     return buf;
   } catch { return undefined; }
-}
-export function forgetBlob(digest: string): void {
-  const b = smallBlobs.get(digest);
-  if (b) { smallBlobs.delete(digest); smallBytes -= b.length; }
 }
 
 export function isFresh(w: Work, e: Entry): boolean {
@@ -38,7 +28,7 @@ export function expiresAt(w: Work, base: number): string | null {
 }
 
 export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
-  let e: Entry | null | undefined = entryCache.get(w.flightKey);
+  let e: Entry | null | undefined = ctx.state.entries.get(w.flightKey);
   if (!e) {
     if (ctx.index.knownAbsent?.(w.inst.name, w.keyHash)) return null;
     // first sight of this record since start: its blob must exist with the right size
@@ -49,25 +39,22 @@ export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
       await deleteEntry(ctx, w.inst.name, w.keyHash);
       return null;
     }
-    cacheEntry(e);
+    cacheEntry(ctx, e);
   }
   if (e.expires_at && timesOf(e).expires <= Date.now()) return null;
   return e;
 }
 
-export function cacheEntry(e: Entry): void {
-  const k = `${e.inst}/${e.keyHash}`;
-  entryCache.delete(k);
-  entryCache.set(k, e);
-  if (entryCache.size > ENTRY_CACHE_MAX) entryCache.delete(entryCache.keys().next().value!);
+export function cacheEntry(ctx: EngineCtx, e: Entry): void {
+  ctx.state.entries.set(`${e.inst}/${e.keyHash}`, e);
 }
 
-export function forgetEntry(inst: string, keyHash: string): void {
-  entryCache.delete(`${inst}/${keyHash}`);
+export function forgetEntry(ctx: EngineCtx, inst: string, keyHash: string): void {
+  ctx.state.entries.delete(`${inst}/${keyHash}`);
 }
 
 export async function deleteEntry(ctx: EngineCtx, inst: string, keyHash: string): Promise<void> {
-  forgetEntry(inst, keyHash);
+  forgetEntry(ctx, inst, keyHash);
   await ctx.store.entries.delete(inst, keyHash).catch(() => undefined);
   ctx.index.removed(inst, keyHash);
 }

@@ -1,26 +1,22 @@
-// Flights (engine spec §3.4–3.7): one upstream exchange per key at a time — fills, conditional revalidation,
-// HEAD misses — and what their outcome is for every request waiting on them.
+// Flights: one upstream exchange per key at a time, and the fill a 200 becomes (the body's stages run here,
+// in this order: head check → verify while streaming → check of the completed file → index → commit).
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { Fill, VerifyError, type FillResult } from '../cache/fill.js';
+import { Fill, type FillResult } from '../cache/fill.js';
 import type { Entry } from '../cache/store.js';
 import type { VerifyResult } from '../mode.js';
 import { m } from '../metrics.js';
-import { bindIfCached, revalidateWithHead, revalidated, targetWork } from './bindings.js';
 import { readSmall } from './bodies.js';
+import type { EngineCtx } from './context.js';
 import { cacheEntry, deleteEntry, expiresAt } from './entries.js';
-import { DEFAULT_MAX_REWRITE, hookContext, maxBodyOf, runIndex } from './hook-context.js';
-import { fail } from './serve.js';
-import { headOf, upstreamRequest } from './upstream.js';
-import { type EngineCtx, type Flight, type FlightOutcome, type UpstreamResponse, type Work, asFailure, iso } from './work.js';
-
-export const flights = new Map<string, Flight>();
-export function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Flight {
-  return trackFlight(ctx, w.flightKey, { revalidation: !!stale, outcome: runFlight(ctx, w, stale) });
-}
+import { maxBodyOf, runCheck, runIndex } from './hook-context.js';
+import { expectationOf } from './expectation.js';
+import { targetWork } from './keys.js';
+import { headOf } from './upstream.js';
+import { type Flight, type FlightOutcome, type UpstreamResponse, type Work, iso } from './work.js';
 
 /** a key is busy while its flight runs (and, for a fill, until the fill ends) */
 export function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): Flight {
+  const flights = ctx.state.flights;
   flights.set(flightKey, flight);
   ctx.busyKeys.add(flightKey);
   const clear = () => { if (flights.get(flightKey) === flight) { flights.delete(flightKey); ctx.busyKeys.delete(flightKey); } };
@@ -31,35 +27,10 @@ export function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): 
   return flight;
 }
 
-async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
-  if (stale && w.inst.def.kinds[w.kind]!.revalidateWith === 'head') {
-    const byHead = await revalidateWithHead(ctx, w, stale);
-    if (byHead) return byHead;
-  }
-  const cond: Record<string, string> = {};
-  if (stale?.etag) cond['if-none-match'] = stale.etag;
-  if (stale?.last_modified) cond['if-modified-since'] = stale.last_modified;
-  let resp: UpstreamResponse;
-  try {
-    resp = await upstreamRequest(ctx, w, 'GET', cond);
-  } catch (e) {
-    const failure = asFailure(e);
-    if (stale && !failure.passThrough) return { type: 'stale' };
-    return { type: 'error', failure };
-  }
-  const st = resp.status;
-  if (st === 304 && stale) {
-    resp.release();
-    return { type: 'entry', entry: await revalidated(ctx, w, stale, resp.headers) };
-  }
-  if (st === 200) return fillOutcome(ctx, w, resp);
-  return settleNonOk(ctx, w, stale, resp);
-}
-
 /** a 200 becomes a fill, unless the kind's admitHead hook refuses it (502, nothing stored) */
 export function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: FillExtras = {}): FlightOutcome {
   const head = headOf(w, resp);
-  const verdict = w.inst.def.kinds[w.kind]!.admitHead?.(head, w.match) ?? 'store';
+  const verdict = w.inst.def.kinds[w.kind]!.body?.admitHead?.(head, w.match) ?? 'store';
   if (typeof verdict === 'object') {
     resp.release();
     ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
@@ -74,8 +45,7 @@ export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefi
   const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
-  const kind = w.inst.def.kinds[w.kind]!;
-  if ((st === 404 || st === 410) && kind.negative !== false) {
+  if (st === 404 || st === 410) {
     if (stale) await deleteEntry(ctx, w.inst.name, w.keyHash);
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096), expiresAt: Date.now() + ttl });
@@ -92,9 +62,8 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
   const kind = w.inst.def.kinds[w.kind]!;
   const maxObj = ctx.config.storage.max_object_size;
   const store = !extras.pass && !ctx.storeDegraded() && (head.size === undefined || head.size <= maxObj);
-  const verify = kind.verify;
-  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected)
-    : verify ? verify({ match: w.match, ctx: hookContext(ctx, w.inst), rule: w.resolved.rule, headers: resp.headers }) : undefined;
+  const body = kind.body ?? {};
+  const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected) : expectationOf(ctx, w, resp.headers);
   m.fillsInFlight.inc({ instance: w.inst.name });
   const maxBytes = maxBodyOf(w.inst, kind);
   const fill = new Fill({
@@ -102,13 +71,9 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
     detachedBudget: ctx.config.storage.download.detached_fill_budget,
     isNoSpace: ctx.isNoSpace, onNoSpace: ctx.onNoSpace, failWritesAfter: ctx.faultEnospcAfter, slowOpenMs: ctx.faultSlowOpenMs,
     // both can refuse the body, so both run before its tail is released
-    check: (kind.checkBody || kind.index) && (async (temp, size) => {
-      if (kind.checkBody) {
-        if (size > (maxBytes ?? DEFAULT_MAX_REWRITE)) throw new VerifyError(`body of ${size} bytes too large to check`, 'checkable', 'too large');
-        const reason = kind.checkBody(await readFile(temp), head.headers);
-        if (reason) throw new VerifyError(reason, 'valid', 'invalid');
-      }
-      if (kind.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
+    check: (body.check || body.index) && (async (temp, size) => {
+      if (body.check) await runCheck(ctx, w, body.check, temp, size, head.headers);
+      if (body.index) await runIndex(ctx, w, createReadStream(temp), head.headers);
     }),
     commit: async (temp, digests, size, data) => {
       const digest = digests.sha256!;
@@ -116,7 +81,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       const now = fill.verifiedAt ?? Date.now(); // the commit runs after the response: freshness counts from the body's arrival
       const also = [...(extras.also ?? [])];
       let meta: Record<string, unknown> | undefined;
-      const target = kind.bindTo?.(w.match, resp.headers, digests);
+      const target = kind.bind?.to(w.match, resp.headers, digests);
       if (target) { const tw = targetWork(w, target); meta = { bound: tw.key }; also.push({ w: tw }); }
       const base = {
         blob: `sha256:${digest}`, size, status: 200, headers: head.headers, etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin,
@@ -125,7 +90,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       for (const x of [{ w, meta }, ...also]) {
         const entry: Entry = { ...base, inst: x.w.inst.name, keyHash: x.w.keyHash, key: x.w.key, kind: x.w.kind, policy: x.w.resolved.policy, expires_at: expiresAt(x.w, now), ...(x.meta ? { meta: x.meta } : {}) };
         await ctx.store.entries.put(entry);
-        cacheEntry(entry);
+        cacheEntry(ctx, entry);
         ctx.negative.delete(x.w.flightKey);
         ctx.index.added(entry);
       }
@@ -149,29 +114,4 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
     }
   });
   return fill;
-}
-
-export async function headMiss(ctx: EngineCtx, w: Work): Promise<boolean> {
-  let resp: UpstreamResponse;
-  try {
-    resp = await upstreamRequest(ctx, w, 'HEAD');
-  } catch (e) {
-    fail(ctx, w, asFailure(e));
-    return true;
-  }
-  resp.release();
-  resp.body.resume();
-  if (resp.status === 405 || resp.status === 501) return false; // fill normally and answer from its head
-  const kind = w.inst.def.kinds[w.kind]!;
-  if ((resp.status === 404 || resp.status === 410) && kind.negative !== false) {
-    const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
-    if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
-  }
-  if (resp.status === 200 && kind.bindTo) await bindIfCached(ctx, w, resp.headers);
-  w.cache = 'MISS';
-  const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};
-  if (resp.headers['content-length']) headers['content-length'] = resp.headers['content-length'];
-  w.res.writeHead(resp.status, { ...headers, 'x-cache': 'MISS', 'x-request-id': w.requestId });
-  w.res.end();
-  return true;
 }

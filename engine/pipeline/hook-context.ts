@@ -1,39 +1,17 @@
-// What hooks get (engine spec §2.3): the per-instance context, persisted pins and learned targets,
-// fetches through the pipeline or straight upstream, and the index hook run before a commit.
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// What hooks get: the per-instance context (pins, learned targets, fetches through the pipeline or straight
+// upstream, tasks, metrics, state) and the index hook run before a commit.
 import type { Readable } from 'node:stream';
-import { RejectedBody } from '../cache/fill.js';
-import { StatePins } from '../cache/pins.js';
-import { LearnedTargets } from '../upstream/targets.js';
+import { createReadStream } from 'node:fs';
+import { RejectedBody, VerifyError } from '../cache/fill.js';
 import type { Instance } from '../instance.js';
-import type { HookContext, UpstreamFetch, UpstreamReply } from '../mode.js';
+import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
-import { handleInstance } from '../pipeline.js';
+import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
+import { publicOnly, stateOf, targetAllowed } from './instance-state.js';
 import { credentialsOf } from './upstream.js';
-import { type EngineCtx, type Work, sha256 } from './work.js';
+import { type Work, sha256 } from './work.js';
 
-/** per-instance persisted mode state: pins and learned targets */
-interface InstanceState { pins: StatePins; targets: LearnedTargets }
-const instanceStates = new WeakMap<Instance, InstanceState>();
-export function stateOf(ctx: EngineCtx, inst: Instance): InstanceState {
-  let s = instanceStates.get(inst);
-  if (!s) {
-    s = { pins: new StatePins(ctx.store.state, inst.name), targets: new LearnedTargets(ctx.store.state, inst.name, inst.allowedOrigins, ctx.log) };
-    instanceStates.set(inst, s);
-  }
-  return s;
-}
-export function targetAllowed(ctx: EngineCtx, inst: Instance, u: URL): boolean {
-  return inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host) || stateOf(ctx, inst).targets.has(u.origin);
-}
-/** true when u is reachable only as a public host (learned origins unless a configured upstream is private, public redirects) */
-export async function publicOnly(ctx: EngineCtx, inst: Instance, u: URL): Promise<boolean> {
-  if (inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host)) return false;
-  const targets = stateOf(ctx, inst).targets;
-  return !(targets.has(u.origin) && await targets.privateAllowed());
-}
 export { DEFAULT_MAX_REWRITE } from '../instance.js';
 export const maxBodyOf = (inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined => inst.maxBody(kind);
 
@@ -51,23 +29,22 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
   return { status: r.status, headers: r.headers, body: r.body, base, url: r.url, release: r.release };
 }
 
-const contexts = new WeakMap<Instance, HookContext>();
 const neverAborted = new AbortController().signal;
 
 /** the narrow context every hook and task of an instance gets (never engine internals) */
 export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal): HookContext {
-  const memo = contexts.get(inst);
+  const memo = ctx.state.hookContexts.get(inst);
   if (memo && !signal) return memo;
   const made: HookContext = {
     config: inst.block, settings: inst.settings, instance: inst.name, log: ctx.log, signal: signal ?? neverAborted,
-    fetchThrough: (p, o) => fetchThrough(ctx, inst, p, o?.headers),
+    fetchThrough: (p, o) => ctx.fetchThrough(inst, p, o?.headers),
     pins: stateOf(ctx, inst).pins,
     targetAllowed: (url) => { try { return targetAllowed(ctx, inst, new URL(url)); } catch { return false; } },
     count: (name, help) => modeCounter(name, help).inc({ instance: inst.name }),
     privateDir: ctx.store.privateDir(inst.name),
     state: { read: (n) => ctx.store.state.read(`${inst.name}/${n}`), write: (n, d) => ctx.store.state.write(`${inst.name}/${n}`, d) },
     fetch: (o) => modeFetch(ctx, inst, o),
-    tasks: ctx.tasks?.(inst.name),
+    tasks: tasksOf(ctx, inst.name),
     metrics: {
       counter: (n, help, labels) => { const c = modeCounter(n, help, labels); return { inc: (l, v = 1) => c.inc(l, v) }; },
       histogram: (n, help, labels) => { const hg = modeHistogram(n, help, labels); return { observe: (l, v) => hg.observe(l, v) }; },
@@ -79,8 +56,17 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     },
     cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
-  if (!signal && ctx.tasks) contexts.set(inst, made);
+  if (!signal) ctx.state.hookContexts.set(inst, made);
   return made;
+}
+
+/** run-time tasks of an instance, handed to the scheduler once it runs (tasks added before it starts fail) */
+function tasksOf(ctx: EngineCtx, instance: string): ModeTasks {
+  const scheduler = (): ModeTasks => {
+    if (!ctx.tasks) throw new Error('background tasks are not available before the scheduler starts');
+    return ctx.tasks(instance);
+  };
+  return { add: (t) => scheduler().add(t), remove: (type, target) => scheduler().remove(type, target), trigger: (type, target) => scheduler().trigger(type, target) };
 }
 
 async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }> {
@@ -90,25 +76,18 @@ async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind:
   }
 }
 
-/** fetch another key of the same instance through the pipeline, buffered (checksum sources) */
-async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer } | null> {
-  const { PassThrough } = await import('node:stream');
-  const chunks: Buffer[] = [];
-  const fake = new PassThrough();
-  let status = 0;
-  const res = Object.assign(fake, {
-    headersSent: false, statusCode: 200,
-    writeHead(s: number) { status = s; this.statusCode = s; this.headersSent = true; return this; },
-    setHeader() { return this; },
-  }) as unknown as ServerResponse;
-  fake.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise<void>((r) => { fake.on('finish', r); fake.on('close', r); fake.on('error', () => r()); });
-  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const req = { method: 'GET', headers: lower, url: '/' + path } as unknown as IncomingMessage;
-  const segs = path.split('/').filter(Boolean);
-  await handleInstance(ctx, inst, req, res, { segments: segs, rawSegments: segs.map(encodeURIComponent), trailingSlash: false, query: '' }, '', randomUUID());
-  await ended;
-  return status ? { status, body: Buffer.concat(chunks) } : null;
+/** the kind's check of a completed file: a reason, or a throw, fails the fill as a digest mismatch does */
+export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: string, size: number, headers: Record<string, string>): Promise<void> {
+  const opened: Readable[] = [];
+  let reason: string | null;
+  try {
+    reason = await check({ open: () => { const s = createReadStream(temp); opened.push(s); return s; }, size, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+  } catch (e) {
+    reason = (e as Error).message || 'check failed';
+  } finally {
+    for (const s of opened) s.destroy();
+  }
+  if (reason) throw new VerifyError(reason, 'valid', 'invalid');
 }
 
 /** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */
@@ -116,7 +95,7 @@ export async function runIndex(ctx: EngineCtx, w: Work, body: Readable, headers:
   const kind = w.inst.def.kinds[w.kind]!;
   let out;
   try {
-    out = await kind.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
+    out = await kind.body!.index!({ body, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
   } catch (e) {
     throw new RejectedBody((e as Error).message);
   } finally {

@@ -4,8 +4,9 @@ import type { StaticCredentials } from '../mode.js';
 import { UpstreamAuth, basicHeader } from '../upstream/auth.js';
 import { isPublicHttps } from '../upstream/public-host.js';
 import { storedHeaders, guessType } from '../http/respond.js';
-import { publicOnly, targetAllowed } from './hook-context.js';
-import type { EngineCtx, Head, UpstreamRequest, UpstreamResponse, Work } from './work.js';
+import type { EngineCtx } from './context.js';
+import { publicOnly, targetAllowed } from './instance-state.js';
+import type { Head, UpstreamRequest, UpstreamResponse, Work } from './work.js';
 
 export function credentialsOf(inst: Instance): UpstreamRequest['credentials'] {
   const c = inst.def.credentials?.(inst.block);
@@ -19,8 +20,8 @@ export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD',
   const credentials = challenged ? undefined : credentialsOf(w.inst);
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.failoverOn404, credentials,
-    allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.redirects === 'public' && isPublicHttps(u)),
+    failoverOn404: w.inst.def.kinds[w.kind]!.upstream?.failoverOn404, credentials,
+    allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.upstream?.redirects === 'public' && isPublicHttps(u)),
     publicOnly: (u) => publicOnly(ctx, w.inst, u),
     auth: challenged && {
       header: (origin) => challenged.preemptive(origin, w.authScope),
@@ -29,9 +30,8 @@ export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD',
   });
 }
 
-const authStates = new WeakMap<Instance, UpstreamAuth>();
 function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
-  let a = authStates.get(inst);
+  let a = ctx.state.auth.get(inst);
   if (!a) {
     const def = inst.def;
     const creds = (origin: string): StaticCredentials | null => def.credentialsFor ? def.credentialsFor(inst.block, origin) : origin === (inst.upstreams[0] && new URL(inst.upstreams[0]).origin) ? def.credentials?.(inst.block) ?? null : null;
@@ -44,7 +44,7 @@ function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
       // a realm named by a configured upstream's challenge: https anywhere, or the upstream's own host, or allow_hosts
       allowed: (u, origin) => u.protocol === 'https:' || (u.protocol === 'http:' && u.hostname === new URL(origin).hostname) || inst.allowedOrigins.has(u.origin) || inst.allowedOrigins.has(u.host),
     });
-    authStates.set(inst, a);
+    ctx.state.auth.set(inst, a);
   }
   return a;
 }
@@ -52,7 +52,7 @@ function authFor(ctx: EngineCtx, inst: Instance): UpstreamAuth {
 export function headOf(w: Work, resp: UpstreamResponse): Head {
   const cl = resp.headers['content-length'];
   const size = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : undefined;
-  const headers = storedHeaders(resp.headers, w.inst.def.kinds[w.kind]!.storeHeaders);
+  const headers = storedHeaders(resp.headers, w.inst.def.kinds[w.kind]!.body?.storeHeaders);
   if (!headers['content-type']) headers['content-type'] = guessType(w.match.path);
   return { headers, size };
 }

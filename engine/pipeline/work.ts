@@ -1,14 +1,12 @@
 // What one request carries through the pipeline, and what the pipeline needs from the rest of the engine.
 import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Fill } from '../cache/fill.js';
-import type { Entry, Store } from '../cache/store.js';
-import type { NegativeCache } from '../cache/negative.js';
+import type { Entry } from '../cache/store.js';
 import type { Instance, Resolved } from '../instance.js';
-import type { EffectiveConfig } from '../config/types.js';
-import type { Logger, Match, ModeTasks } from '../mode.js';
+import type { Match } from '../mode.js';
 
 export interface UpstreamResponse { status: number; headers: Record<string, string>; body: Readable; url: string; origin: string; release(): void }
 export interface UpstreamRequest {
@@ -44,25 +42,6 @@ export interface EntryIndexHooks {
   knownAbsent?(inst: string, keyHash: string): boolean;
 }
 
-export interface EngineCtx {
-  config: EffectiveConfig;
-  store: Store;
-  upstream: UpstreamLike;
-  negative: NegativeCache;
-  index: EntryIndexHooks;
-  log: Logger;
-  isNoSpace(err: unknown): boolean;
-  storeDegraded(): boolean;
-  onNoSpace(err: unknown): void;
-  event(e: Record<string, unknown>): void;
-  /** test-only fault injection (CACHE_PROXY_FAULT_ENOSPC_AFTER) */
-  faultEnospcAfter?: number;
-  faultSlowOpenMs?: number;
-  /** keys with a fill running, for eviction */
-  busyKeys: Set<string>;
-  /** run-time task registration for modes (set once the scheduler exists) */
-  tasks?: (instance: string) => ModeTasks;
-}
 
 export type FlightOutcome =
   | { type: 'fill'; fill: Fill; head: Head; release: () => void }
@@ -73,11 +52,12 @@ export type FlightOutcome =
 export interface Flight { revalidation: boolean; outcome: Promise<FlightOutcome>; /** the fill it became, once known */ fill?: Fill }
 export interface Head { headers: Record<string, string>; size?: number }
 
-/** per-request facts derived from the route */
+/** a request as the pipeline reads it, from a client (engine/http) or from a hook (ctx.fetchThrough) */
+export interface RequestFacts { method: string; headers: IncomingHttpHeaders; target: Target; publicBase: string; requestId: string }
+
+/** per-request facts derived from the route; the decision reads only these */
 export interface Work {
   inst: Instance;
-  res: ServerResponse;
-  req: IncomingMessage;
   method: 'GET' | 'HEAD';
   kind: string;
   resolved: Resolved;
@@ -92,11 +72,18 @@ export interface Work {
   requestId: string;
   publicBase: string;
   started: number;
+  /** kinds with `alternates`: the key around its vary classes, to name the key's other representations */
+  keyParts?: { head: string; classes: Record<string, string>; tail: string };
+}
+
+/** the client connection a request's answer is written to, and what was written (for metrics and the access log) */
+export interface Reply {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** the X-Cache label answered */
   cache?: string;
   bytes: number;
   firstByteAt?: number;
-  /** kinds with `alternates`: the key around its vary classes, to name the key's other representations */
-  keyParts?: { head: string; classes: Record<string, string>; tail: string };
 }
 
 // one-shot hashing where the runtime has it (Node ≥ 20.12): much cheaper than a Hash object per call
@@ -109,9 +96,10 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : randomUUID();
 }
 
-export function headerView(req: IncomingMessage): Record<string, string | undefined> {
+/** request headers as hooks see them: one string each, without the client's credentials */
+export function headerView(headers: IncomingHttpHeaders): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers)) if (k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 

@@ -11,7 +11,7 @@ export default defineMode({
   schema: readModeSchema(import.meta.url),
   mount: 'route',
   kinds: {
-    file: { policy: 'bypass', busy: 'bypass', verify: checksumFor },
+    file: { policy: 'bypass', busy: 'bypass', body: { verify: checksumFor } },
   },
   aliases: { default_policy: 'file_policy', fresh_for: 'file_fresh_for', busy_policy: 'file_busy_policy' },
   rules: {

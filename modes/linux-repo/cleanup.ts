@@ -27,11 +27,11 @@ export async function cleanup(core: RepoCore, artifacts: ArtifactIndex, signal: 
   if (!dryRun) core.holdBlobs();
   // artifacts: listed by any retained generation → kept; unlisted and unused for artifact_expire_after → deleted
   if (Number.isFinite(s.artifactExpireMs)) {
-    for await (const e of ctx.cache!.list()) {
+    for await (const e of ctx.cache.list()) {
       if (signal.aborted) break;
       if (e.kind !== 'artifact' || Date.now() - e.lastUsedAt <= s.artifactExpireMs) continue;
       if (await artifacts.lookup(e.key)) continue;
-      await drop(e.key, () => ctx.cache!.delete(e.kind, e.key));
+      await drop(e.key, () => ctx.cache.delete(e.kind, e.key));
     }
   }
   if (dryRun && removed) ctx.log.info('repository cleanup dry run', { instance: ctx.instance, would_remove: removed, keys: would });

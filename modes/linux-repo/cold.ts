@@ -46,7 +46,7 @@ export class ColdStarts {
     try {
       const g = await publish(core, rs, await assemble(core, rs, base, files, []));
       scheduleRefresh(core, rs, true);
-      core.ctx.events!.emit({ result: 'updated', task_type: 'repo_discover', target: rs.rid, message: `new root ${ref.id}: generation ${g.n} from ${hostOf(base)}` });
+      core.ctx.events.emit({ result: 'updated', task_type: 'repo_discover', target: rs.rid, message: `new root ${ref.id}: generation ${g.n} from ${hostOf(base)}` });
       return g;
     } catch (e) {
       if (!rs.gens.length) core.roots.delete(ref.id);

@@ -25,8 +25,8 @@ export class RepoCore {
   readonly refreshSeconds;
 
   constructor(readonly format: RepoFormat, readonly ctx: ControllerContext, readonly s: RepoSettings, readonly store: GenerationStore) {
-    this.refreshes = ctx.metrics!.counter('cache_proxy_metadata_refresh_total', 'Repository metadata refreshes by result', ['instance', 'result']);
-    this.refreshSeconds = ctx.metrics!.histogram('cache_proxy_metadata_refresh_duration_seconds', 'Repository metadata refresh duration', ['instance']);
+    this.refreshes = ctx.metrics.counter('cache_proxy_metadata_refresh_total', 'Repository metadata refreshes by result', ['instance', 'result']);
+    this.refreshSeconds = ctx.metrics.histogram('cache_proxy_metadata_refresh_duration_seconds', 'Repository metadata refresh duration', ['instance']);
   }
 
   newRoot(ref: RootRef, doc?: RootDoc): RootState {

@@ -33,10 +33,10 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
       // keyed by path, verified against the package indexes of every retained generation; the mode's
       // cleanup applies artifact_expire_after to unlisted ones only (listed artifacts never age out)
       artifact: {
-        policy: 'immutable', busy: 'join', failoverOn404: true, expiry: 'mode', reverify: true,
-        allow: { policy: ['immutable', 'revalidate', 'bypass'] },
-        verify: ({ match, ctx }) => repo(ctx).expected(match.path),
-        admit: ({ match, ctx }) => repo(ctx).admit(match.path),
+        policy: 'immutable', busy: 'join', expiry: 'mode', allow: { policy: ['immutable', 'revalidate', 'bypass'] },
+        cache: { admit: ({ match, ctx }) => repo(ctx).admit(match.path), reverify: true },
+        upstream: { failoverOn404: true },
+        body: { verify: ({ match, ctx }) => repo(ctx).expected(match.path) },
       },
       auxiliary: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass' },
       // governed by generations, not by a policy: no metadata_* keys

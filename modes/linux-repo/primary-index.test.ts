@@ -84,7 +84,7 @@ const config = { upstreams: ['http://upstream.test'] };
 const ctx = (): ControllerContext => ({
   config, settings, instance: 'tarindex', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
   fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
-  state: t.state, blobs: t.blobs, fetch, tasks: { add: noop, remove: noop, trigger: noop },
+  state: t.state, blobs: t.blobs, fetch, tasks: { add: noop, remove: noop, trigger: noop }, privateDir: '', cleanup: { dryRun: false, batchSize: 500 },
   metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
   events: { emit: noop }, cache: { list: async function* () { /* none */ }, delete: async () => undefined },
 });

@@ -10,7 +10,7 @@ import { hostOf, REFRESH_TASK, type RepoCore } from './core.js';
 const NOT_FOUND_RUNS = 5, NOT_FOUND_SPAN = 5 * 60_000;
 
 export function scheduleRefresh(core: RepoCore, rs: RootState, fresh: boolean): void {
-  core.ctx.tasks!.add({ type: REFRESH_TASK, target: rs.rid, intervalMs: core.s.refreshMs, firstRunInMs: fresh ? core.s.refreshMs : undefined, run: (signal) => refresh(core, rs, signal) });
+  core.ctx.tasks.add({ type: REFRESH_TASK, target: rs.rid, intervalMs: core.s.refreshMs, firstRunInMs: fresh ? core.s.refreshMs : undefined, run: (signal) => refresh(core, rs, signal) });
 }
 
 export async function refresh(core: RepoCore, rs: RootState, signal: AbortSignal): Promise<'updated' | 'unchanged' | 'skipped'> {
@@ -90,9 +90,9 @@ async function refreshOnce(core: RepoCore, rs: RootState, signal: AbortSignal): 
 function removeRoot(core: RepoCore, rs: RootState): void {
   core.roots.delete(rs.ref.id);
   core.indexEpoch++;
-  core.ctx.tasks!.remove(REFRESH_TASK, rs.rid);
+  core.ctx.tasks.remove(REFRESH_TASK, rs.rid);
   void core.store.dropRoot(rs.rid);
   core.holdBlobs();
   core.markDirty();
-  core.ctx.events!.emit({ result: 'removed', task_type: REFRESH_TASK, target: rs.rid, message: `root ${rs.ref.id} removed: not found on any upstream for ${NOT_FOUND_RUNS} refreshes` });
+  core.ctx.events.emit({ result: 'removed', task_type: REFRESH_TASK, target: rs.rid, message: `root ${rs.ref.id} removed: not found on any upstream for ${NOT_FOUND_RUNS} refreshes` });
 }

@@ -26,7 +26,7 @@ export class RepoInstance implements InstanceController {
   readonly tasks: ControllerTask[];
 
   constructor(format: RepoFormat, private ctx: ControllerContext, s: RepoSettings) {
-    this.core = new RepoCore(format, ctx, s, new GenerationStore(ctx.blobs, ctx.state!));
+    this.core = new RepoCore(format, ctx, s, new GenerationStore(ctx.blobs, ctx.state));
     this.artifacts = new ArtifactIndex(this.core);
     this.responder = new MetadataResponder(this.core, new ColdStarts(this.core));
     this.tasks = [{ type: 'repo_cleanup', intervalMs: s.cleanupMs, run: (signal) => this.cleanup(signal) }];

@@ -76,7 +76,7 @@ export class MetadataResponder {
   private unavailable(rs: RootState, name: string, e: unknown): RespondOutput {
     const { ctx } = this.core;
     ctx.log.warn('listed file unavailable from every upstream', { instance: ctx.instance, root: rs.ref.id, key: name, err: (e as Error).message });
-    ctx.tasks!.trigger(REFRESH_TASK, rs.rid);
+    ctx.tasks.trigger(REFRESH_TASK, rs.rid);
     return text(503, `${name}: no upstream has the bytes the repository index pins; refreshing`, { 'retry-after': '5' });
   }
 
@@ -87,7 +87,7 @@ export class MetadataResponder {
     for (const h of ['range', 'if-range', 'if-none-match', 'if-modified-since']) if (m.headers[h]) headers[h] = m.headers[h]!;
     let r: UpstreamReply;
     try {
-      r = await this.core.ctx.fetch!({ path: encodePath(m.path), method, headers, foreground: true });
+      r = await this.core.ctx.fetch({ path: encodePath(m.path), method, headers, foreground: true });
     } catch (e) {
       const f = failure(e);
       return text(f.status, f.message);

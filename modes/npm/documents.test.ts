@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Readable } from 'node:stream';
 import { rewriteDocument, indexDocument } from './documents.js';
 import type { HookContext, Match } from '../../engine/mode.js';
+import { stubHookContext } from '../../engine/mode-testing.js';
 import { modeBlockWithDefaults } from '../../engine/config/schema.js';
 import npm from './index.js';
 import { settings } from './settings.js';
@@ -10,12 +11,11 @@ import { settings } from './settings.js';
 const U = 'https://registry.example/npm';
 const ctx = (allowed: string[], config: Record<string, unknown> = {}): HookContext & { counted: number } => {
   const block = { upstream: U, tarball_hosts: 'auto', ...config };
-  const c = {
-    config: block, settings: settings.parse(modeBlockWithDefaults(npm, block)), instance: 'npm', log: { debug() {}, info() {}, warn() {}, error() {} }, signal: new AbortController().signal,
-    fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined },
+  const c = stubHookContext({
+    config: block, settings: settings.parse(modeBlockWithDefaults(npm, block)), instance: 'npm',
     targetAllowed: (u: string) => allowed.some((o) => u.startsWith(o + '/')), counted: 0,
     count() { c.counted++; },
-  };
+  });
   return c;
 };
 const match = (params: Record<string, string>): Match => ({ method: 'GET', path: '', headers: {}, query: new URLSearchParams(), params, segments: [], trailingSlash: false, config: {} });

@@ -1,4 +1,4 @@
-// Mode `npm` (modes/npm.md): a read-only pull-through npm registry for npm, pnpm and yarn.
+// Mode `npm`: a read-only pull-through npm registry for npm, pnpm and yarn.
 // Routes below are mount-relative paths with `%2f` already decoded (`@scope%2fpkg` = `@scope/pkg`).
 import { defineMode, credentialsFromAuth, type Match, type ModeConfig } from '../../engine/mode.js';
 import { readModeSchema } from '../../engine/config/mode-schema.js';
@@ -7,7 +7,7 @@ import { acceptClass, FULL, INSTALL_V1, INSTALL_V1_TYPE } from './accept.js';
 import { abbreviatePackument } from './abbreviate.js';
 import { NAME, nameLengthOk, upstreamName } from './names.js';
 import { indexDocument, indexJsonObject, rewriteDocument } from './documents.js';
-import { verifyTarball, tarballOf, knownPin } from './integrity.js';
+import { tarballOf, tarballPins } from './integrity.js';
 import { discoverNpm } from './discover.js';
 import { AUDIT_PATHS, forwardAudit } from './audit.js';
 
@@ -29,13 +29,17 @@ export default defineMode({
     // packuments: two Accept classes, each its own cached representation; with the registry unreachable, a stored
     // full document answers an abbreviated request too (as is, or abbreviated when the client prefers that)
     metadata: {
-      policy: 'revalidate', busy: 'stale', vary: { accept: acceptClass }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument,
-      alternates: { header: 'accept', classes: [INSTALL_V1, FULL], derive: [{ from: FULL, to: INSTALL_V1, type: INSTALL_V1_TYPE, transform: abbreviatePackument }] },
+      policy: 'revalidate', busy: 'stale',
+      cache: {
+        vary: { accept: acceptClass },
+        alternates: { header: 'accept', classes: [INSTALL_V1, FULL], derive: [{ from: FULL, to: INSTALL_V1, type: INSTALL_V1_TYPE, transform: abbreviatePackument }] },
+      },
+      body: { maxBytes: maxDocument, index: indexDocument, rewrite: rewriteDocument },
     },
     // version documents, dist-tags, signing keys: governed by the metadata_* keys
-    document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, index: indexDocument, rewrite: rewriteDocument, maxRewriteBody: maxDocument },
-    tarball: { policy: 'immutable', busy: 'join', verify: verifyTarball },
-    attestation: { policy: 'immutable', busy: 'join', index: indexJsonObject, maxRewriteBody: maxDocument },
+    document: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'metadata' }, body: { maxBytes: maxDocument, index: indexDocument, rewrite: rewriteDocument } },
+    tarball: { policy: 'immutable', busy: 'join', body: { pinnedBy: tarballPins } },
+    attestation: { policy: 'immutable', busy: 'join', body: { maxBytes: maxDocument, index: indexJsonObject } },
     passthrough: { policy: 'bypass', keys: false },
   },
   routes: [
@@ -49,8 +53,8 @@ export default defineMode({
     {
       match: re(`${NAME}/-/(?<file>[^/]+\\.tgz)`), when: (r) => named(r) && tarballOf({ params: paramsOf(r.path) }) !== null, kind: 'tarball',
       key: (m) => { const t = tarballOf(m)!; return `${t.name}/${t.version}`; },
-      // the fill target recorded from the package's documents (learned first if none is stored), else the registry's own layout
-      upstream: async (m, ctx) => (await knownPin(ctx, tarballOf(m)!))?.tarball ?? `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
+      // the registry's own layout, unless the version's pin names another fill target (tarballPins.target)
+      upstream: (m) => `${name(m)}/-/${encodeURIComponent(m.params.file!)}`,
     },
     { match: re(`${NAME}/(?<version>[^/]+)`), when: named, kind: 'document', upstream: (m) => `${upstreamName(name(m))}/${encodeURIComponent(m.params.version!)}`, headers: () => json },
     { match: re(NAME), when: named, kind: 'metadata', upstream: (m) => upstreamName(name(m)) },

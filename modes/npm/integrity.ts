@@ -1,7 +1,6 @@
-// Tarball verification (modes/npm.md §4): the expected digest comes from the version's pin (taken from
-// any stored document of the package); without one the abbreviated document is fetched through the
-// metadata kind first. Strongest of sha512 › sha384 › sha256 from `dist.integrity`, else `dist.shasum`.
-import type { Match, Pin, VerifyInput, VerifyResult, HookContext } from '../../engine/mode.js';
+// Tarball verification: the expected digest is the version's pin, taken from any stored document of the
+// package. Strongest of sha512 › sha384 › sha256 from `dist.integrity`, else `dist.shasum`.
+import type { Match, Pin, PinnedBy } from '../../engine/mode.js';
 import { INSTALL_V1 } from './accept.js';
 import { tarballVersion } from './names.js';
 
@@ -29,28 +28,22 @@ export function tarballOf(m: Pick<Match, 'params'>): { name: string; version: st
   return name && version ? { name, version } : null;
 }
 
-export async function pinOf(ctx: HookContext, name: string, version: string): Promise<Pin | undefined> {
-  return (await ctx.pins.get(name))?.[version];
-}
-
-/** the version's pin; without a usable one, the abbreviated document is fetched through the metadata kind (single-flight) */
-export async function knownPin(ctx: HookContext, t: { name: string; version: string }): Promise<Pin | undefined> {
-  const pin = await pinOf(ctx, t.name, t.version);
-  if (expectedDigest(pin)) return pin;
-  await ctx.fetchThrough(t.name, { headers: { accept: INSTALL_V1 } });
-  return pinOf(ctx, t.name, t.version);
-}
-
-export async function verifyTarball({ match, ctx }: VerifyInput): Promise<VerifyResult> {
-  const t = tarballOf(match);
-  if (!t) return { skip: true };
-  const d = expectedDigest(await knownPin(ctx, t));
-  if (!d) {
-    ctx.log.warn('tarball digest unknown (no document lists this version); served without storing', { instance: ctx.instance, key: `${t.name}@${t.version}` });
-    return { skip: true };
-  }
-  return {
-    [d.algo]: d.hex, source: `${t.name}@${t.version}`,
-    describe: (algo, expected, actual) => `integrity check failed for ${t.name}@${t.version}: expected ${sriOf(algo, expected)}, upstream sent ${sriOf(algo, actual)}; nothing was cached`,
-  };
-}
+/**
+ * A tarball is verified against the pin its package's documents recorded (documents.ts indexes every stored
+ * document of the package); without a usable pin the engine fetches the abbreviated document through the
+ * metadata kind first. The pin also names the fill target (`dist.tarball`).
+ */
+export const tarballPins: PinnedBy = {
+  pin: (m) => { const t = tarballOf(m); return t && { group: t.name, key: t.version }; },
+  source: (m) => ({ path: m.params.name!, headers: { accept: INSTALL_V1 } }),
+  expected: (pin, m) => {
+    const d = expectedDigest(pin);
+    const t = tarballOf(m);
+    if (!d || !t) return null;
+    return {
+      [d.algo]: d.hex, source: `${t.name}@${t.version}`,
+      describe: (algo, expected, actual) => `integrity check failed for ${t.name}@${t.version}: expected ${sriOf(algo, expected)}, upstream sent ${sriOf(algo, actual)}; nothing was cached`,
+    };
+  },
+  target: (pin) => pin.tarball,
+};

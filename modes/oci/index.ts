@@ -1,4 +1,4 @@
-// Mode `oci` (modes/oci.md): a pull-through cache for OCI / Docker registries. Content by digest
+// Mode `oci`: a pull-through cache for OCI / Docker registries. Content by digest
 // (blobs, manifests) is verified and shared by every repository and registry of the instance; a tag is a
 // binding tag → manifest digest, revalidated with a HEAD. Paths are relative to /v2 on both listener forms.
 import { defineMode, type Match, type ModeConfig, type ReqView, type RespondHook } from '../../engine/mode.js';
@@ -7,7 +7,7 @@ import { acceptClass } from './accept.js';
 import { checkOciConfig, credentialsFor, ociUpstreams, snippet } from './config.js';
 import { errorBody, ociError } from './errors.js';
 import { rewriteReferrers, rewriteTagsList } from './links.js';
-import { admitManifest, checkManifest, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
+import { admitManifest, checkManifestFile, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
 import { digestKey, forwardedQuery, parsed, referrersKey, registriesOf, tagKey, tagsListKey, upstreamUrls, type Parsed } from './names.js';
 import { tokenAuth } from './token.js';
 
@@ -46,17 +46,25 @@ export default defineMode({
   basePath: '/v2',
   kinds: {
     tag: {
-      policy: 'revalidate', busy: 'bypass', revalidateWith: 'head', vary: { accept: acceptClass }, storeHeaders: DIGEST_HEADER,
-      bindTo: tagTarget, verify: verifyByHeader, admitHead: admitManifest, checkBody: checkManifest,
+      policy: 'revalidate', busy: 'bypass',
+      cache: { vary: { accept: acceptClass } },
+      upstream: { revalidateWith: 'head' },
+      body: { admitHead: admitManifest, verify: verifyByHeader, check: checkManifestFile, storeHeaders: DIGEST_HEADER },
+      bind: { to: tagTarget },
     },
     manifest: {
-      policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public',
-      verify: verifyByUrl, admitHead: admitManifest, checkBody: checkManifest,
+      policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] },
+      upstream: { failoverOn404: true, redirects: 'public' },
+      body: { admitHead: admitManifest, verify: verifyByUrl, check: checkManifestFile, storeHeaders: DIGEST_HEADER },
     },
     // registries send blobs from CDNs: any public https host may serve them, the digest proves the bytes
-    blob: { policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] }, storeHeaders: DIGEST_HEADER, failoverOn404: true, redirects: 'public', verify: verifyByUrl },
-    referrers: { policy: 'revalidate', fresh_for: '5m', busy: 'stale', expire_after: '168h', storeHeaders: ['oci-filters-applied', 'link'], rewrite: rewriteReferrers },
-    tags_list: { policy: 'revalidate', fresh_for: '1m', busy: 'stale', expire_after: '24h', storeHeaders: ['link'], rewrite: rewriteTagsList },
+    blob: {
+      policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] },
+      upstream: { failoverOn404: true, redirects: 'public' },
+      body: { verify: verifyByUrl, storeHeaders: DIGEST_HEADER },
+    },
+    referrers: { policy: 'revalidate', fresh_for: '5m', busy: 'stale', expire_after: '168h', body: { storeHeaders: ['oci-filters-applied', 'link'], rewrite: rewriteReferrers } },
+    tags_list: { policy: 'revalidate', fresh_for: '1m', busy: 'stale', expire_after: '24h', body: { storeHeaders: ['link'], rewrite: rewriteTagsList } },
     passthrough: { policy: 'bypass', keys: false },
   },
   aliases: { default_policy: 'tag_policy', fresh_for: 'tag_fresh_for', busy_policy: 'tag_busy_policy' },

@@ -2,7 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Match } from '../../engine/mode.js';
 import { acceptClass } from './accept.js';
-import { admitManifest, checkManifest, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
+import { Readable } from 'node:stream';
+import { stubHookContext } from '../../engine/mode-testing.js';
+import { admitManifest, checkManifest, checkManifestFile, tagTarget, verifyByHeader, verifyByUrl } from './manifest.js';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const match = (path: string, config: Record<string, unknown> = { upstream: 'https://r.example', mirrors: ['https://m.example'] }) =>
@@ -24,6 +26,15 @@ test('checkManifest: JSON, schemaVersion 2, mediaType equal to Content-Type', ()
   assert.match(checkManifest(body({ schemaVersion: 1 }), { 'content-type': OCI })!, /schemaVersion/);
   assert.match(checkManifest(body({ schemaVersion: 2, mediaType: OCI }), { 'content-type': 'application/vnd.oci.image.index.v1+json' })!, /differs/);
   assert.match(checkManifest(Buffer.from('<html>'), { 'content-type': OCI })!, /not JSON/);
+});
+
+test('the check of a completed manifest reads the file and applies checkManifest', async () => {
+  const type = 'application/vnd.oci.image.manifest.v1+json';
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: type }));
+  const input = (b: Buffer, size = b.length) => ({ open: () => Readable.from([b.subarray(0, 5), b.subarray(5)]), size, headers: { 'content-type': type }, match: {} as Match, ctx: stubHookContext({}) });
+  assert.is(await checkManifestFile(input(body)), null);
+  assert.is(await checkManifestFile(input(Buffer.from('{"schemaVersion":1}'))), 'manifest schemaVersion is 1, not 2');
+  assert.match((await checkManifestFile(input(body, 65 * 1024 * 1024)))!, /too large to check/);
 });
 
 test('admit: schema 1 passes through uncached; over max_manifest_size refused', () => {

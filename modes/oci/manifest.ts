@@ -1,5 +1,5 @@
 // Manifest checks before anything is stored (modes/oci.md §3) and the tag → digest binding.
-import type { Match, BindTarget, Digests, VerifyInput, VerifyResult } from '../../engine/mode.js';
+import type { Match, BindTarget, CheckInput, Digests, VerifyInput, VerifyResult } from '../../engine/mode.js';
 import { parseSize } from '../../engine/config/values.js';
 import { isSchema1 } from './accept.js';
 import { parseDigest, parsed, digestKey, upstreamUrls, type Digest } from './names.js';
@@ -30,6 +30,17 @@ export function admitManifest(head: { headers: Record<string, string>; size?: nu
   const max = parseSize(m.config.max_manifest_size as string | number);
   if (head.size !== undefined && head.size > max) return { reject: `manifest of ${head.size} bytes exceeds max_manifest_size (${max} bytes); nothing was cached` };
   return isSchema1(head.headers['content-type']) ? 'pass' : 'store';
+}
+
+/** manifests are read whole to be checked: larger ones fail the check */
+const MAX_CHECKED = 64 * 1024 * 1024;
+
+/** the check of a completed manifest (see checkManifest) */
+export async function checkManifestFile({ open, size, headers }: CheckInput): Promise<string | null> {
+  if (size > MAX_CHECKED) return `body of ${size} bytes too large to check`;
+  const parts: Buffer[] = [];
+  for await (const c of open() as AsyncIterable<Buffer>) parts.push(c);
+  return checkManifest(Buffer.concat(parts), headers);
 }
 
 /** JSON with schemaVersion 2 and, when present, a mediaType equal to Content-Type */

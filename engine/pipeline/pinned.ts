@@ -1,0 +1,36 @@
+// Pinned verification: a kind whose expected digests were recorded as pins by another kind's documents (an
+// npm tarball's by its packument). A missing pin is learned by fetching the pinning document through the
+// pipeline (its index hook records the pins), once per request that needs it; concurrent ones join its flight.
+import type { Match, Pin, PinnedBy, VerifyResult } from '../mode.js';
+import type { Instance } from '../instance.js';
+import type { EngineCtx } from './context.js';
+import { stateOf } from './instance-state.js';
+
+/** the pin this request's body is verified against, learned through the pinning document if none is stored yet */
+export async function learnPin(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<Pin | undefined> {
+  const ref = by.pin(match);
+  if (!ref) return undefined;
+  const pins = stateOf(ctx, inst).pins;
+  const stored = (await pins.get(ref.group))?.[ref.key];
+  if (stored && by.expected(stored, match)) return stored;
+  const src = by.source(match);
+  await ctx.fetchThrough(inst, src.path, src.headers);
+  return (await pins.get(ref.group))?.[ref.key];
+}
+
+/** the expectation a pinned kind's fill is verified against; unknown → skip (served, not stored, counted as verify skipped) */
+export async function pinnedExpectation(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<VerifyResult> {
+  const pin = await learnPin(ctx, inst, by, match);
+  const want = pin ? by.expected(pin, match) : null;
+  if (want) return want;
+  const ref = by.pin(match);
+  ctx.log.warn('expected digest unknown (no pinning document lists it); served without storing', { instance: inst.name, key: ref ? `${ref.group} ${ref.key}` : match.path });
+  return { skip: true };
+}
+
+/** the fill target a pinned kind's pin names, if any (learned first when missing) */
+export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<string | undefined> {
+  if (!by.target) return undefined;
+  const pin = await learnPin(ctx, inst, by, match);
+  return pin ? by.target(pin, match) : undefined;
+}
