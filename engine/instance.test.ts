@@ -12,7 +12,7 @@ const def = defineMode({
   name: 'settingstest', contract: 1, mount: 'route',
   schema: { type: 'object', properties: { upstream: { type: 'string' }, limit: { type: 'string', format: 'size', default: '2KiB' } } },
   settings: settings.parse,
-  kinds: { doc: { policy: 'revalidate', maxRewriteBody: (c: ModeConfig) => { sized++; return parseSize(c.limit as string); } } },
+  kinds: { doc: { policy: 'revalidate', body: { maxBytes: (c: ModeConfig) => { sized++; return parseSize(c.limit as string); } } } },
   routes: [{ match: { glob: '**' }, kind: 'doc' }],
   upstreams: (c: ModeConfig) => [String(c.upstream)],
 });
@@ -32,7 +32,7 @@ test('a mode without settings gets its block as ctx.settings', () => {
   assert.equal(i.settings, { upstream: 'http://127.0.0.1:9' });
 });
 
-test('a kind\'s maxRewriteBody function runs once per instance, not per request', () => {
+test('a kind\'s body.maxBytes function runs once per instance, not per request', () => {
   sized = 0;
   const i = instance({ route: { path: '/s' }, upstream: 'http://127.0.0.1:9', limit: '3KiB' });
   for (let n = 0; n < 5; n++) assert.is(i.maxBody(def.kinds.doc!), 3072);

@@ -30,6 +30,10 @@ export async function answerOf(ctx: EngineCtx, w: Work, a: Action): Promise<Answ
 
 /** the request that starts a flight answers its outcome; a fill's hold on it is given up once written (`release`) */
 async function ownFlight(ctx: EngineCtx, w: Work, label: string, stale?: Entry): Promise<Answer> {
+  // the decision was taken a few awaits ago: a request decided in the same turn may have started the key's flight
+  // meanwhile. Checked and started with no await between, so a key never has two upstream exchanges at once
+  const running = ctx.state.flights.get(w.flightKey);
+  if (running) return answerOf(ctx, w, { type: 'join', flight: running, stale });
   const o = await startFlight(ctx, w, stale).outcome;
   try {
     const answer = await settle(ctx, w, o, label, stale);

@@ -28,6 +28,7 @@ async function decided(c: Case) {
   const negative = new NegativeCache();
   const ctx = {
     config: { storage: { offline: c.offline ?? false, cleanup: { dry_run: false, batch_size: 0 } } }, state, negative, log: console,
+    index: { added() {}, removed() {}, touched() {} },
     store: { entries: { get: async () => c.stored ?? null }, blobs: { stat: async () => ({ size: 3 }) }, state: { read: async () => null, write: async () => undefined }, privateDir: () => '' },
   } as unknown as EngineCtx;
   const inst = { name: 'i', cfg: {}, block: {}, def: { kinds: { file: spec } } } as unknown as Instance;
