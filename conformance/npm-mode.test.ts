@@ -174,5 +174,24 @@ test('documents are validated before commit; version documents and dist-tags; an
   await proxy.stop();
 });
 
+test('a full disk: packuments are still answered, rewritten, from the upstream (not stored: BYPASS), tarballs too', async () => {
+  const { proxy, R } = await startNpmProxy({ upstream: reg.url, env: { CACHE_PROXY_FAULT_ENOSPC_AFTER: '0' } });
+  const before = reg.fx.requests.filter((r) => r.path === '/@fx%2fdemo').length;
+  for (const accept of ['application/json', INSTALL_V1, 'application/json']) {
+    const r = await httpGet(`${R}/@fx/demo`, { headers: { accept } });
+    assert.is(r.status, 200, `${accept}: ${r.body.toString().slice(0, 200)}`);
+    const urls = tarballsOf(r.body.toString());
+    assert.is(urls.length, 3);
+    for (const u of urls) assert.ok(u.startsWith(`${R}/@fx/demo/-/demo-`), u);
+  }
+  assert.is(reg.fx.requests.filter((r) => r.path === '/@fx%2fdemo').length - before, 3, 'nothing stored: each request went upstream');
+  const doc = JSON.parse((await httpGet(`${R}/@fx/demo`)).body.toString()) as { versions: Record<string, { dist: { tarball: string; integrity: string } }> };
+  const v = Object.values(doc.versions)[0]!;
+  const t = await httpGet(v.dist.tarball);
+  assert.is(t.status, 200);
+  assert.is(`sha512-${createHash('sha512').update(t.body).digest('base64')}`, v.dist.integrity);
+  await proxy.stop();
+});
+
 test.after(cleanupAll);
 test.run();

@@ -131,11 +131,16 @@ function varyOf(kind: KindSpec): string[] {
 
 async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: Head, cache: string): Promise<void> {
   if (w.inst.def.kinds[w.kind]!.body?.rewrite) {
+    // a body that will not be stored (store degraded, too large) is read as it arrives and rewritten from memory
+    const unstored = fill.stores ? undefined : bodyOf(fill);
     const result = await fill.done;
     if (fill.state !== 'complete') return fail(w, r, { status: 502, message: fill.error?.message ?? 'upstream failed' });
-    const entry = await ctx.store.entries.get(w.inst.name, w.keyHash);
-    if (!entry) return fail(w, r, { status: 502, message: `could not store the response (${result})` });
-    return serveEntry(ctx, w, r, entry, cache);
+    const entry = unstored ? null : await ctx.store.entries.get(w.inst.name, w.keyHash);
+    if (entry) return serveEntry(ctx, w, r, entry, cache);
+    // not stored after all (the disk filled up during the fill): its bytes are still in memory
+    const raw = await (unstored ?? bodyOf(fill));
+    if (!raw) return fail(w, r, { status: 502, message: `could not store the response (${result})` });
+    return sendRewritten(ctx, w, r, raw, commonHeaders(w, r, 'BYPASS', { ...head.headers }));
   }
   // a body that will not be stored (too large, store degraded, digest turned out unknown) is served as BYPASS
   if (!fill.stores || (fill.expectation && (await fill.expectation.catch(() => null))?.skip)) cache = 'BYPASS';
@@ -238,6 +243,23 @@ async function serveEntry(ctx: EngineCtx, w: Work, r: Reply, e: Entry, cache: st
   });
 }
 
+/** a body not stored, through the kind's rewrite, answered whole (no validator: the rewritten bytes have none) */
+async function sendRewritten(ctx: EngineCtx, w: Work, r: Reply, raw: Buffer, h: Record<string, string>): Promise<void> {
+  const out = await w.inst.def.kinds[w.kind]!.body!.rewrite!({ body: raw, headers: { ...h }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
+  Object.assign(h, out.headers ?? {});
+  h['content-length'] = String(out.body.length);
+  delete h.etag;
+  r.res.writeHead(200, h);
+  r.res.end(w.method === 'HEAD' ? undefined : out.body);
+}
+
+/** the whole body of a fill, read from it as it arrives (null if the fill fails) */
+async function bodyOf(fill: Fill): Promise<Buffer | null> {
+  const parts: Buffer[] = [];
+  const sink: ReadSink = { write: async (b) => { parts.push(Buffer.from(b)); }, closed: () => false };
+  return (await readFromFill(fill, sink)) ? Buffer.concat(parts) : null;
+}
+
 /** an upstream answer passed through (bypass, passthrough); a kind's rewrite still applies to a 200 GET */
 async function serveUpstream(ctx: EngineCtx, w: Work, r: Reply, resp: UpstreamResponse, cache: string): Promise<void> {
   const { storeHeaders, rewrite } = w.inst.def.kinds[w.kind]!.body ?? {};
@@ -246,13 +268,7 @@ async function serveUpstream(ctx: EngineCtx, w: Work, r: Reply, resp: UpstreamRe
   if (rewrite && resp.status === 200 && w.method === 'GET') {
     const raw = await streamToBuffer(resp.body);
     resp.release();
-    const out = await rewrite({ body: raw, headers: { ...h }, publicBase: w.publicBase, match: w.match, ctx: hookContext(ctx, w.inst) });
-    Object.assign(h, out.headers ?? {});
-    h['content-length'] = String(out.body.length);
-    delete h.etag;
-    r.res.writeHead(200, h);
-    r.res.end(out.body);
-    return;
+    return sendRewritten(ctx, w, r, raw, h);
   }
   r.res.writeHead(resp.status, h);
   if (w.method === 'HEAD' || resp.status === 304) { resp.body.resume(); resp.release(); r.res.end(); return; }
