@@ -1,7 +1,6 @@
 // OCI names (distribution-spec grammar) and the request → registry entry → upstream repo resolution
 // (the `ns` query parameter or the first path component names a registry of registries[], else the default
-// upstream answers). Every route
-// of the mode reads one memoised `parseRequest` result.
+// upstream answers). Every route of the mode reads one memoised `parseRequest` result.
 import { createHash } from 'node:crypto';
 import type { ModeConfig, ReqView } from '../../engine/mode.js';
 
