@@ -2,6 +2,7 @@
 // document listing the SHA-256 of each of its files; a file is stored only when its bytes hash to what the
 // index lists (pinned verification). conformance/example-mode.test.ts runs it as a plugin.
 import { defineMode, type IndexHook, type ModeConfig, type PinnedBy } from '../../engine/mode.js';
+import { readModeSchema } from '../../engine/config/mode-schema.js';
 
 /** `<package>/index.json`: `{ "files": { "<file>": { "sha256": "<hex>" } } }` → one pin per file, grouped by package */
 export const indexFiles: IndexHook = async ({ body, match }) => {
@@ -26,11 +27,7 @@ export const filePins: PinnedBy = {
 export default defineMode({
   name: 'checked',
   contract: 1,
-  schema: {
-    type: 'object',
-    properties: { upstream: { type: 'string', pattern: '^https?://' } },
-    required: ['upstream'],
-  },
+  schema: readModeSchema(import.meta.url), // schema.json beside this file
   mount: 'route',
   kinds: {
     index: { policy: 'revalidate', fresh_for: '5m', busy: 'stale', body: { maxBytes: '1MiB', index: indexFiles } },
