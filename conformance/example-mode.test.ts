@@ -19,6 +19,7 @@ async function upstream(): Promise<FixtureServer> {
   });
   up.set('/demo/files/good.bin', { body: 'good bytes' });
   up.set('/demo/files/tampered.bin', { body: 'other bytes' });
+  up.set('/demo/files/unlisted.bin', { body: 'unlisted bytes' });
   return up;
 }
 
@@ -61,6 +62,21 @@ test('a tampered file (bytes that do not hash to the pin) → 502, nothing store
   assert.not.ok(storedBlobs(proxy.backend).includes(sha256('other bytes')), 'the tampered body is not stored');
   assert.is((await httpGet(`${proxy.url}/ex/demo/files/tampered.bin`)).status, 502, 'not stored: asked again');
   assert.is(up.count('GET', '/demo/files/tampered.bin'), 2);
+  await proxy.stop();
+});
+
+test('a file its index does not list is served but not stored (BYPASS): nothing to verify it against', async () => {
+  const up = await upstream();
+  const proxy = await proxyFor(up);
+  for (let i = 0; i < 2; i++) {
+    const r = await httpGet(`${proxy.url}/ex/demo/files/unlisted.bin`);
+    assert.is(r.status, 200);
+    assert.is(r.body.toString(), 'unlisted bytes');
+    assert.is(r.headers['x-cache'], 'BYPASS');
+  }
+  assert.is(up.count('GET', '/demo/files/unlisted.bin'), 2);
+  assert.is(up.count('GET', '/demo/index.json'), 1, 'the index is fresh in the cache: looked up again, not refetched');
+  assert.not.ok(storedBlobs(proxy.backend).includes(sha256('unlisted bytes')));
   await proxy.stop();
 });
 
