@@ -1,4 +1,4 @@
-// cache-proxy command line: serve, validate, mode new, mode list (engine spec §9).
+// cache-proxy command line: serve, validate, mode new, mode list.
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

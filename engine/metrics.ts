@@ -1,4 +1,4 @@
-// Every engine metric family (engine spec §7.1), in one prom-client registry.
+// Every engine metric family, in one prom-client registry.
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Per-request metric series (engine spec §7.1), bound to their label set once: prom-client hashes the labels
+// Per-request metric series (cache_proxy_requests_*), bound to their label set once: prom-client hashes the labels
 // on every call otherwise, which is a visible share of a small cache hit.
 import { m } from './metrics.js';
 

@@ -1,4 +1,4 @@
-// Background scheduler (engine spec §6): concurrent task runs, persisted timers, jitter, deadlines.
+// Background scheduler: concurrent task runs, persisted timers, jitter, deadlines.
 import { settleWithin } from './wait.js';
 import type { StateStore } from './cache/store.js';
 import { m } from './metrics.js';

@@ -1,4 +1,4 @@
-// In-memory index of every entry (engine spec §5.2): O(1) lookups, blob reference counts,
+// In-memory index of every entry (entries/ on disk: docs/architecture.md): O(1) lookups, blob reference counts,
 // last-use times for LRU, expiry times for cleanup. Rebuilt from entries/ in the background at start.
 // Kept in typed arrays (about 75 bytes per entry, nothing for the garbage collector to trace).
 import type { Entry, Store } from './store.js';

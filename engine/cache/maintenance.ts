@@ -1,4 +1,4 @@
-// Expiry cleanup, blob GC and LRU eviction (engine spec §5.3, §5.4).
+// Expiry cleanup, blob GC and LRU eviction under storage.max_size.
 import type { Store } from './store.js';
 import type { EntryIndex, IndexRecord } from './entry-index.js';
 import type { Logger } from '../mode.js';

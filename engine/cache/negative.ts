@@ -1,4 +1,4 @@
-// Remembered upstream 404/410 per key (engine spec §3.8): in memory, LRU, not persisted.
+// Remembered upstream 404/410 per key (storage.negative_ttl): in memory, LRU, not persisted.
 export interface NegativeRecord { status: number; contentType?: string; body: Buffer; expiresAt: number }
 
 export class NegativeCache {

@@ -1,4 +1,4 @@
-// Narrow storage interfaces (engine spec §5.6). The filesystem store implements them now;
+// Narrow storage interfaces (layout on disk: docs/architecture.md). The filesystem store implements them now;
 // an S3 store must be a drop-in later (it fills via the local tmp/ directory too).
 import type { Readable } from 'node:stream';
 

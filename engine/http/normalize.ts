@@ -1,4 +1,4 @@
-// Request-target normalisation (engine spec §8.2). Runs before routing; request paths never
+// Request-target normalisation. Runs before routing; request paths never
 // become filesystem paths, this only guarantees a clean segment list.
 
 export class BadRequest extends Error {

@@ -7,7 +7,7 @@ import { targetWork } from './keys.js';
 import { upstreamRequest } from './upstream.js';
 import { type FlightOutcome, type UpstreamResponse, type Work, asFailure, iso } from './work.js';
 
-// A kind with `revalidateWith: 'head'` is revalidated by a HEAD; a kind with `bindTo` is a mutable name whose
+// A kind with `upstream.revalidateWith: 'head'` is revalidated by a HEAD; a kind with `bind.to` is a mutable name whose
 // upstream head names content another kind stores (OCI tag → manifest by digest). Its entry points at that
 // content's bytes and records the key in `meta.bound`, so a HEAD naming the same key changes nothing, one naming
 // a cached key rebinds without a GET, and an uncached one is fetched by that key, verified and bound.

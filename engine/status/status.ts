@@ -1,4 +1,4 @@
-// Status: recent events, disk samples (persisted), the JSON API and the home page (engine spec §7.3, §7.4).
+// Status: recent events, disk samples (persisted), the JSON API (/-/status/*) and the home page.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StateStore } from '../cache/store.js';
 import type { EffectiveConfig } from '../config/types.js';
@@ -92,7 +92,7 @@ export class StatusBoard {
     }
   }
 
-  /** the home page (engine spec §7.3): one server-rendered page, inline CSS, no external assets */
+  /** the home page: one server-rendered page, inline CSS, no external assets */
   async homePage(req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Map<string, Record<string, unknown>>): Promise<void> {
     const list = only ? [only] : this.instances;
     // with a status token the page shows the cards without counters (they are what the token protects)

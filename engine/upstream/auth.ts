@@ -1,4 +1,4 @@
-// Upstream authentication challenges (engine spec §2.3, mode hook `upstreamAuth`): a 401 with
+// Upstream authentication challenges (mode hook `upstreamAuth`): a 401 with
 // `WWW-Authenticate` is answered once — Basic with the configured credentials, any other scheme by
 // the mode's hook (e.g. a token service) — and the scheme is remembered per origin, so later requests
 // send credentials before being asked. Answers are cached per (realm, service, scope) until 90 % of

@@ -1,4 +1,4 @@
-// Upstream access (engine spec §4): undici pools, slot limits before sending, failover only on
+// Upstream access: undici pools, slot limits before sending, failover only on
 // network errors / 5xx / 429, cooldowns, passive health, redirects re-checked by the SSRF guard.
 import { Agent, ProxyAgent, Socks5ProxyAgent, request, type Dispatcher } from 'undici';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
-// 429 and 503+Retry-After cooldowns per origin (engine spec §4.4).
+// 429 and 503+Retry-After cooldowns per origin: while one runs, requests skip that origin; when every
+// origin cools down, a request waits up to download.queue_wait, else gets 503 with Retry-After (client.ts).
 import { m } from '../metrics.js';
 
 export function parseRetryAfter(v: string | undefined, now = Date.now()): number | undefined {

@@ -1,4 +1,4 @@
-// Upstream slots in three scopes (engine spec §4.3): global, per instance, per origin. FIFO waiters,
+// Upstream slots in three scopes: global, per instance, per origin. FIFO waiters,
 // foreground before background, bounded wait, bounded queue; request starts spaced per origin.
 import { m } from '../metrics.js';
 

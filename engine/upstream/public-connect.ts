@@ -1,4 +1,4 @@
-// Connect-time SSRF guard (engine spec §4.6): a target allowed only because its host is public (a learned
+// Connect-time SSRF guard: a target allowed only because its host is public (a learned
 // origin, a `redirects: 'public'` target) is checked on the address each new connection really uses. A
 // name that resolved public when it was learned or checked may resolve private a moment later (DNS
 // rebinding with a short TTL): checking the name once is not enough.

@@ -1,6 +1,6 @@
 // Redirect targets a kind may follow beyond its configured origins (`redirects: 'public'`, e.g. content
 // verified by digest on a CDN): https only, and every address of the host public — never loopback,
-// private, link-local (cloud metadata), CGNAT or unspecified (engine spec §4.6).
+// private, link-local (cloud metadata), CGNAT or unspecified (the SSRF guard: docs/architecture.md).
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
 

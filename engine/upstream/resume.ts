@@ -1,4 +1,4 @@
-// Resuming an interrupted upstream body (engine spec §3.5.7): a 200 with a strong ETag, `Accept-Ranges: bytes` and a
+// Resuming an interrupted upstream body: a 200 with a strong ETag, `Accept-Ranges: bytes` and a
 // Content-Length that breaks mid-body is continued with `Range: bytes=<n>-` + `If-Range: <etag>`. Only a 206 carrying
 // exactly the missing bytes of the same entity is accepted, so the reader sees one continuous body and verifies the
 // whole as usual; anything else fails the body as if there had been no resume.

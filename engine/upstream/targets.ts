@@ -1,4 +1,4 @@
-// Learned fetch targets (engine spec §4.6): origins an `index` hook took from a response of an allowed
+// Learned fetch targets (SSRF guard): origins an `index` hook took from a response of an allowed
 // origin. A learned origin must be http(s) and must not resolve to a loopback, private, link-local or
 // unspecified address, unless a configured upstream itself does (a registry on a LAN names LAN hosts).
 import { lookup } from 'node:dns/promises';

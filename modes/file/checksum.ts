@@ -1,4 +1,4 @@
-// Checksum sources for file mode (file.md §4): a sidecar file or a sums list, read through the same instance.
+// Checksum sources for file mode (the `checksum` rule field): a sidecar file or a sums list, read through the same instance.
 import type { VerifyInput, VerifyResult } from '../../engine/mode.js';
 
 const ALGO_BY_LENGTH: Record<number, 'sha256' | 'sha512' | 'sha1'> = { 64: 'sha256', 128: 'sha512', 40: 'sha1' };

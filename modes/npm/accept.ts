@@ -1,4 +1,4 @@
-// The two Accept classes of package documents (modes/npm.md §2): abbreviated `install-v1` and `full`.
+// The two Accept classes of package documents: abbreviated `install-v1` and `full`.
 
 export const INSTALL_V1_TYPE = 'application/vnd.npm.install-v1+json';
 /** canonical Accept values sent upstream, one per class */

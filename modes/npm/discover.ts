@@ -1,4 +1,4 @@
-// Embedded default (engine spec §9): the registry this machine's npm is configured for, from npm's whole
+// Embedded default (no configuration file): the registry this machine's npm is configured for, from npm's whole
 // config chain. npm itself answers when it is on PATH (`npm config get registry` reads no network); without
 // it the chain is read from the files: env `npm_config_registry`, project `.npmrc`, user config, global
 // config, npm's builtin `npmrc`.

@@ -1,4 +1,4 @@
-// Package documents (modes/npm.md §3, §4): validated and indexed before commit (pins per version:
+// Package documents: validated and indexed before commit (pins per version:
 // tarball URL, integrity, shasum), and rewritten on the way out so tarball URLs point at the proxy.
 // Both use the streaming token scanner: every byte but the rewritten string values is copied as is.
 import type { IndexInput, IndexResult, Match, Pin, RewriteInput, HookContext } from '../../engine/mode.js';

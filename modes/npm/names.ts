@@ -1,4 +1,4 @@
-// npm package names and the registry's URL layout (modes/npm.md §2).
+// npm package names and the registry's URL layout (`<name>`, `@scope/<name>`, `<name>/-/<file>.tgz`).
 
 const SAFE = "[A-Za-z0-9._~*'()!-]";
 const FIRST = "[A-Za-z0-9~*'()!-]"; // no leading "." or "_" (a scope may have one)

@@ -1,5 +1,5 @@
 // The manifest media types a client accepts, as a canonical class: keyed for tags (one binding per
-// class) and forwarded upstream in place of the client's own header (modes/oci.md §2, defect 3).
+// class) and forwarded upstream in place of the client's own header.
 export const MANIFEST_TYPES = new Set([
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.oci.image.index.v1+json',

@@ -1,4 +1,4 @@
-// Cross-field config rules of modes/oci.md §1 and the per-registry credentials and origins.
+// Cross-field config rules of an oci block (route /v2 or bind, upstream or registries[], unique names) and the per-registry credentials and origins.
 import type { ModeConfig, StaticCredentials } from '../../engine/mode.js';
 import { registriesOf } from './names.js';
 

@@ -1,4 +1,4 @@
-// Manifest checks before anything is stored (modes/oci.md §3) and the tag → digest binding.
+// Manifest checks before anything is stored (size, media type, JSON shape) and the tag → digest binding.
 import type { Match, BindTarget, CheckInput, Digests, VerifyInput, VerifyResult } from '../../engine/mode.js';
 import { parseSize } from '../../engine/config/values.js';
 import { isSchema1 } from './accept.js';

@@ -1,5 +1,6 @@
-// OCI names (distribution-spec grammar) and the request → registry entry → upstream repo resolution of
-// modes/oci.md §2.1. Every route of the mode reads one memoised `parseRequest` result.
+// OCI names (distribution-spec grammar) and the request → registry entry → upstream repo resolution
+// (the `ns` query parameter or the first path component names a registry of registries[], else the default
+// upstream answers). Every route of the mode reads one memoised `parseRequest` result.
 import { createHash } from 'node:crypto';
 import type { ModeConfig, ReqView } from '../../engine/mode.js';
 
@@ -106,7 +107,7 @@ export function parsed(req: Pick<ReqView, 'path' | 'query'>, c: ModeConfig): Par
 
 export const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
-// ---- cache keys (modes/oci.md §2): content by digest is shared by every repository and registry
+// ---- cache keys: content by digest is shared by every repository and registry
 export const digestKey = (what: 'manifests' | 'blobs', d: Digest) => `oci/${what}/${d.alg}/${d.hex.slice(0, 2)}/${d.hex}`;
 export const tagKey = (reg: Registry, repo: string, tag: string) => `oci/tags/${reg.name}/${repo}/${tag}`;
 export const referrersKey = (reg: Registry, repo: string, d: Digest, artifactType: string) => `oci/referrers/${reg.name}/${repo}/${d.alg}-${d.hex}/${sha256hex(artifactType)}`;
