@@ -12,9 +12,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const restarts = async (proxy: ProxyHandle) => Number(/^cache_proxy_worker_restarts_total (\d+)/m.exec((await httpGet(`${proxy.url}/metrics`)).body.toString())?.[1] ?? NaN);
 const restartLines = (proxy: ProxyHandle) => proxy.logs().split('\n').filter((l) => l.includes('"worker exited; restarting"')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-/** waits until a worker other than `old` serves */
+/** waits until a worker other than `old` serves (a start can take many seconds on a loaded machine: the bound is a sanity limit) */
 async function newWorker(proxy: ProxyHandle, old: number): Promise<number> {
-  for (let i = 0; i < 600; i++) {
+  for (const deadline = Date.now() + 180_000; Date.now() < deadline;) {
     const pid = proxy.pid;
     if (pid !== old && pid !== proxy.supervisorPid && (await httpGet(`${proxy.url}/-/status/summary`).then((r) => r.status === 200, () => false))) return pid;
     await sleep(50);
