@@ -10,7 +10,6 @@ import { startFixtureServer, startFileProxy, httpGet, tmpDir, cleanupAll, openab
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
 
 async function setup(top = '', file = '      default_policy: immutable\n'): Promise<{ up: FixtureServer; proxy: ProxyHandle; X: string }> {

@@ -1,13 +1,11 @@
 // file mode real-client acceptance (modes/file.md §6): curl and HTTP against two fixture origins.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startFixtureServer, startProxy, httpGet, curl, tmpDir, cleanupAll, openable, waitFor, type FixtureServer, type ProxyHandle, repoRoot } from './index.js';
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let tree: string, u1: FixtureServer, u2: FixtureServer, proxy: ProxyHandle, X: string;
 
 test.before(async () => {

@@ -40,7 +40,6 @@ export interface FillOptions {
 }
 
 const WITHHELD = 64 * 1024;
-const READ_CHUNK = 256 * 1024;
 const RECENT_WINDOW = 8 * 1024 * 1024;
 /** bodies up to this size stay in memory while anyone reads them: their readers never open the file */
 const SMALL_BODY = 1024 * 1024;
@@ -372,24 +371,26 @@ export class Fill extends EventEmitter {
 
   /** a chunk becomes readable from memory at once; its write to the temp file is queued */
   private accept(chunk: Buffer): void {
-    if (this.inline && !this.spilled) {
-      this.recent.push({ offset: this.received, buf: chunk });
-      this.recentBytes += chunk.length;
-    } else if (!this.memoryMode) {
+    if (this.memoryMode) {
+      this.memory.push({ offset: this.received, buf: chunk });
+    } else {
       const at = this.received;
       this.recent.push({ offset: at, buf: chunk });
       this.recentBytes += chunk.length;
-      this.unwritten += chunk.length;
-      if (!this.queued.length) this.queuedAt = at;
-      this.queued.push(chunk);
-      if (!this.pumping) { this.pumping = true; this.writing = this.writing.then(() => this.pump()); }
-      // chunks leave the window only once written: until then it is their only copy
-      while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1 && this.recent[0]!.offset + this.recent[0]!.buf.length <= this.fileBytes) this.recentBytes -= this.recent.shift()!.buf.length;
-    } else {
-      this.memory.push({ offset: this.received, buf: chunk });
+      // an inline body is written by its commit, from these chunks
+      if (!this.inline) this.queueWrite(chunk, at);
     }
     this.received += chunk.length;
     this.notify();
+  }
+
+  private queueWrite(chunk: Buffer, at: number): void {
+    this.unwritten += chunk.length;
+    if (!this.queued.length) this.queuedAt = at;
+    this.queued.push(chunk);
+    if (!this.pumping) { this.pumping = true; this.writing = this.writing.then(() => this.pump()); }
+    // chunks leave the window only once written: until then it is their only copy
+    while (this.recentBytes > RECENT_WINDOW && this.recent.length > 1 && this.recent[0]!.offset + this.recent[0]!.buf.length <= this.fileBytes) this.recentBytes -= this.recent.shift()!.buf.length;
   }
 
   /** writes the queued chunks, all that queued up meanwhile in one call each time */

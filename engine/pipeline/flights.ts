@@ -8,7 +8,7 @@ import { m } from '../metrics.js';
 import { readSmall } from './bodies.js';
 import type { EngineCtx } from './context.js';
 import { cacheEntry, deleteEntry, expiresAt } from './entries.js';
-import { maxBodyOf, runCheck, runIndex } from './hook-context.js';
+import { runCheck, runIndex } from './hook-context.js';
 import { expectationOf } from './expectation.js';
 import { targetWork } from './keys.js';
 import { headOf } from './upstream.js';
@@ -65,7 +65,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
   const body = kind.body ?? {};
   const expected = extras.pass ? undefined : extras.expected ? Promise.resolve(extras.expected) : expectationOf(ctx, w, resp.headers);
   m.fillsInFlight.inc({ instance: w.inst.name });
-  const maxBytes = maxBodyOf(w.inst, kind);
+  const maxBytes = w.inst.maxBody(kind);
   const fill = new Fill({
     body: resp.body, contentLength: head.size, tempPath: ctx.store.tempPath('.part'), expected, store, maxBytes,
     detachedBudget: ctx.config.storage.download.detached_fill_budget,

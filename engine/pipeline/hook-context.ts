@@ -12,8 +12,6 @@ import { publicOnly, stateOf, targetAllowed } from './instance-state.js';
 import { credentialsOf } from './upstream.js';
 import { type Work, sha256 } from './work.js';
 
-export { DEFAULT_MAX_REWRITE } from '../instance.js';
-export const maxBodyOf = (inst: Instance, kind: Instance['def']['kinds'][string]): number | undefined => inst.maxBody(kind);
 
 /** ctx.fetch: an upstream request of a mode through the same limiter, failover, health and SSRF guard */
 async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Promise<UpstreamReply> {
