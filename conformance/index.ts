@@ -14,3 +14,5 @@ export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/r
 export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';
 export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
 export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';
+export { startPypiIndex, PYPI_FIXTURES, type PypiIndex } from './harness/pypi-index.js';
+export { startPypiProxy, metricValue, type PypiProxyOptions } from './harness/pypi-proxy.js';

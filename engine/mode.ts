@@ -47,8 +47,9 @@ export interface KindSpec {
 }
 
 export interface CacheStage {
-  /** request header (lower case) -> class; class keyed, canonical value forwarded */
-  vary?: Record<string, (value?: string) => string>;
+  /** request header (lower case) -> class; class keyed, canonical value forwarded. The class may depend on the
+   *  instance's block; a route whose `headers` set the header (an alias meaning one class) stands for the client's */
+  vary?: Record<string, (value: string | undefined, config: ModeConfig) => string>;
   /** other representations of a key (classes of one `vary` header) that may answer when the request's own class is
    *  not stored and cannot be fetched (offline, or when a stale copy of it would be served): see Alternates */
   alternates?: Alternates;
@@ -137,6 +138,8 @@ export interface ReqView {
   path: string; // mount-relative, no leading '/'
   headers: Readonly<Record<string, string | undefined>>;
   query: URLSearchParams;
+  /** the request target ended in "/" (`a/b/` and `a/b` have one path; directory-style pages tell them apart) */
+  trailingSlash?: boolean;
 }
 
 export interface Match extends ReqView {
@@ -154,8 +157,9 @@ export interface RouteSpec {
   when?: (req: ReqView, config: ModeConfig) => boolean;
   kind?: string;
   key?: string | ((m: Match) => string);
-  /** relative path or absolute target URL; a list = candidates in order (mirrors first); a function may consult ctx (pins) */
-  upstream?: string | ((m: Match, ctx: HookContext) => string | string[] | Promise<string | string[]>);
+  /** relative path or absolute target URL; a list = candidates in order (mirrors first); a function may consult ctx (pins,
+   *  targetAllowed) and answer null when the request names nothing it may fetch: 404 (`message`), no upstream contact */
+  upstream?: string | ((m: Match, ctx: HookContext) => string | string[] | null | Promise<string | string[] | null>);
   /** what happens to the request's query string; a function decides it from the instance's block (default 'drop') */
   query?: QueryMode | ((config: ModeConfig) => QueryMode);
   headers?: (m: Match) => Record<string, string>;

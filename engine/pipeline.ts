@@ -20,6 +20,7 @@ import { hookContext } from './pipeline/hook-context.js';
 import { stateOf, targetAllowed } from './pipeline/instance-state.js';
 import { pinnedTarget } from './pipeline/pinned.js';
 import { serveRespond, writeAnswer } from './pipeline/serve.js';
+import { targetOfPath, varyClasses } from './pipeline/vary.js';
 import { type Reply, type RequestFacts, type Target, type Work, forwardsAuthorization, headerView, sha256 } from './pipeline/work.js';
 
 /** a request classified and keyed (`work`), refused before any cache decision, or answered by a respond hook */
@@ -62,10 +63,9 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
 
 /** a GET of another key of the same instance through the whole pipeline (rules apply), read whole */
 export async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer } | null> {
-  const segments = path.split('/').filter(Boolean);
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const requestId = randomUUID();
-  const p = await prepare(ctx, inst, { method: 'GET', headers: lower, target: { segments, rawSegments: segments.map(encodeURIComponent), trailingSlash: false, query: '' }, publicBase: '', requestId });
+  const p = await prepare(ctx, inst, { method: 'GET', headers: lower, target: targetOfPath(path), publicBase: '', requestId });
   if (p.type === 'refuse') return { status: p.status, body: Buffer.from(p.message) };
   if (p.type === 'respond') {
     const out = await p.spec.respond!(p.match, Buffer.alloc(0), hookContext(ctx, inst)).catch(() => null);
@@ -96,7 +96,7 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   const path = t.segments.join('/');
   const query = new URLSearchParams(t.query);
   const headers = headerView(rq.headers);
-  const hit = classify(inst.routes, path, t.segments, { method: rq.method, headers, query }, inst.block);
+  const hit = classify(inst.routes, path, t.segments, { method: rq.method, headers, query, trailingSlash: t.trailingSlash }, inst.block);
   if (!hit) return { type: 'refuse', status: 404, message: `no such resource in ${inst.def.name} mode` };
   const { route, params } = hit;
   const spec = route.spec;
@@ -116,8 +116,7 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   if (queryMode === 'forward+key' && t.query) key += `?${t.query}`;
   const varyStart = key.length;
   const classes: Record<string, string> | undefined = kind.cache?.alternates ? {} : undefined;
-  for (const [h, classOf] of Object.entries(kind.cache?.vary ?? {})) {
-    const cls = classOf(headers[h]);
+  for (const [h, cls] of varyClasses(kind, headers, upstreamHeaders, inst.block)) {
     if (cls) upstreamHeaders[h] = cls; // an empty class sends no header
     key += `;${h}=${cls}`;
     if (classes) classes[h] = cls;
@@ -134,7 +133,9 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   }
   const pinned = kind.body?.pinnedBy;
   const pinTarget = pinned ? await pinnedTarget(ctx, inst, pinned, match) : undefined;
+  if (pinTarget === undefined && typeof spec.upstream === 'function') await stateOf(ctx, inst).targets.ready(); // the hook may ask targetAllowed
   const upstreamPath = pinTarget !== undefined ? pinTarget : typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
+  if (upstreamPath === null) return { type: 'refuse', status: 404, message: spec.message ?? 'not found' };
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
   const paths = Array.isArray(upstreamPath) ? upstreamPath : [upstreamPath];
   const absolute = paths.filter((p) => /^https?:\/\//.test(p));

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileMatcher, fillTemplate } from './routing.js';
+import { classify, compileMatcher, compileRoutes, fillTemplate } from './routing.js';
+import type { ModeDefinition } from './mode.js';
 
 test('glob matches dot-files and ** spans', () => {
   const f = compileMatcher({ glob: '**/.hidden/*' });
@@ -18,5 +19,15 @@ test('regex named groups; templates encode per segment', () => {
   const f = compileMatcher({ regex: /^(?<a>[^/]+)\/(?<b>.+)$/ });
   assert.equal(f('x/y/z', []), { a: 'x', b: 'y/z' });
   assert.is(fillTemplate('/p/{{a}}', { a: 'a b/c' }), '/p/a%20b/c');
+});
+test('a route may tell a directory-style target (trailing slash) from the same path without one', () => {
+  const routes = compileRoutes({ routes: [
+    { match: { pattern: 'simple/:n' }, when: (r: { trailingSlash?: boolean }) => r.trailingSlash === true, kind: 'page' },
+    { match: { pattern: 'simple/:n' }, status: 404 },
+  ] } as unknown as ModeDefinition);
+  const req = (trailingSlash?: boolean) => ({ method: 'GET', headers: {}, query: new URLSearchParams(), trailingSlash });
+  assert.is(classify(routes, 'simple/x', ['simple', 'x'], req(true))!.route.index, 0);
+  assert.is(classify(routes, 'simple/x', ['simple', 'x'], req(false))!.route.index, 1);
+  assert.is(classify(routes, 'simple/x', ['simple', 'x'], req())!.route.index, 1, 'unknown counts as no slash');
 });
 test.run();

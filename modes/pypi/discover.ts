@@ -1,0 +1,1 @@
+export async function discoverPypi(): Promise<{ name: string; block: Record<string, unknown> }[]> { return []; }
