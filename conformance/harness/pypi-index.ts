@@ -44,7 +44,7 @@ function wantsJson(accept = ''): boolean {
 }
 
 export async function startPypiIndex(o: { jsonOff?: boolean } = {}): Promise<PypiIndex> {
-  const dist = join(PYPI_FIXTURES, 'dist');
+  const dist = join(PYPI_FIXTURES, 'files');
   const index = join(PYPI_FIXTURES, 'index');
   const files = new Map<string, Buffer>();
   for (const n of readdirSync(dist)) files.set(n, readFileSync(join(dist, n)));
