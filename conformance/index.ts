@@ -16,3 +16,4 @@ export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
 export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';
 export { startPypiIndex, PYPI_FIXTURES, type PypiIndex } from './harness/pypi-index.js';
 export { startPypiProxy, metricValue, type PypiProxyOptions } from './harness/pypi-proxy.js';
+export { pip, pipAvailable, makeVenv, installed, runCmd, pipEnv, type Venv, type PipRun } from './harness/pip.js';
