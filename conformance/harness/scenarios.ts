@@ -8,8 +8,9 @@ import { startProxy } from './launcher.js';
 import { httpGet } from './http.js';
 
 /**
- * One client request and what must be observed. `${PROXY}` (the proxy's origin) and `${UPSTREAM}` (the replay
- * server's) are substituted in `body`, `body_file` (a file, relative to the scenario) and header values; for a HEAD,
+ * One client request and what must be observed. `${PROXY}` (the proxy's origin), `${UPSTREAM}` (the replay
+ * server's) and `${UPSTREAM_HOST}` (its host:port) are substituted in the request path, `body`, `body_file` (a file,
+ * relative to the scenario) and header values; for a HEAD,
  * `body`/`body_file` is the body a GET would get: Content-Length must be its length, and no body may come. A header
  * expected as null must be absent; `aborted` is a transfer cut before its Content-Length; `wait_ms` pauses first.
  */
@@ -37,11 +38,11 @@ export async function runConformance(mode: string, fixturesDir: string, o: { plu
     });
     try {
       const mount = /path:\s*([^\s,}]+)/.exec(block)?.[1] ?? '';
-      const sub = (t: string) => t.split('${PROXY}').join(proxy.url).split('${UPSTREAM}').join(up.url);
+      const sub = (t: string) => t.split('${PROXY}').join(proxy.url).split('${UPSTREAM_HOST}').join(new URL(up.url).host).split('${UPSTREAM}').join(up.url);
       for (const [i, e] of jsonl<Expect>(join(dir, 'expect.jsonl')).entries()) {
         const at = `${name}#${i + 1} ${e.request.method ?? 'GET'} ${e.request.path}`;
         if (e.wait_ms) await new Promise((r) => setTimeout(r, e.wait_ms));
-        const r = await httpGet(`${proxy.url}${mount}${e.request.path}`, { method: e.request.method, headers: e.request.headers });
+        const r = await httpGet(`${proxy.url}${mount}${sub(e.request.path)}`, { method: e.request.method, headers: e.request.headers });
         if (e.status !== undefined && r.status !== e.status) failures.push(`${at}: status ${r.status}, expected ${e.status}`);
         if (e.x_cache !== undefined && r.headers['x-cache'] !== e.x_cache) failures.push(`${at}: X-Cache ${String(r.headers['x-cache'])}, expected ${e.x_cache}`);
         if (e.aborted !== undefined && r.aborted !== e.aborted) failures.push(`${at}: transfer ${r.aborted ? 'aborted' : 'complete'}, expected ${e.aborted ? 'aborted' : 'complete'}`);
