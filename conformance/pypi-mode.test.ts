@@ -170,6 +170,29 @@ test('Y7/Y12 verification: a flipped byte is 502 with the hash text, nothing sto
   await proxy.stop();
 });
 
+test('unknown hash: served, not stored (verify skipped); stored unverified with require_known_hash: false', async () => {
+  const name = 'unlisted_pkg-1.0-py3-none-any.whl';
+  ix.u.set(`/packages/${name}`, { body: 'not on any page' });
+  const path = `/files/127.0.0.1:${ix.u.port}/packages/${name}`;
+  const strict = await startPypiProxy({ upstream: ix.url });
+  for (let i = 0; i < 2; i++) {
+    const r = await httpGet(`${strict.X}${path}`);
+    assert.is(r.status, 200);
+    assert.is(r.body.toString(), 'not on any page');
+    assert.is(r.headers['x-cache'], 'BYPASS');
+  }
+  assert.is(await metricValue(strict.proxy.url, 'cache_proxy_verify_skipped_total', { instance: 'pypi', kind: 'file' }), 2);
+  await strict.proxy.stop();
+  const lax = await startPypiProxy({ upstream: ix.url, pypi: '      require_known_hash: false' });
+  assert.is((await httpGet(`${lax.X}${path}`)).headers['x-cache'], 'MISS');
+  const again = await httpGet(`${lax.X}${path}`);
+  assert.is(again.headers['x-cache'], 'HIT');
+  assert.is(again.body.toString(), 'not on any page');
+  assert.is(await metricValue(lax.proxy.url, 'cache_proxy_verify_skipped_total', { instance: 'pypi', kind: 'file' }), 1);
+  assert.is(ix.u.count('GET', `/packages/${name}`), 3);
+  await lax.proxy.stop();
+});
+
 test('index pages are validated: HTML without <html>/<a>, JSON without api-version 1.x → 502, not stored', async () => {
   const bad = await startFixtureServer();
   bad.set('/simple/x/', { headers: { 'content-type': 'text/html' }, body: 'maintenance' });

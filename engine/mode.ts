@@ -98,6 +98,8 @@ export interface PinnedBy {
   expected: (pin: Pin, m: Match) => VerifyResult;
   /** the fill target the pin names (a relative path or URL), used in place of the route's upstream */
   target?: (pin: Pin, m: Match) => string | undefined;
+  /** a body whose pin stays unknown: 'skip' (default) serves it unstored, 'store' keeps it unverified */
+  unknown?: (m: Match) => 'skip' | 'store';
 }
 
 export interface BindStage {
@@ -279,6 +281,8 @@ export type VerifyResult = (Digests & {
   source?: string;
   /** the digest is unknown: serve the body as BYPASS, store nothing (counted as verify skipped) */
   skip?: boolean;
+  /** with skip: store the body all the same, unverified (still counted as verify skipped) */
+  keep?: boolean;
   /** the client's message on a mismatch (hex digests) */
   describe?: (algo: string, expected: string, actual: string) => string;
 }) | null;

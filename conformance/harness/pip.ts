@@ -24,10 +24,10 @@ export function runCmd(cmd: string, args: string[], env: NodeJS.ProcessEnv = pip
   });
 }
 
-/** python3 with venv and pip, or a reason it is missing (thrown under CI) */
+/** python3 with venv and ensurepip (venvs bring their own pip), or a reason it is missing (thrown under CI) */
 export async function pipAvailable(): Promise<string | null> {
-  const r = await runCmd('python3', ['-c', 'import venv, ensurepip, pip']);
-  const missing = r.code === 0 ? null : `python3 with venv, ensurepip and pip is missing here (${r.stderr.trim().split('\n').pop() ?? ''})`;
+  const r = await runCmd('python3', ['-c', 'import venv, ensurepip']);
+  const missing = r.code === 0 ? null : `python3 with venv and ensurepip (Debian python3-venv) is missing here (${r.stderr.trim().split('\n').pop() ?? ''})`;
   if (missing && process.env.CI === 'true') throw new Error(missing);
   return missing;
 }

@@ -33,6 +33,18 @@ function fill(data: Buffer, extra: Partial<ConstructorParameters<typeof Fill>[0]
   });
 }
 
+test('an unknown digest: unverified and not stored, unless the expectation keeps it', async () => {
+  const data = randomBytes(300 * 1024);
+  let commits = 0;
+  const skipped = fill(data, { expected: Promise.resolve({ skip: true }), commit: async () => { commits++; return { result: 'stored', path: '' }; } });
+  assert.is(await skipped.done, 'unverified');
+  assert.ok(skipped.unverified);
+  assert.is(commits, 0, 'nothing committed');
+  const kept = fill(data, { expected: Promise.resolve({ skip: true, keep: true }) });
+  assert.is(await kept.done, 'stored', 'committed');
+  assert.ok(kept.unverified, 'still counted as verify skipped');
+});
+
 test('two readers, one joining late, get identical bytes; stored once', async () => {
   const data = randomBytes(2 * 1024 * 1024);
   const f = fill(data);

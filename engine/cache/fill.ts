@@ -11,7 +11,7 @@ import { takeChunkSize } from '../http/send-file.js';
 export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'unverified' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted' | 'commit_failed';
 
 /** what a verifying kind expects of a body */
-export type Expectation = Digests & { source?: string; skip?: boolean; describe?: (algo: string, expected: string, actual: string) => string };
+export type Expectation = Digests & { source?: string; skip?: boolean; keep?: boolean; describe?: (algo: string, expected: string, actual: string) => string };
 
 export interface FillOptions {
   body: Readable;
@@ -240,7 +240,7 @@ export class Fill extends EventEmitter {
         await this.hashLate(expected);
         this.check(expected);
       }
-      storing = o.store && !expected?.skip;
+      storing = o.store && (!expected?.skip || expected.keep === true);
       if (o.check && storing) {
         await this.settleWrites();
         if (!this.spilled) await o.check(o.tempPath, this.received);

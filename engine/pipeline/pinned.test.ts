@@ -58,4 +58,10 @@ test('a stored pin without a usable digest is learned again', async () => {
   assert.is(fetched.length, 1);
 });
 
+test('a pin that stays unknown: kept unverified when the kind says so', async () => {
+  const { ctx, inst } = setup({ '1.0.0': 'aa' });
+  assert.equal(await pinnedExpectation(ctx, inst, { ...by, unknown: () => 'store' }, match('2.0.0')), { skip: true, keep: true });
+  assert.equal(await pinnedExpectation(ctx, inst, { ...by, unknown: () => 'skip' }, match('2.0.0')), { skip: true });
+});
+
 test.run();

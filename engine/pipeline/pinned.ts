@@ -18,14 +18,15 @@ export async function learnPin(ctx: EngineCtx, inst: Instance, by: PinnedBy, mat
   return (await pins.get(ref.group))?.[ref.key];
 }
 
-/** the expectation a pinned kind's fill is verified against; unknown → skip (served, not stored, counted as verify skipped) */
+/** the expectation a pinned kind's fill is verified against; unknown → skip (served, not stored unless `unknown` says so; counted as verify skipped) */
 export async function pinnedExpectation(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<VerifyResult> {
   const pin = await learnPin(ctx, inst, by, match);
   const want = pin ? by.expected(pin, match) : null;
   if (want) return want;
   const ref = by.pin(match);
-  ctx.log.warn('expected digest unknown (no pinning document lists it); served without storing', { instance: inst.name, key: ref ? `${ref.group} ${ref.key}` : match.path });
-  return { skip: true };
+  const keep = by.unknown?.(match) === 'store';
+  ctx.log.warn(`expected digest unknown (no pinning document lists it); ${keep ? 'stored unverified' : 'served without storing'}`, { instance: inst.name, key: ref ? `${ref.group} ${ref.key}` : match.path });
+  return keep ? { skip: true, keep: true } : { skip: true };
 }
 
 /** the fill target a pinned kind's pin names, if any (learned first when missing) */

@@ -143,7 +143,7 @@ async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: He
     return sendRewritten(ctx, w, r, raw, commonHeaders(w, r, 'BYPASS', { ...head.headers }));
   }
   // a body that will not be stored (too large, store degraded, digest turned out unknown) is served as BYPASS
-  if (!fill.stores || (fill.expectation && (await fill.expectation.catch(() => null))?.skip)) cache = 'BYPASS';
+  if (!fill.stores || (fill.expectation && isServedUnstored(await fill.expectation.catch(() => null)))) cache = 'BYPASS';
   const h = commonHeaders(w, r, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
   let size = head.size;
   const rangeHeader = r.req.headers.range;
@@ -284,3 +284,6 @@ async function serveUpstream(ctx: EngineCtx, w: Work, r: Reply, resp: UpstreamRe
     resp.release();
   }
 }
+
+/** an unknown digest whose body is served but not kept */
+const isServedUnstored = (e: { skip?: boolean; keep?: boolean } | null | undefined): boolean => !!e?.skip && e.keep !== true;
