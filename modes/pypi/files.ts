@@ -2,7 +2,7 @@
 // (null = nothing the proxy may fetch: 404 with no upstream contact).
 import type { HookContext, Match, ReqView } from '../../engine/mode.js';
 import { isDistribution, projectOfFile } from './names.js';
-import { fileRefOfHex, keyOfRef, upstreamUrlOf, type FileRef } from './urls.js';
+import { fileRefOfHex, fileRefOfPath, keyOfRef, upstreamUrlOf, type FileRef } from './urls.js';
 import { refOf } from './ledger.js';
 import { settings } from './settings.js';
 
@@ -14,19 +14,25 @@ export function classOfName(name: string): FileClass {
   return isDistribution(name) ? 'file' : 'other';
 }
 
-const READABLE = /^files\/[^/]+\/(?:.*\/)?([^/]+)$/;
+const READABLE = /^files\/([^/]+)\/(.+)$/;
 const HEX = /^files\/([0-9a-fA-F]+)$/;
 
-/** the class of the file a `/files/` request path names, readable or hex form */
-export function classOfPath(path: string): FileClass | null {
+/** the upstream file a `/files/` request path names (readable or hex form), or null */
+export function refOfPath(path: string): FileRef | null {
   const hex = HEX.exec(path);
-  if (hex) {
-    const r = fileRefOfHex(hex[1]!);
-    return r ? classOfName(r.path.slice(r.path.lastIndexOf('/') + 1)) : null;
-  }
+  if (hex) return fileRefOfHex(hex[1]!);
   const m = READABLE.exec(path);
-  return m ? classOfName(m[1]!) : null;
+  return m ? fileRefOfPath(m[1]!, m[2]!) : null;
 }
+
+/** the class of the file a `/files/` request path names; null when it names none */
+export function classOfPath(path: string): FileClass | null {
+  const r = refOfPath(path);
+  return r ? classOfName(r.path.slice(r.path.lastIndexOf('/') + 1)) : null;
+}
+
+/** the cache key of a `/files/` request: both forms of one file share it (host lower case, path decoded, no query) */
+export const fileKey = (m: Match): string => `files/${keyOfRef(refOfPath(m.path)!)}`;
 
 /** a `when` for the routes of one kind */
 export const filesOf = (...classes: FileClass[]) => (r: ReqView): boolean => { const c = classOfPath(r.path); return c !== null && classes.includes(c); };

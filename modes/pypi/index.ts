@@ -9,7 +9,7 @@ import { normalizeName } from './names.js';
 import { indexPage, rewritePage } from './pages.js';
 import { indexLegacy, rewriteLegacy } from './legacy.js';
 import { filePins } from './ledger.js';
-import { companionUpstream, fileUpstream, filesOf } from './files.js';
+import { companionUpstream, fileKey, fileUpstream, filesOf } from './files.js';
 import { discoverPypi } from './discover.js';
 
 const maxPage = (c: ModeConfig) => settings.parse(c).maxPageBytes;
@@ -42,10 +42,10 @@ export default defineMode({
     { match: re(`simple/${PROJECT}`), when: (r) => canonical(r) && r.trailingSlash === true, kind: 'index', key: (m) => `simple/${project(m)}`, upstream: (m) => `simple/${encodeURIComponent(project(m))}/` },
     { match: re(`simple/${PROJECT}`), respond: async (m) => redirectToCanonical(m) },
     { match: re(`pypi/${PROJECT}(?:/(?<version>[^/]+))?/json`), kind: 'legacy' },
-    { match: re('files/(?<host>[^/]+)/(?<rest>.+)'), when: filesOf('file', 'metadata'), kind: 'file', upstream: fileUpstream, query: 'forward' },
-    { match: re('files/(?<host>[^/]+)/(?<rest>.+)'), when: filesOf('signature', 'other'), kind: 'companion', upstream: companionUpstream, query: 'forward' },
-    { match: re('files/(?<hex>[0-9a-fA-F]+)'), when: filesOf('file', 'metadata'), kind: 'file', key: legacyKey, upstream: fileUpstream },
-    { match: re('files/(?<hex>[0-9a-fA-F]+)'), when: filesOf('signature', 'other'), kind: 'companion', key: legacyKey, upstream: companionUpstream },
+    { match: re('files/(?<host>[^/]+)/(?<rest>.+)'), when: filesOf('file', 'metadata'), kind: 'file', key: fileKey, upstream: fileUpstream, query: 'forward' },
+    { match: re('files/(?<host>[^/]+)/(?<rest>.+)'), when: filesOf('signature', 'other'), kind: 'companion', key: fileKey, upstream: companionUpstream, query: 'forward' },
+    { match: re('files/(?<hex>[0-9a-fA-F]+)'), when: filesOf('file', 'metadata'), kind: 'file', key: fileKey, upstream: fileUpstream },
+    { match: re('files/(?<hex>[0-9a-fA-F]+)'), when: filesOf('signature', 'other'), kind: 'companion', key: fileKey, upstream: companionUpstream },
     { match: { glob: '**' }, status: 404, message: 'not found' },
   ],
   upstreams: (c: ModeConfig) => [String(c.upstream).replace(/\/+$/, '')],
@@ -56,13 +56,6 @@ export default defineMode({
   },
   discover: () => discoverPypi(),
 });
-
-/** the hex form is stored under the readable form's key */
-function legacyKey(m: Match): string {
-  const hex = m.params.hex!;
-  const url = new URL(Buffer.from(hex, 'hex').toString('utf8'));
-  return `files/${url.host}${decodeURIComponent(url.pathname)}`;
-}
 
 /** a non-normalised name, or a project page without its trailing slash: 301 to the canonical page (relative, so
  *  it holds under any public URL) */

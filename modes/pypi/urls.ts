@@ -44,7 +44,9 @@ export function fileRefOfHex(hex: string): FileRef | null {
   let u: URL;
   try { u = new URL(Buffer.from(hex, 'hex').toString('utf8')); } catch { return null; }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-  return { host: u.host, path: decodeURIComponent(u.pathname), query: u.search };
+  let path: string;
+  try { path = decodeURIComponent(u.pathname); } catch { return null; }
+  return { host: u.host, path, query: u.search };
 }
 
 export const keyOfRef = (r: FileRef): string => `${r.host}${r.path}`;
