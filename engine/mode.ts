@@ -95,8 +95,12 @@ export interface PinnedBy {
   source: (m: Match) => { path: string; headers?: Record<string, string> };
   /** the expectation a pin gives; null = the pin names no usable digest */
   expected: (pin: Pin, m: Match) => VerifyResult;
-  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream */
-  target?: (pin: Pin, m: Match) => string | undefined;
+  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream; it may read
+   *  other stored facts through ctx (a registry-wide download template) */
+  target?: (pin: Pin, m: Match, ctx: HookContext) => string | undefined | Promise<string | undefined>;
+  /** the pin stays unknown after `source` was fetched: answer 404 with this message instead of serving the body
+   *  unverified (the source is the authority on what exists) */
+  unknown?: (m: Match) => string;
 }
 
 export interface BindStage {
@@ -419,6 +423,21 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * How a mode's clients present an access token (`instances[].access.tokens`, else `server.access.tokens`) and
+ * are asked for one. Without it: a Bearer token or a Basic password, and a Basic challenge.
+ */
+export interface ClientAuth {
+  /** the token an Authorization value presents (clients that send it without a scheme); undefined = none */
+  token?: (authorization: string) => string | undefined;
+  /** the instance demands a token even without configured tokens (then any non-empty one passes) */
+  required?: (config: ModeConfig) => boolean;
+  /** mount-relative paths answered without a token when no tokens are configured */
+  open?: (path: string) => boolean;
+  /** the 401's headers (the body is the mode's errorBody) */
+  challenge?: (publicBase: string) => Record<string, string>;
+}
+
 export interface ModeDefinition {
   name: string;
   contract: 1;
@@ -452,6 +471,8 @@ export interface ModeDefinition {
    *  Basic credentials are sent only once an origin asked for them, bearer tokens always */
   credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;
   hooks?: ModeHooks;
+  /** how clients present access tokens: see ClientAuth */
+  clientAuth?: ClientAuth;
   tasks?: TaskSpec[];
   /** the per-instance controller (state, background work, status), built by the engine for each instance */
   instance?: (ctx: ControllerContext) => InstanceController;

@@ -18,7 +18,7 @@ import type { EngineCtx } from './pipeline/context.js';
 import { decide } from './pipeline/decide.js';
 import { hookContext } from './pipeline/hook-context.js';
 import { stateOf, targetAllowed } from './pipeline/instance-state.js';
-import { pinnedTarget } from './pipeline/pinned.js';
+import { pinnedTarget, unknownPin } from './pipeline/pinned.js';
 import { serveRespond, writeAnswer } from './pipeline/serve.js';
 import { type Reply, type RequestFacts, type Target, type Work, forwardsAuthorization, headerView, sha256 } from './pipeline/work.js';
 
@@ -133,7 +133,9 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
     if (pass.keyed && lines.length) key += `;h=${sha256(lines.sort().join('\n'))}`;
   }
   const pinned = kind.body?.pinnedBy;
-  const pinTarget = pinned ? await pinnedTarget(ctx, inst, pinned, match) : undefined;
+  const unknown = pinned ? await unknownPin(ctx, inst, pinned, match) : undefined;
+  if (unknown !== undefined) return { type: 'refuse', status: 404, message: unknown };
+  const pinTarget = pinned ? await pinnedTarget(ctx, inst, pinned, match, () => hookContext(ctx, inst)) : undefined;
   const upstreamPath = pinTarget !== undefined ? pinTarget : typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   const qs = queryMode !== 'drop' && t.query ? `?${t.query}` : '';
   const paths = Array.isArray(upstreamPath) ? upstreamPath : [upstreamPath];
