@@ -130,6 +130,14 @@ it('C6 config.json: dl and api through the proxy, unknown keys kept; C9 bad path
   assert.is(dots.stdout, '400');
   assert.is(reg.u.requests.length + reg.d.requests.length, seen, '0 upstream requests');
 
+  // 404 and 451 from the index: passed through and remembered
+  reg.u.set('/2/zz', { status: 451, body: 'unavailable for legal reasons' });
+  for (const [path, status] of [['/2/zz', 451], ['/2/no', 404]] as const) {
+    assert.is((await httpGet(`${H}${path}`)).status, status);
+    assert.is((await httpGet(`${H}${path}`)).status, status);
+    assert.is(reg.u.count('GET', path), 1, `${path}: negatively cached`);
+  }
+
   // an unknown version: the index file is revalidated once, then 404 without a download
   const unknown = await httpGet(`${H}/api/v1/crates/fx_demo/9.9.9/download`);
   assert.is(unknown.status, 404);

@@ -63,6 +63,8 @@ export interface UpstreamStage {
   revalidateWith?: 'get' | 'head';
   /** a 404 from one upstream moves on to the next */
   failoverOn404?: boolean;
+  /** statuses besides 404 and 410 that mean "no such resource": passed through, stored entry dropped, negatively cached */
+  goneStatuses?: number[];
   /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
   redirects?: 'configured' | 'public';
 }

@@ -12,6 +12,7 @@ import { READ_ONLY, admitApi, apiTarget, cargoError } from './api.js';
 import { discoverCargo } from './discover.js';
 
 const re = (body: string) => ({ regex: new RegExp(`^${body}$`) });
+const GONE = { goneStatuses: [451] };
 const writes = (r: { method: string }) => r.method !== 'GET' && r.method !== 'HEAD';
 
 export default defineMode({
@@ -21,10 +22,11 @@ export default defineMode({
   settings: settings.parse,
   mount: 'route',
   kinds: {
-    index: { policy: 'revalidate', busy: 'stale', expire_after: '720h', body: { maxBytes: '64MiB', index: indexCrateFile } },
+    // 404/410/451: no such crate for cargo, passed through and remembered (absorbs cargo's `-`/`_` spelling probes)
+    index: { policy: 'revalidate', busy: 'stale', expire_after: '720h', upstream: GONE, body: { maxBytes: '64MiB', index: indexCrateFile } },
     // config.json: governed by the index_* keys; stored as the upstream sent it, rewritten per public base
-    config: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'index' }, body: { maxBytes: '1MiB', index: indexConfig, rewrite: rewriteConfig } },
-    crate: { policy: 'immutable', busy: 'join', expire_after: '720h', body: { pinnedBy: cratePins } },
+    config: { policy: 'revalidate', busy: 'stale', keys: { sharedWith: 'index' }, upstream: GONE, body: { maxBytes: '1MiB', index: indexConfig, rewrite: rewriteConfig } },
+    crate: { policy: 'immutable', busy: 'join', expire_after: '720h', upstream: GONE, body: { pinnedBy: cratePins } },
     api: { policy: 'bypass', cache: { admit: admitApi } },
   },
   routes: [
