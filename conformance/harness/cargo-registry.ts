@@ -71,7 +71,8 @@ export interface CargoRegistry {
   start(): Promise<void>;
 }
 
-export async function startCargoRegistry(data: CargoData = loadCargoFixture()): Promise<CargoRegistry> {
+/** oneOrigin: U serves the crate files too and the dl template names U (a recording has one origin) */
+export async function startCargoRegistry(data: CargoData = loadCargoFixture(), o: { oneOrigin?: boolean } = {}): Promise<CargoRegistry> {
   let variant: DlVariant = 'lowerprefix';
   let token: string | undefined;
   const byPath = new Map<string, FixtureCrate>();
@@ -82,13 +83,15 @@ export async function startCargoRegistry(data: CargoData = loadCargoFixture()): 
       if (token && headers.authorization !== `Bearer ${token}`) return { status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Cargo login_url="https://login.example/"' }, body: '{"errors":[{"detail":"token required"}]}' };
       const p = raw.replace(/^\/+/, '');
       if (p === 'config.json') {
-        const doc: Record<string, unknown> = { dl: `${d.url}${TEMPLATES[variant]}`, api: u.url, 'x-fixture-note': 'unknown keys are kept' };
+        const doc: Record<string, unknown> = { dl: `${o.oneOrigin ? u.url : d.url}${TEMPLATES[variant]}`, api: u.url, 'x-fixture-note': 'unknown keys are kept' };
         if (token) doc['auth-required'] = true;
         return { body: JSON.stringify(doc), headers: { 'content-type': 'application/json' } };
       }
       if (p === 'api/v1/crates') return { body: JSON.stringify(SEARCH_ANSWER), headers: { 'content-type': 'application/json' } };
       const b = data.index.get(p);
-      return b && { body: b, headers: { 'content-type': 'text/plain' } };
+      if (b) return { body: b, headers: { 'content-type': 'text/plain' } };
+      const c = o.oneOrigin ? byPath.get(raw) : undefined;
+      return c && octet(c);
     },
   });
   const dlPath = (v: DlVariant, c: FixtureCrate) => {
