@@ -1,6 +1,7 @@
 // Crate names and the sparse index layout: a name's file lives under a directory made from its first letters.
 
 export const CRATE_NAME = '[A-Za-z0-9_-]{1,64}';
+const WHOLE_NAME = new RegExp(`^${CRATE_NAME}$`);
 
 /** the index directory of a name, in the name's own case: `1`, `2`, `3/a`, `se/rd` */
 export function indexDir(name: string): string {
@@ -15,6 +16,6 @@ export const indexPath = (name: string): string => `${indexDir(name)}/${name}`.t
 /** the crate an index file path names, or null when the directory does not fit the name */
 export function nameOfIndexPath(path: string): string | null {
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (!new RegExp(`^${CRATE_NAME}$`).test(name)) return null;
+  if (!WHOLE_NAME.test(name)) return null;
   return path.toLowerCase() === indexPath(name) ? name : null;
 }
