@@ -9,7 +9,7 @@ import { startProxy, type ProxyHandle } from './launcher.js';
 
 export function cargoAvailable(): boolean {
   try { execFileSync('cargo', ['--version'], { stdio: 'ignore' }); return true; } catch {
-    if (process.env.CI === 'true') throw new Error('cargo is missing: CI must install it (Debian package `cargo`)');
+    if (process.env.CI === 'true') throw new Error("cargo is missing: CI installs it (Debian package `cargo-web`: bookworm's `cargo` 0.66 predates sparse registries)");
     return false;
   }
 }
