@@ -144,6 +144,13 @@ it('C6 config.json: dl and api through the proxy, unknown keys kept; C9 bad path
   assert.equal(JSON.parse(unknown.body.toString()), { errors: [{ detail: 'no version 9.9.9 of crate fx_demo in the index' }] });
   assert.is(reg.u.count('GET', '/fx/_d/fx_demo'), 1);
   assert.is(reg.d.requests.length, 0);
+
+  // a download asked first on a fresh proxy: its index file and config.json are fetched for it, the file from D
+  const fresh = await startCargoProxy(reg.url);
+  const abc = await httpGet(`${fresh.H}/api/v1/crates/abc/0.1.0/download`);
+  assert.is(abc.status, 200);
+  assert.is(abc.sha256, reg.crate('abc', '0.1.0').cksum);
+  assert.equal(reg.downloads().map((r) => r.path), [reg.dlPath('lowerprefix', reg.crate('abc', '0.1.0'))]);
 });
 
 it('C7 auth: a cargo token checked against access.tokens, a wrong one refused, never forwarded upstream', async () => {
