@@ -120,6 +120,8 @@ it('C6 config.json: dl and api through the proxy, unknown keys kept; C9 bad path
   assert.is(doc['x-fixture-note'], 'unknown keys are kept');
   assert.not.ok('auth-required' in doc);
   assert.match(String(r.headers.etag), /^W\//);
+  const head = await httpGet(`${H}/config.json`, { method: 'HEAD' });
+  assert.is(head.headers['content-length'], String(r.body.length), 'HEAD length = GET length');
   const root = await httpGet(`${H}/`);
   assert.is(root.body.toString(), r.body.toString(), '/ is config.json');
 
@@ -138,6 +140,15 @@ it('C6 config.json: dl and api through the proxy, unknown keys kept; C9 bad path
     assert.is(reg.u.count('GET', path), 1, `${path}: negatively cached`);
   }
 
+  // an HTML page answered 200 for an index file: 502, not stored (asked again, fetched again)
+  reg.u.set('/3/h/htm', { body: '<html><body>maintenance</body></html>', headers: { 'content-type': 'text/html' } });
+  for (let i = 1; i <= 2; i++) {
+    const bad = await httpGet(`${H}/3/h/htm`);
+    assert.is(bad.status, 502);
+    assert.match(bad.body.toString(), /not JSON; nothing was cached/);
+    assert.is(reg.u.count('GET', '/3/h/htm'), i);
+  }
+
   // an unknown version: the index file is revalidated once, then 404 without a download
   const unknown = await httpGet(`${H}/api/v1/crates/fx_demo/9.9.9/download`);
   assert.is(unknown.status, 404);
@@ -151,6 +162,13 @@ it('C6 config.json: dl and api through the proxy, unknown keys kept; C9 bad path
   assert.is(abc.status, 200);
   assert.is(abc.sha256, reg.crate('abc', '0.1.0').cksum);
   assert.equal(reg.downloads().map((r) => r.path), [reg.dlPath('lowerprefix', reg.crate('abc', '0.1.0'))]);
+
+  // concurrent misses of one crate share one download (busy: join)
+  const ab = reg.crate('ab', '0.1.0'), abPath = reg.dlPath('lowerprefix', ab);
+  reg.d.fault(abPath, { delay_ms: 500, once: true });
+  const both = await Promise.all([1, 2, 3].map(() => httpGet(`${fresh.H}/api/v1/crates/ab/0.1.0/download`)));
+  for (const x of both) { assert.is(x.status, 200); assert.is(x.sha256, ab.cksum); }
+  assert.is(reg.d.count('GET', abPath), 1, 'one upstream GET for three clients');
 });
 
 it('C7 auth: a cargo token checked against access.tokens, a wrong one refused, never forwarded upstream', async () => {
