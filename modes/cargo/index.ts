@@ -54,7 +54,7 @@ export default defineMode({
     challenge: (publicBase) => ({ 'www-authenticate': `Cargo login_url="${publicBase}/"` }),
   },
   hooks: {
-    snippet: (url) => `# .cargo/config.toml\n[source.crates-io]\nreplace-with = "cache-proxy"\n[source.cache-proxy]\nregistry = "sparse+${url}/"`,
+    snippet: (url) => `printf '[source.crates-io]\\nreplace-with = "cache-proxy"\\n[source.cache-proxy]\\nregistry = "sparse+${url}/"\\n' >> ~/.cargo/config.toml`,
     errorBody: (status, _code, message) => (status < 500 ? { body: cargoError(message), type: 'application/json' } : undefined),
   },
   discover: () => discoverCargo(),
