@@ -10,10 +10,11 @@ import { npmBench } from './benches/npm.js';
 import { ociPull } from './benches/oci.js';
 import { debBench } from './benches/deb.js';
 import { pypiBench } from './benches/pypi.js';
+import { cargoBench } from './benches/cargo.js';
 import { coldMisses, coldLarge, coldWarmStorm } from './benches/cold-misses.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, pypi: pypiBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, pypi: pypiBench, cargo: cargoBench,
   'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm,
 };
 

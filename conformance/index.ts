@@ -6,6 +6,7 @@ export { cleanupAll } from './harness/cleanup.js';
 export { startFileProxy, fileConfig, type FileProxyOptions } from './harness/file-proxy.js';
 export { runConformance, type Expect } from './harness/scenarios.js';
 export { recordExchanges, type RecordRequest } from './record.js';
+export { startCargoRegistry, loadCargoFixture, CARGO_FIXTURE_DIR, SEARCH_ANSWER, type CargoRegistry, type CargoData, type DlVariant, type FixtureCrate } from './harness/cargo-registry.js';
 export { startNpmRegistry, loadFixtureRegistry, FIXTURE_DIR as NPM_FIXTURE_DIR, type NpmRegistry, type RegistryData, type PackageDocs } from './harness/npm-registry.js';
 export { startNpmProxy, npmConfig, type NpmProxyOptions } from './harness/npm-proxy.js';
 export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult } from './harness/npm-clients.js';

@@ -64,6 +64,8 @@ export interface UpstreamStage {
   revalidateWith?: 'get' | 'head';
   /** a 404 from one upstream moves on to the next */
   failoverOn404?: boolean;
+  /** statuses besides 404 and 410 that mean "no such resource": passed through, stored entry dropped, negatively cached */
+  goneStatuses?: number[];
   /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
   redirects?: 'configured' | 'public';
 }
@@ -96,10 +98,12 @@ export interface PinnedBy {
   source: (m: Match) => { path: string; headers?: Record<string, string> };
   /** the expectation a pin gives; null = the pin names no usable digest */
   expected: (pin: Pin, m: Match) => VerifyResult;
-  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream */
-  target?: (pin: Pin, m: Match) => string | undefined;
-  /** a body whose pin stays unknown: 'skip' (default) serves it unstored, 'store' keeps it unverified */
-  unknown?: (m: Match) => 'skip' | 'store';
+  /** the fill target the pin names (a relative path or URL), used in place of the route's upstream; it may read
+   *  other stored facts through ctx (a registry-wide download template) */
+  target?: (pin: Pin, m: Match, ctx: HookContext) => string | undefined | Promise<string | undefined>;
+  /** the pin stays unknown after `source` was fetched: 'skip' (default) serves the body unstored, 'store' keeps it
+   *  unverified, `{ notFound }` answers 404 with that message before any fetch (the source is the authority on what exists) */
+  unknown?: (m: Match) => 'skip' | 'store' | { notFound: string };
 }
 
 export interface BindStage {
@@ -427,6 +431,21 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * How a mode's clients present an access token (`instances[].access.tokens`, else `server.access.tokens`) and
+ * are asked for one. Without it: a Bearer token or a Basic password, and a Basic challenge.
+ */
+export interface ClientAuth {
+  /** the token an Authorization value presents (clients that send it without a scheme); undefined = none */
+  token?: (authorization: string) => string | undefined;
+  /** the instance demands a token even without configured tokens (then any non-empty one passes) */
+  required?: (config: ModeConfig) => boolean;
+  /** mount-relative paths answered without a token when no tokens are configured */
+  open?: (path: string) => boolean;
+  /** the 401's headers (the body is the mode's errorBody) */
+  challenge?: (publicBase: string) => Record<string, string>;
+}
+
 export interface ModeDefinition {
   name: string;
   contract: 1;
@@ -460,6 +479,8 @@ export interface ModeDefinition {
    *  Basic credentials are sent only once an origin asked for them, bearer tokens always */
   credentialsFor?: (config: ModeConfig, origin: string) => StaticCredentials | null;
   hooks?: ModeHooks;
+  /** how clients present access tokens: see ClientAuth */
+  clientAuth?: ClientAuth;
   tasks?: TaskSpec[];
   /** the per-instance controller (state, background work, status), built by the engine for each instance */
   instance?: (ctx: ControllerContext) => InstanceController;

@@ -5,5 +5,6 @@ import npm from './npm/index.js';
 import oci from './oci/index.js';
 import deb from './deb/index.js';
 import pypi from './pypi/index.js';
+import cargo from './cargo/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo];

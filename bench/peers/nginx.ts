@@ -16,7 +16,8 @@ export function ensureDebianPackage(cmd: string, pkg: string): void {
 
 export interface Peer { url: string; stop(): Promise<void>; /** master and worker pids */ pids(): number[] }
 
-export async function startNginxCache(origin: string, o: { lock?: boolean } = {}): Promise<Peer> {
+/** `location`: extra directives of the proxied location (e.g. a sub_filter that puts links on nginx) */
+export async function startNginxCache(origin: string, o: { lock?: boolean; location?: string } = {}): Promise<Peer> {
   ensureDebianPackage('nginx', 'nginx');
   const d = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   mkdirSync(join(d, 'tmp')); mkdirSync(join(d, 'cache'));
@@ -27,7 +28,7 @@ http { access_log off; proxy_temp_path ${d}/tmp; sendfile on; tcp_nopush off; ke
   proxy_cache_path ${d}/cache levels=1:2 keys_zone=c:50m max_size=20g inactive=60m use_temp_path=off;
   server { listen 127.0.0.1:${port}; location / { proxy_pass ${origin}; proxy_http_version 1.1; proxy_set_header Connection "";
     proxy_cache c; proxy_cache_valid 200 10m; proxy_buffering on; ${o.lock ? 'proxy_cache_lock on; proxy_cache_lock_timeout 600s; proxy_cache_lock_age 600s;' : ''}
-    add_header X-Cache $upstream_cache_status; } } }
+    add_header X-Cache $upstream_cache_status; ${o.location ?? ''} } } }
 `);
   const p = spawn('nginx', ['-c', join(d, 'nginx.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {

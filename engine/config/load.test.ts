@@ -125,4 +125,12 @@ test('a YAML alias bomb is a config error at its line, not a crash', () => {
   assert.equal(errs('instances:\n  - { name: f, enabled: true, file: { route: { path: /f }, upstreams: &up ["http://127.0.0.1:9"] } }\n  - { name: g, enabled: true, file: { route: { path: /g }, upstreams: *up } }\n'), []);
 });
 
+test('a mode that demands client tokens without configured ones is warned about', () => {
+  const block = 'cargo: { route: { path: /c }, upstream: "http://i.example", auth_required: true }';
+  const w = (text: string) => load(text).warnings.map(formatIssue).join('\n');
+  assert.match(w(`instances:\n  - { name: c, enabled: true, ${block} }\n`), /any non-empty token is accepted/);
+  assert.not.match(w(`instances:\n  - { name: c, enabled: true, access: { tokens: [t] }, ${block} }\n`), /any non-empty token/);
+  assert.not.match(w(`server: { access: { tokens: [t] } }\ninstances:\n  - { name: c, enabled: true, ${block} }\n`), /any non-empty token/);
+});
+
 test.run();

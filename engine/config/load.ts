@@ -274,6 +274,10 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
       binds.set(bind, name);
       try { const hp = parseHostPort(bind); if (hp.host !== '127.0.0.1' && hp.host !== 'localhost' && hp.host !== '::1' && !inst.access) issue(warnings, [...base, 'bind'], `listens on a non-loopback address without access tokens`); } catch { /* schema reports it */ }
     }
+    const serverTokens = ((topCopy.server as Record<string, unknown> | undefined)?.access as AccessConfig | undefined)?.tokens;
+    if (def.clientAuth?.required?.(block) && !(inst.access as AccessConfig | undefined)?.tokens?.length && !serverTokens?.length) {
+      issue(warnings, base, 'demands a client token but no access.tokens are configured: any non-empty token is accepted');
+    }
     instances.push({
       name, enabled, mode: modeName, block, path: show(base),
       access: inst.access as AccessConfig | undefined,

@@ -1,7 +1,6 @@
 // Listeners: the main one (home page, status, metrics, path mounts) and dedicated `bind` ones.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EffectiveConfig, AccessConfig } from '../config/types.js';
 import type { Instance } from '../instance.js';
 import { normaliseTargetMemo, BadRequest, type NormalisedTarget } from './normalize.js';
@@ -9,6 +8,10 @@ import { sendError, reason } from './respond.js';
 import { requestIdOf } from '../pipeline/work.js';
 import { afterAnswers, afterEarlierResponses, hasRequestBody } from './connection-guard.js';
 import { bindServer } from './bind.js';
+import { accessVerdict, presentedToken as tokenOf, tokenMatches } from './client-auth.js';
+
+export { tokenMatches };
+const presentedToken = (req: IncomingMessage) => tokenOf(req.headers.authorization);
 
 export interface Mounted { inst: Instance; mount?: string }
 
@@ -23,28 +26,6 @@ export interface Dispatcher {
   metrics(res: ServerResponse, head: boolean): Promise<void>;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-export function tokenMatches(presented: string | undefined, tokens: string[]): boolean {
-  if (!presented) return false;
-  const p = sha(presented);
-  let ok = false;
-  for (const t of tokens) if (timingSafeEqual(p, sha(t))) ok = true;
-  return ok;
-}
-
-function presentedToken(req: IncomingMessage): string | undefined {
-  const a = req.headers.authorization;
-  if (!a) return undefined;
-  const [scheme, value] = a.split(/\s+/, 2);
-  if (!value) return undefined;
-  if (/^bearer$/i.test(scheme!)) return value;
-  if (/^basic$/i.test(scheme!)) {
-    const dec = Buffer.from(value, 'base64').toString('utf8');
-    const i = dec.indexOf(':');
-    return i < 0 ? undefined : dec.slice(i + 1);
-  }
-  return undefined;
-}
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
 /** host[:port] with a port in 1–65535: the only Host (and X-Forwarded-Host) a public URL is built from */
@@ -168,7 +149,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       const bp = dedicated.def.basePath;
       if (bp && path !== '/') {
         if (path !== bp && !path.startsWith(bp + '/')) return sendError(res, 404, `no such resource (this listener serves ${bp}/)`, { requestId, head: req.method === 'HEAD', format: dedicated.def.hooks?.errorBody });
-        if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
+        if (!checkAccess(cfg, dedicated, req, res, requestId, target.segments.slice(bp.split('/').filter(Boolean).length).join('/'), base + bp)) return;
         const depth = bp.split('/').filter(Boolean).length;
         const sub = { ...target, segments: target.segments.slice(depth), rawSegments: target.rawSegments.slice(depth) };
         if (sub.segments.length === 0) sub.trailingSlash = false;
@@ -180,7 +161,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
         return d.homePage(req, res, base, dedicated);
       }
       if (dotsRefused(dedicated)) return err(400, 'path segment "." is not allowed');
-      if (!checkAccess(cfg, dedicated, req, res, requestId)) return;
+      if (!checkAccess(cfg, dedicated, req, res, requestId, target.segments.join('/'), base)) return;
       if (d.serveHot(dedicated, req, res, base, requestId)) return;
       void d.handleInstance(dedicated, req, res, target, base, requestId);
       return;
@@ -203,7 +184,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     }
     for (const { mnt, mp, depth } of sorted) {
       if (path === mp || path.startsWith(mp + '/')) {
-        if (!checkAccess(cfg, mnt.inst, req, res, requestId)) return;
+        if (!checkAccess(cfg, mnt.inst, req, res, requestId, target.segments.slice(depth).join('/'), base + mp)) return;
         if (d.serveHot(mnt.inst, req, res, base + mp, requestId)) return;
         const sub = { ...target, segments: target.segments.slice(depth), rawSegments: target.rawSegments.slice(depth) };
         if (sub.segments.length === 0) sub.trailingSlash = false;
@@ -218,13 +199,10 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
   return { server, address: bound.address, close: bound.close };
 }
 
-function checkAccess(cfg: EffectiveConfig, inst: Instance, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
-  const access: AccessConfig | undefined = inst.cfg.access ?? cfg.server.access;
-  if (!access || access.tokens.length === 0) return true;
-  const presented = presentedToken(req);
-  if (presented === undefined && access.anonymous) return true;
-  if (tokenMatches(presented, access.tokens)) return true;
-  sendError(res, 401, presented === undefined ? 'credentials required' : 'wrong credentials', { requestId, headers: { 'www-authenticate': `Basic realm="cache-proxy ${inst.name}"` }, head: req.method === 'HEAD' });
+function checkAccess(cfg: EffectiveConfig, inst: Instance, req: IncomingMessage, res: ServerResponse, requestId: string, path: string, publicBase: string): boolean {
+  const v = accessVerdict(inst.cfg.access ?? cfg.server.access, inst.def.clientAuth, inst.block, inst.name, { authorization: req.headers.authorization, path, publicBase });
+  if (v.ok) return true;
+  sendError(res, 401, v.message, { requestId, headers: v.headers, format: inst.def.clientAuth ? inst.def.hooks?.errorBody : undefined, head: req.method === 'HEAD' });
   return false;
 }
 

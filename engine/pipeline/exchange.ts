@@ -1,5 +1,6 @@
 // Starting a key's flight: a conditional GET (or a HEAD revalidation) of a stored entry, a fill of a missing
 // one, and the upstream HEAD that answers a HEAD miss.
+import { meansGone } from './gone.js';
 import type { Entry } from '../cache/store.js';
 import type { Answer } from './actions.js';
 import { bindIfCached, revalidateWithHead, revalidated } from './bindings.js';
@@ -49,7 +50,7 @@ export async function probeHead(ctx: EngineCtx, w: Work): Promise<Answer | null>
   resp.body.resume();
   if (resp.status === 405 || resp.status === 501) return null;
   const kind = w.inst.def.kinds[w.kind]!;
-  if (resp.status === 404 || resp.status === 410) {
+  if (meansGone(kind, resp.status)) {
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
   }

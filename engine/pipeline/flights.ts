@@ -1,5 +1,6 @@
 // Flights: one upstream exchange per key at a time, and the fill a 200 becomes (the body's stages run here,
 // in this order: head check → verify while streaming → check of the completed file → index → commit).
+import { meansGone } from './gone.js';
 import { createReadStream } from 'node:fs';
 import { Fill, type FillResult } from '../cache/fill.js';
 import type { Entry } from '../cache/store.js';
@@ -45,7 +46,7 @@ export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefi
   const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
-  if (st === 404 || st === 410) {
+  if (meansGone(w.inst.def.kinds[w.kind]!, st)) {
     if (stale) await deleteEntry(ctx, w.inst.name, w.keyHash);
     const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
     if (ttl > 0) ctx.negative.set(w.flightKey, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096), expiresAt: Date.now() + ttl });

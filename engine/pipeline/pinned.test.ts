@@ -1,13 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Instance } from '../instance.js';
-import type { Match, PinnedBy } from '../mode.js';
+import type { HookContext, Match, PinnedBy } from '../mode.js';
 import type { EngineCtx } from './context.js';
 import { stateOf } from './instance-state.js';
-import { learnPin, pinnedExpectation, pinnedTarget } from './pinned.js';
+import { learnPin, pinnedExpectation, pinnedTarget, unknownPin } from './pinned.js';
 import { createPipelineState } from './state.js';
 
 const noop = () => undefined;
+const noHook = () => ({}) as HookContext;
 const match = (version: string): Match => ({ method: 'GET', path: `pkg/-/pkg-${version}.tgz`, headers: {}, query: new URLSearchParams(), params: { version }, segments: [], trailingSlash: false, config: {} });
 
 // a package document pins each version's sha256 and fill target; `published` is what the document would say
@@ -39,7 +40,7 @@ test('a missing pin is learned through the pinning document, once; a stored one 
   const { ctx, inst, fetched } = setup({ '1.0.0': 'aa' });
   assert.equal(await pinnedExpectation(ctx, inst, by, match('1.0.0')), { sha256: 'aa', source: 'pkg' });
   assert.equal(fetched, [{ path: 'pkg', headers: { accept: 'application/json' } }]);
-  assert.is(await pinnedTarget(ctx, inst, by, match('1.0.0')), 'files/pkg-1.0.0.tgz');
+  assert.is(await pinnedTarget(ctx, inst, by, match('1.0.0'), noHook), 'files/pkg-1.0.0.tgz');
   assert.is(fetched.length, 1, 'the stored pin answers');
 });
 
@@ -62,6 +63,25 @@ test('a pin that stays unknown: kept unverified when the kind says so', async ()
   const { ctx, inst } = setup({ '1.0.0': 'aa' });
   assert.equal(await pinnedExpectation(ctx, inst, { ...by, unknown: () => 'store' }, match('2.0.0')), { skip: true, keep: true });
   assert.equal(await pinnedExpectation(ctx, inst, { ...by, unknown: () => 'skip' }, match('2.0.0')), { skip: true });
+});
+
+test('unknown: a version the source does not name is 404 after one fetch of the source; a named one passes', async () => {
+  const { ctx, inst, fetched } = setup({ '1.0.0': 'aa' });
+  const strict: PinnedBy = { ...by, unknown: (m) => ({ notFound: `no version ${m.params.version}` }) };
+  assert.is(await unknownPin(ctx, inst, strict, match('2.0.0')), 'no version 2.0.0');
+  assert.is(fetched.length, 1, 'the source was fetched once');
+  assert.is(await unknownPin(ctx, inst, strict, match('1.0.0')), undefined);
+  assert.is(fetched.length, 1, 'the stored pin answers');
+  assert.is(await unknownPin(ctx, inst, by, match('3.0.0')), undefined, 'without `unknown` nothing is refused');
+  assert.is(await unknownPin(ctx, inst, { ...by, unknown: () => 'store' }, match('3.0.0')), undefined, "'store' refuses nothing");
+  assert.is(fetched.length, 1);
+});
+
+test('target: may be async and reads facts through the hook context it is given', async () => {
+  const { ctx, inst } = setup({ '1.0.0': 'aa' });
+  const hook = () => ({ instance: 'cargo' }) as HookContext;
+  const viaCtx: PinnedBy = { ...by, target: async (pin, _m, c) => `${c.instance}/${pin.tarball}` };
+  assert.is(await pinnedTarget(ctx, inst, viaCtx, match('1.0.0'), hook), 'cargo/files/pkg-1.0.0.tgz');
 });
 
 test.run();

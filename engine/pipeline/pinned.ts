@@ -1,7 +1,7 @@
 // Pinned verification: a kind whose expected digests were recorded as pins by another kind's documents (an
 // npm tarball's by its packument). A missing pin is learned by fetching the pinning document through the
 // pipeline (its index hook records the pins), once per request that needs it; concurrent ones join its flight.
-import type { Match, Pin, PinnedBy, VerifyResult } from '../mode.js';
+import type { HookContext, Match, Pin, PinnedBy, VerifyResult } from '../mode.js';
 import type { Instance } from '../instance.js';
 import type { EngineCtx } from './context.js';
 import { stateOf } from './instance-state.js';
@@ -30,8 +30,16 @@ export async function pinnedExpectation(ctx: EngineCtx, inst: Instance, by: Pinn
 }
 
 /** the fill target a pinned kind's pin names, if any (learned first when missing) */
-export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<string | undefined> {
+export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match, hook: () => HookContext): Promise<string | undefined> {
   if (!by.target) return undefined;
   const pin = await learnPin(ctx, inst, by, match);
-  return pin ? by.target(pin, match) : undefined;
+  return pin ? by.target(pin, match, hook()) : undefined;
+}
+
+/** a pinned kind whose `unknown` answers `{ notFound }`: the 404 message when its pin stays unknown after the source was fetched */
+export async function unknownPin(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<string | undefined> {
+  const verdict = by.unknown?.(match);
+  if (typeof verdict !== 'object' || !by.pin(match)) return undefined;
+  const pin = await learnPin(ctx, inst, by, match);
+  return pin && by.expected(pin, match) ? undefined : verdict.notFound;
 }

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Match } from '../../engine/mode.js';
 import { filePins, ledgerPins, strongestDigest } from './ledger.js';
+import { stubHookContext } from '../../engine/mode-testing.js';
 
 const hex = 'ab'.repeat(32);
 const match = (params: Record<string, string>): Match => ({ method: 'GET', path: '', headers: {}, query: new URLSearchParams(), params, segments: [], trailingSlash: false, config: {} });
@@ -22,7 +23,7 @@ test('ledger: one pin per file, its metadata hash and its provenance URL', () =>
   assert.is(strongestDigest({ scheme: 'https:' }), null);
 });
 
-test('file pins: group = project from the file name, key = host/path; the page is the source', () => {
+test('file pins: group = project from the file name, key = host/path; the page is the source', async () => {
   const m = match({ host: 'files.example', rest: 'p/Demo.Name_Mixed-1.0.tar.gz' });
   assert.equal(filePins.pin(m), { group: 'demo-name-mixed', key: 'files.example/p/Demo.Name_Mixed-1.0.tar.gz' });
   assert.equal(filePins.source(m), { path: 'simple/demo-name-mixed/', headers: { accept: 'application/vnd.pypi.simple.v1+json' } });
@@ -35,7 +36,7 @@ test('file pins: group = project from the file name, key = host/path; the page i
   assert.is(want.size, 10);
   assert.is(want.describe!('sha256', 'aa', 'bb'), 'hash mismatch for Demo.Name_Mixed-1.0.tar.gz: index says sha256:aa, upstream sent sha256:bb; nothing was cached');
   assert.is(filePins.expected({ scheme: 'https:' }, m), null);
-  assert.is(filePins.target!({ scheme: 'http:' }, m), 'http://files.example/p/Demo.Name_Mixed-1.0.tar.gz');
+  assert.is(await filePins.target!({ scheme: 'http:' }, m, stubHookContext({})), 'http://files.example/p/Demo.Name_Mixed-1.0.tar.gz');
 });
 
 test.run();
