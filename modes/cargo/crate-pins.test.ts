@@ -10,7 +10,7 @@ const pin = { cksum, name: 'Fx_Mixed' };
 test('pin of a download: lower-case crate group, version key, learned from the crate index file', () => {
   assert.equal(cratePins.pin(m), { group: 'fx_mixed', key: '0.1.0' });
   assert.equal(cratePins.source(m), { path: 'fx/_m/fx_mixed' });
-  assert.is(cratePins.unknown!(m), 'no version 0.1.0 of crate Fx_Mixed in the index');
+  assert.equal(cratePins.unknown!(m), { notFound: 'no version 0.1.0 of crate Fx_Mixed in the index' });
 });
 
 test('expectation: sha256 = cksum, with the mismatch sentence', () => {
