@@ -83,11 +83,11 @@ export async function startGoProxy(up: GoUpstreams, o: GoProxyOptions = {}): Pro
   return { proxy, X: `${proxy.url}/go` };
 }
 
-/** byte offset of the last character of an entry name in a zip's central directory (a flip there changes the
- *  module's h1 while the archive stays readable) */
-export function centralNameByte(zipFile: string): number {
+/** byte offsets of the first and last characters of the first entry name in a zip's central directory (a flip
+ *  there changes what the check reads while the archive stays readable) */
+export function centralName(zipFile: string): { first: number; last: number } {
   const z = readFileSync(zipFile);
   const eocd = z.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   const cd = z.readUInt32LE(eocd + 16);
-  return cd + 46 + z.readUInt16LE(cd + 28) - 1;
+  return { first: cd + 46, last: cd + 46 + z.readUInt16LE(cd + 28) - 1 };
 }
