@@ -1,5 +1,7 @@
 // Embedded default (no configuration file): a go instance when this machine's go command is configured for a
-// module proxy (`go env GOPROXY`, read at run time), with that list's http(s) proxies in order.
+// module proxy (`go env GOPROXY`, read at run time), with that list's http(s) proxies in order. The toolchain's
+// own default list (what `go env GOPROXY` says with no GOPROXY variable and no go env file) is not a choice
+// this machine made, so it adds nothing.
 import { execFile } from 'node:child_process';
 
 export interface GoDiscoverOptions {
@@ -15,7 +17,13 @@ export function proxiesOf(goproxy: string): string[] {
 
 export async function discoverGo(o: GoDiscoverOptions = {}): Promise<{ name: string; block: Record<string, unknown> }[]> {
   const env = o.env ?? process.env;
-  const goproxy = (o.go === null ? undefined : await askGo(o.go ?? 'go', env)) ?? env.GOPROXY ?? '';
+  const go = o.go === null ? undefined : o.go ?? 'go';
+  const configured = go ? await askGo(go, env) : undefined;
+  let goproxy = configured ?? env.GOPROXY ?? '';
+  if (go && configured !== undefined) {
+    const { GOPROXY: _unset, ...rest } = env;
+    if (configured === await askGo(go, { ...rest, GOENV: 'off' })) goproxy = '';
+  }
   const proxies = proxiesOf(goproxy);
   return proxies.length ? [{ name: 'go', block: { route: { path: '/go' }, proxies } }] : [];
 }

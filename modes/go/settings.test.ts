@@ -37,13 +37,17 @@ test('discover: the http(s) proxies of the GOPROXY list, in order; direct/off/fi
   assert.equal(await discoverGo({ env: { GOPROXY: 'direct' }, go: null }), []);
 });
 
-test('discover: `go env GOPROXY` answers when a go command is there (a fake one here); a failing one falls back to the environment', async () => {
+test('discover: `go env GOPROXY` answers when a go command is there (a fake one here); its built-in default adds nothing; a failing one falls back to the environment', async () => {
   const d = mkdtempSync(join(tmpdir(), 'cp-fakego-'));
   try {
     const fake = join(d, 'go');
-    writeFileSync(fake, '#!/bin/sh\n[ "$1 $2" = "env GOPROXY" ] && echo "http://goproxy.example/a/,direct" || exit 2\n');
+    // a go command whose go env file names a proxy; with GOENV=off it reports its built-in default
+    writeFileSync(fake, '#!/bin/sh\n[ "$1 $2" = "env GOPROXY" ] || exit 2\nif [ "$GOENV" = off ]; then echo "${GOPROXY:-https://default.example,direct}"; else echo "${GOPROXY:-http://goproxy.example/a/,direct}"; fi\n');
     chmodSync(fake, 0o755);
     assert.equal(await discoverGo({ env: { PATH: process.env.PATH }, go: fake }), [{ name: 'go', block: { route: { path: '/go' }, proxies: ['http://goproxy.example/a'] } }]);
+    assert.equal(await discoverGo({ env: { PATH: process.env.PATH, GOPROXY: 'http://127.0.0.1:3000/' }, go: fake }), [{ name: 'go', block: { route: { path: '/go' }, proxies: ['http://127.0.0.1:3000'] } }]);
+    writeFileSync(fake, '#!/bin/sh\necho "https://default.example,direct"\n');
+    assert.equal(await discoverGo({ env: { PATH: process.env.PATH }, go: fake }), [], 'the toolchain default is no configuration');
     writeFileSync(fake, '#!/bin/sh\nexit 1\n');
     assert.equal(await discoverGo({ env: { PATH: process.env.PATH, GOPROXY: 'https://env.example' }, go: fake }), [{ name: 'go', block: { route: { path: '/go' }, proxies: ['https://env.example'] } }]);
   } finally { rmSync(d, { recursive: true, force: true }); }
