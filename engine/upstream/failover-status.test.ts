@@ -36,4 +36,22 @@ test('failoverOnStatus: 410 and 404 move on in the configured order; the last an
   } finally { await client.close(); await gone.close(); await missing.close(); await has.close(); }
 });
 
+test('candidates on one origin (two proxies under one host) are each tried, in order', async () => {
+  let seen: string[] = [];
+  const s = createServer((req, res) => { seen.push(req.url!); if (req.url!.startsWith('/a/')) res.writeHead(404).end('no'); else res.writeHead(200).end('yes'); });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(s.address() as { port: number }).port}`;
+  const client = createUpstreamClient({ download, transportFor: () => transportOf({}), log: quiet as never });
+  try {
+    const r = await client.request({ instance: 'i', candidates: [`${base}/a/m/@v/list`, `${base}/b/m/@v/list`], method: 'GET', foreground: true, allowed: () => true, failoverOnStatus: [404, 410] });
+    assert.is(r.status, 200);
+    assert.is(await read(r.body), 'yes');
+    assert.equal(seen, ['/a/m/@v/list', '/b/m/@v/list']);
+    seen = [];
+    const first = await client.request({ instance: 'i', candidates: [`${base}/b/x`, `${base}/a/x`], method: 'GET', foreground: true, allowed: () => true });
+    await read(first.body);
+    assert.equal(seen, ['/b/x'], 'the first answer that is not moved on from is the answer');
+  } finally { await client.close(); await new Promise((r) => { s.closeAllConnections(); s.close(r); }); }
+});
+
 test.run();
