@@ -24,7 +24,7 @@ export interface GoUpstreams {
 }
 
 /** starts sumdbfx over `dirs`; its key and address come from its first two output lines */
-async function startSumdb(dirs: string[]): Promise<{ vkey: string; url: string }> {
+export async function startSumdbOver(dirs: string[]): Promise<{ vkey: string; url: string }> {
   const bin = await goTool('sumdbfx');
   const child = spawn(bin, [SUMDB_NAME, '127.0.0.1:0', ...dirs], { stdio: ['ignore', 'pipe', 'pipe'] });
   track(() => { child.kill(); }, () => { child.kill(); });
@@ -43,7 +43,7 @@ export async function startGoUpstreams(o: { g1?: string; g2?: string } = {}): Pr
   const g1 = await startFixtureServer({ root: g1Dir });
   const g2 = await startFixtureServer({ root: g2Dir });
   track(() => g1.close()); track(() => g2.close());
-  const db = await startSumdb([g1Dir, g2Dir]);
+  const db = await startSumdbOver([g1Dir, g2Dir]);
   const s = await startShim({ target: db.url });
   return {
     g1, g2, s, vkey: db.vkey,
@@ -58,6 +58,8 @@ export interface GoProxyOptions {
   go?: string;
   /** the sumdb block (default: enabled, the fixture database and its key) */
   sumdb?: string;
+  /** the proxies list (default: G1, G2) */
+  proxies?: string[];
 }
 
 export function goConfig(up: GoUpstreams, o: GoProxyOptions = {}): string {
@@ -72,7 +74,7 @@ instances:
     enabled: true
     go:
       route: { path: /go }
-      proxies: [${up.g1.url}, ${up.g2.url}]
+      proxies: [${(o.proxies ?? [up.g1.url, up.g2.url]).join(', ')}]
       sumdb: ${o.sumdb ?? `{ enabled: true, name: ${SUMDB_NAME}, url: "${up.s.url}", key: "${up.vkey}" }`}
 ${o.go ?? ''}
 `;
