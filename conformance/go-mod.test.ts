@@ -224,6 +224,23 @@ test('G10 structure: with sumdb off, a zip whose entry leaves <module>@<version>
   assert.is(await metric(proxy, /^cache_proxy_verify_failures_total\{instance="go",kind="zip"\} (\d+)/m), 1);
 });
 
+test('record unavailable: a module the checksum database does not know is served, not stored, verify skipped counted', async () => {
+  const up = await startGoUpstreams({ sumdbKnows: ['g1'] });
+  const { proxy, X } = await startGoProxy(up);
+  const zip = 'example.com/fx/only2/@v/v1.0.0.zip';
+  const want = readFileSync(join(GO_FIXTURE_DIR, 'g2', zip));
+  for (let i = 1; i <= 2; i++) {
+    const r = await httpGet(`${X}/${zip}`);
+    assert.is(r.status, 200);
+    assert.ok(r.body.equals(want));
+    assert.is(r.headers['x-cache'], 'BYPASS');
+    assert.is(up.g2.count('GET', `/${zip}`), i, 'not stored: fetched again');
+  }
+  assert.is(up.s.count({ path: '/lookup/example.com/fx/only2@v1.0.0' }), 1, 'the database\'s 404 is remembered');
+  assert.not.ok(storedKeys(proxy).some((k) => k.endsWith(zip)));
+  assert.is(await metric(proxy, /^cache_proxy_verify_skipped_total\{instance="go",kind="zip"\} (\d+)/m), 2);
+});
+
 test('G11 query: @v/master.info is passed through, not stored: 2 requests upstream for 2 asked', async () => {
   const up = await startGoUpstreams();
   const { proxy, X } = await startGoProxy(up);

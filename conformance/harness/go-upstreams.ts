@@ -38,12 +38,13 @@ export async function startSumdbOver(dirs: string[]): Promise<{ vkey: string; ur
   } finally { clearTimeout(timer); }
 }
 
-export async function startGoUpstreams(o: { g1?: string; g2?: string } = {}): Promise<GoUpstreams> {
+/** `sumdbKnows`: the origins whose modules the checksum database knows (default both) */
+export async function startGoUpstreams(o: { g1?: string; g2?: string; sumdbKnows?: ('g1' | 'g2')[] } = {}): Promise<GoUpstreams> {
   const g1Dir = o.g1 ?? join(GO_FIXTURE_DIR, 'g1'), g2Dir = o.g2 ?? join(GO_FIXTURE_DIR, 'g2');
   const g1 = await startFixtureServer({ root: g1Dir });
   const g2 = await startFixtureServer({ root: g2Dir });
   track(() => g1.close()); track(() => g2.close());
-  const db = await startSumdbOver([g1Dir, g2Dir]);
+  const db = await startSumdbOver((o.sumdbKnows ?? ['g1', 'g2']).map((k) => (k === 'g1' ? g1Dir : g2Dir)));
   const s = await startShim({ target: db.url });
   return {
     g1, g2, s, vkey: db.vkey,
