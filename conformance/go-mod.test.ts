@@ -234,6 +234,9 @@ test('record unavailable: a module the checksum database does not know is served
     assert.is(r.status, 200);
     assert.ok(r.body.equals(want));
     assert.is(r.headers['x-cache'], 'BYPASS');
+    // the fill ends after the response: wait for it, so the next request cannot join it
+    const unverified = /^cache_proxy_fills_total\{instance="go",kind="zip",result="unverified"\} (\d+)/m;
+    for (const t0 = Date.now(); (await metric(proxy, unverified)) < i && Date.now() - t0 < 15_000;) await new Promise((w) => setTimeout(w, 50));
     assert.is(up.g2.count('GET', `/${zip}`), i, 'not stored: fetched again');
   }
   assert.is(up.s.count({ path: '/lookup/example.com/fx/only2@v1.0.0' }), 1, 'the database\'s 404 is remembered');

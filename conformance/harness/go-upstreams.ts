@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { startFixtureServer, type FixtureServer } from './fixture.js';
 import { startShim, type Shim } from './shim.js';
 import { track } from './cleanup.js';
@@ -23,6 +23,15 @@ export interface GoUpstreams {
   startAll(): Promise<void>;
 }
 
+/** every `<escaped module>@<escaped version>` of a GOPROXY directory with a zip, sorted */
+function moduleVersions(dir: string, sub = ''): string[] {
+  return readdirSync(join(dir, sub)).sort().flatMap((n) => {
+    const rel = sub ? `${sub}/${n}` : n;
+    if (n === '@v') return readdirSync(join(dir, rel)).filter((f) => f.endsWith('.zip')).sort().map((f) => `${sub}@${f.slice(0, -4)}`);
+    return statSync(join(dir, rel)).isDirectory() ? moduleVersions(dir, rel) : [];
+  });
+}
+
 /** starts sumdbfx over `dirs`; its key and address come from its first two output lines */
 export async function startSumdbOver(dirs: string[]): Promise<{ vkey: string; url: string }> {
   const bin = await goTool('sumdbfx');
@@ -34,6 +43,13 @@ export async function startSumdbOver(dirs: string[]): Promise<{ vkey: string; ur
     const vkey = (await lines.next()).value as string | undefined;
     const addr = (await lines.next()).value as string | undefined;
     if (!vkey || !addr) throw new Error('sumdbfx did not start');
+    // every record is added now, in a fixed order: the tree no longer grows, so every lookup carries the same
+    // signed tree head and the go command needs the same tiles on every run
+    for (const mv of dirs.flatMap((d) => moduleVersions(d))) {
+      const r = await fetch(`http://${addr}/lookup/${mv}`);
+      if (r.status !== 200) throw new Error(`sumdbfx lookup ${mv}: ${r.status}`);
+      await r.arrayBuffer();
+    }
     return { vkey, url: `http://${addr}` };
   } finally { clearTimeout(timer); }
 }

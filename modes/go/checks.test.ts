@@ -123,6 +123,9 @@ test('checkZip: a zip whose h1 differs from the record is refused with both hash
   assert.is(await checkZip({ open: opener(file), size, headers: {}, match, ctx: ok.ctx }), null);
   const forged = ctxWith({ sumdb }, { status: 200, body: lookupBody(noteKey('sumdb.fx.example').sign, good, 'h1:x') });
   assert.match((await checkZip({ open: opener(file), size, headers: {}, match, ctx: forged.ctx }) as CheckRefusal).message, /no valid signature/);
+  const exempt = ctxWith({ sumdb, gonosumdb: ['example.com/fx'] }, { status: 200, body: lookupBody(k.sign, 'h1:AAAA', 'h1:x') });
+  assert.is(await checkZip({ open: opener(file), size, headers: {}, match, ctx: exempt.ctx }), null, 'gonosumdb: structure only');
+  assert.equal(exempt.fetched, []);
   const off = ctxWith({ sumdb: { enabled: false } }, { status: 200, body: '' });
   assert.is(await checkZip({ open: opener(file), size, headers: {}, match, ctx: off.ctx }), null, 'structure only');
   assert.equal(off.fetched, []);
