@@ -11,10 +11,11 @@ import { ociPull } from './benches/oci.js';
 import { debBench } from './benches/deb.js';
 import { pypiBench } from './benches/pypi.js';
 import { cargoBench } from './benches/cargo.js';
+import { goBench } from './benches/go.js';
 import { coldMisses, coldLarge, coldWarmStorm } from './benches/cold-misses.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, pypi: pypiBench, cargo: cargoBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, pypi: pypiBench, cargo: cargoBench, go: goBench,
   'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm,
 };
 

@@ -66,6 +66,9 @@ export interface UpstreamStage {
   failoverOn404?: boolean;
   /** statuses besides 404 and 410 that mean "no such resource": passed through, stored entry dropped, negatively cached */
   goneStatuses?: number[];
+  /** these statuses (404, 410) from one upstream move on to the next: the upstreams are a list of sources by
+   *  precedence (a GOPROXY list), and the last one's answer, status and body, is the client's */
+  failoverOnStatus?: (404 | 410)[];
   /** 'public': redirects may also go to any https host with only public addresses (content verified by digest on a CDN) */
   redirects?: 'configured' | 'public';
 }
@@ -250,6 +253,8 @@ export interface UpstreamFetch {
   signal?: AbortSignal;
   /** also move on to the next upstream after a 404 */
   failoverOn404?: boolean;
+  /** also move on to the next upstream after these statuses */
+  failoverOnStatus?: (404 | 410)[];
   /** a client is waiting (foreground slots); default false */
   foreground?: boolean;
 }
@@ -313,8 +318,11 @@ export interface CheckInput {
  * The check of a completed file, for what a streaming digest cannot prove (a digest over part of an archive,
  * a hash of a zip's directory tree, a document's shape). null passes; a reason (or a throw) fails the fill
  * exactly as a digest mismatch would: 502 or an ended transfer, nothing stored, a verify failure counted.
+ * A `{ message }` refusal fails it the same way with that text as the client's message (a format's own wording
+ * that its clients print, e.g. both hashes of a mismatch).
  */
-export type CheckHook = (input: CheckInput) => Promise<string | null>;
+export type CheckHook = (input: CheckInput) => Promise<string | CheckRefusal | null>;
+export interface CheckRefusal { message: string }
 
 export interface IndexInput {
   body: Readable;

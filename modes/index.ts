@@ -6,5 +6,6 @@ import oci from './oci/index.js';
 import deb from './deb/index.js';
 import pypi from './pypi/index.js';
 import cargo from './cargo/index.js';
+import go from './go/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go];

@@ -70,5 +70,15 @@ test('a failing check fails the fill as a digest mismatch: verify_failed, nothin
   }
 });
 
+test('a refusal with a message fails the fill as a mismatch and that text is the client\'s message', async () => {
+  const data = randomBytes(100 * 1024);
+  const message = 'verifying a@v1: checksum mismatch: database says h1:x, upstream sent h1:y; nothing was cached';
+  const { fill, commits } = checkedFill(data, async () => ({ message }));
+  assert.not.ok(await readFromFill(fill, { closed: () => false, write: async () => undefined }));
+  assert.is(await fill.done, 'verify_failed');
+  assert.is(commits(), 0);
+  assert.is(fill.describe('a.bin'), message);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

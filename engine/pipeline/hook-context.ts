@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { RejectedBody, VerifyError } from '../cache/fill.js';
 import type { Instance } from '../instance.js';
-import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
+import type { CheckHook, CheckRefusal, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
 import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
@@ -19,7 +19,7 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
   const rel = o.path.replace(/^\/+/, '');
   const r = await ctx.upstream.request({
     instance: inst.name, candidates: bases.map((b) => `${b}/${rel}`), method: o.method ?? 'GET', headers: o.headers, body: o.body, foreground: o.foreground ?? false,
-    signal: o.signal, failoverOn404: o.failoverOn404, allowed: (u) => targetAllowed(ctx, inst, u), publicOnly: (u) => publicOnly(ctx, inst, u), credentials: credentialsOf(inst),
+    signal: o.signal, failoverOn404: o.failoverOn404, failoverOnStatus: o.failoverOnStatus, allowed: (u) => targetAllowed(ctx, inst, u), publicOnly: (u) => publicOnly(ctx, inst, u), credentials: credentialsOf(inst),
   });
   const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
   // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error
@@ -77,7 +77,7 @@ async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind:
 /** the kind's check of a completed file: a reason, or a throw, fails the fill as a digest mismatch does */
 export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: string, size: number, headers: Record<string, string>): Promise<void> {
   const opened: Readable[] = [];
-  let reason: string | null;
+  let reason: string | CheckRefusal | null;
   try {
     reason = await check({ open: () => { const s = createReadStream(temp); opened.push(s); return s; }, size, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
   } catch (e) {
@@ -85,6 +85,7 @@ export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: 
   } finally {
     for (const s of opened) s.destroy();
   }
+  if (typeof reason === 'object' && reason) throw new RejectedBody(reason.message);
   if (reason) throw new VerifyError(reason, 'valid', 'invalid');
 }
 

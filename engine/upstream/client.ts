@@ -132,8 +132,10 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
   }
 
   async function attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const byOrigin = new Map(req.candidates.map((u) => [new URL(u).origin, u]));
-    const ordered = health.order(req.instance, [...byOrigin.keys()]).map((origin) => byOrigin.get(origin)!);
+    // health orders origins; several candidates on one origin (two proxies under one host) are each tried, in order
+    const byOrigin = new Map<string, string[]>();
+    for (const u of req.candidates) { const o = new URL(u).origin; byOrigin.set(o, [...(byOrigin.get(o) ?? []), u]); }
+    const ordered = health.order(req.instance, [...byOrigin.keys()]).flatMap((origin) => byOrigin.get(origin)!);
     let last: UpstreamFailure | undefined;
     let minCooldown = Infinity;
     for (const [i, url] of ordered.entries()) {
@@ -190,7 +192,7 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
           : new UpstreamFailure(502, `upstream ${hostOf(origin)} answered ${st}`);
         continue;
       }
-      if (st === 404 && req.failoverOn404 && more) { res.body.resume(); release(); health.record(req.instance, origin, true); continue; }
+      if (((st === 404 && req.failoverOn404) || req.failoverOnStatus?.includes(st)) && more) { res.body.resume(); release(); health.record(req.instance, origin, true); continue; }
       health.record(req.instance, origin, true, performance.now() - t0);
       cooldowns.success(origin);
       const instance = req.instance, host = hostOf(origin);
