@@ -62,8 +62,6 @@ export interface CacheStage {
 export interface UpstreamStage {
   /** 'head': a stale entry is revalidated by a HEAD (its ETag or, with bind, the name it binds) before any GET */
   revalidateWith?: 'get' | 'head';
-  /** a 404 from one upstream moves on to the next */
-  failoverOn404?: boolean;
   /** statuses besides 404 and 410 that mean "no such resource": passed through, stored entry dropped, negatively cached */
   goneStatuses?: number[];
   /** these statuses (404, 410) from one upstream move on to the next: the upstreams are a list of sources by
@@ -251,9 +249,7 @@ export interface UpstreamFetch {
   /** request body of a POST (a read-only passthrough such as npm audits) */
   body?: Buffer;
   signal?: AbortSignal;
-  /** also move on to the next upstream after a 404 */
-  failoverOn404?: boolean;
-  /** also move on to the next upstream after these statuses */
+  /** move on to the next upstream after these statuses */
   failoverOnStatus?: (404 | 410)[];
   /** a client is waiting (foreground slots); default false */
   foreground?: boolean;
@@ -533,7 +529,7 @@ export function derivedKindKeys(def: ModeDefinition): Map<string, { kind: string
 /** a kind written with the flat fields of the first DSL (plugins): each hook under its stage's name today */
 interface FlatKind extends KindSpec {
   vary?: CacheStage['vary']; alternates?: Alternates; admit?: CacheStage['admit']; reverify?: boolean;
-  revalidateWith?: UpstreamStage['revalidateWith']; failoverOn404?: boolean; redirects?: UpstreamStage['redirects'];
+  revalidateWith?: UpstreamStage['revalidateWith']; /** now `upstream.failoverOnStatus: [404]` */ failoverOn404?: boolean; redirects?: UpstreamStage['redirects'];
   admitHead?: BodyStages['admitHead']; verify?: VerifyHook; index?: IndexHook; storeHeaders?: string[]; rewrite?: RewriteHook;
   maxRewriteBody?: BodyStages['maxBytes'];
   checkBody?: (body: Buffer, headers: Record<string, string>) => string | null;
@@ -563,7 +559,7 @@ export function withGroupedKinds<T extends ModeDefinition>(def: T): T {
     kinds[name] = {
       ...rest,
       cache: { ...pick({ vary, alternates, admit, reverify }), ...rest.cache },
-      upstream: { ...pick({ revalidateWith, failoverOn404, redirects }), ...rest.upstream },
+      upstream: { ...pick({ revalidateWith, failoverOnStatus: failoverOn404 ? [404 as const] : undefined, redirects }), ...rest.upstream },
       body: { ...pick({ admitHead, verify, check, index, storeHeaders, rewrite, maxBytes: maxRewriteBody }), ...rest.body },
       ...(bindTo || rest.bind ? { bind: rest.bind ?? { to: bindTo! } } : {}),
     };

@@ -19,7 +19,7 @@ async function modeFetch(ctx: EngineCtx, inst: Instance, o: UpstreamFetch): Prom
   const rel = o.path.replace(/^\/+/, '');
   const r = await ctx.upstream.request({
     instance: inst.name, candidates: bases.map((b) => `${b}/${rel}`), method: o.method ?? 'GET', headers: o.headers, body: o.body, foreground: o.foreground ?? false,
-    signal: o.signal, failoverOn404: o.failoverOn404, failoverOnStatus: o.failoverOnStatus, allowed: (u) => targetAllowed(ctx, inst, u), publicOnly: (u) => publicOnly(ctx, inst, u), credentials: credentialsOf(inst),
+    signal: o.signal, failoverOnStatus: o.failoverOnStatus, allowed: (u) => targetAllowed(ctx, inst, u), publicOnly: (u) => publicOnly(ctx, inst, u), credentials: credentialsOf(inst),
   });
   const base = bases.find((b) => new URL(b).origin === r.origin) ?? bases[0]!;
   // a mode that stops reading (verification failed) releases the body: the abort must not become an unhandled error

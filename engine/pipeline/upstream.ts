@@ -20,7 +20,7 @@ export function upstreamRequest(ctx: EngineCtx, w: Work, method: 'GET' | 'HEAD',
   const credentials = challenged ? undefined : credentialsOf(w.inst);
   return ctx.upstream.request({
     instance: w.inst.name, candidates: w.candidates, method, headers: { ...w.upstreamHeaders, ...extra }, foreground,
-    failoverOn404: w.inst.def.kinds[w.kind]!.upstream?.failoverOn404, failoverOnStatus: w.inst.def.kinds[w.kind]!.upstream?.failoverOnStatus, credentials,
+    failoverOnStatus: w.inst.def.kinds[w.kind]!.upstream?.failoverOnStatus, credentials,
     allowed: (u) => targetAllowed(ctx, w.inst, u) || (w.inst.def.kinds[w.kind]!.upstream?.redirects === 'public' && isPublicHttps(u)),
     publicOnly: (u) => publicOnly(ctx, w.inst, u),
     auth: challenged && {

@@ -13,7 +13,7 @@ export interface UpstreamRequest {
   instance: string; candidates: string[]; method: 'GET' | 'HEAD' | 'POST'; headers?: Record<string, string>; foreground: boolean;
   /** request body (POST): sent as is to each candidate tried; redirects are then not followed */
   body?: Buffer;
-  signal?: AbortSignal; failoverOn404?: boolean; failoverOnStatus?: readonly number[]; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
+  signal?: AbortSignal; failoverOnStatus?: readonly number[]; allowed: (url: URL) => boolean | Promise<boolean>; credentials?: { origin: string; header: string };
   /** true: this URL is allowed only because its host is public — every connection to it is checked at connect time */
   publicOnly?: (url: URL) => boolean | Promise<boolean>;
   /** challenge-driven auth (modes with hooks.upstreamAuth or credentialsFor): header before sending, one retry after a 401 */

@@ -192,7 +192,7 @@ export function createUpstreamClient(o: { download: EffectiveConfig['storage']['
           : new UpstreamFailure(502, `upstream ${hostOf(origin)} answered ${st}`);
         continue;
       }
-      if (((st === 404 && req.failoverOn404) || req.failoverOnStatus?.includes(st)) && more) { res.body.resume(); release(); health.record(req.instance, origin, true); continue; }
+      if (req.failoverOnStatus?.includes(st) && more) { res.body.resume(); release(); health.record(req.instance, origin, true); continue; }
       health.record(req.instance, origin, true, performance.now() - t0);
       cooldowns.success(origin);
       const instance = req.instance, host = hostOf(origin);

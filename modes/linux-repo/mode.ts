@@ -35,7 +35,7 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
       artifact: {
         policy: 'immutable', busy: 'join', expiry: 'mode', allow: { policy: ['immutable', 'revalidate', 'bypass'] },
         cache: { admit: ({ match, ctx }) => repo(ctx).admit(match.path), reverify: true },
-        upstream: { failoverOn404: true },
+        upstream: { failoverOnStatus: [404] },
         body: { verify: ({ match, ctx }) => repo(ctx).expected(match.path) },
       },
       auxiliary: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass' },

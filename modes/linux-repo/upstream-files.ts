@@ -9,7 +9,7 @@ export type Fetched = { status: number; bytes: Buffer | null; rec?: FileRec; bas
 
 /** a primary file; 404/410/304 come back without bytes; other statuses and network errors throw */
 export async function fetchPrimary(core: RepoCore, ref: RootRef, name: string, o: { bases?: string[]; failoverOn404: boolean; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Fetched> {
-  const r = await core.ctx.fetch({ path: encodePath(joinPath(ref.path, name)), bases: o.bases, failoverOn404: o.failoverOn404, headers: o.headers, signal: o.signal, foreground: !o.signal });
+  const r = await core.ctx.fetch({ path: encodePath(joinPath(ref.path, name)), bases: o.bases, failoverOnStatus: o.failoverOn404 ? [404] : undefined, headers: o.headers, signal: o.signal, foreground: !o.signal });
   if (r.status === 404 || r.status === 410 || r.status === 304) { r.body.resume(); r.release(); return { status: r.status, bytes: null, base: r.base }; }
   if (r.status !== 200) { r.body.resume(); r.release(); throw new RepoError('E_UPSTREAM', `${hostOf(r.base)} answered ${r.status} for ${name}`); }
   const rec = await core.store.receive(r.body, { max: core.s.maxMetadataBytes, headers: r.headers }).finally(() => r.release());

@@ -54,13 +54,13 @@ export default defineMode({
     },
     manifest: {
       policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] },
-      upstream: { failoverOn404: true, redirects: 'public' },
+      upstream: { failoverOnStatus: [404], redirects: 'public' },
       body: { admitHead: admitManifest, verify: verifyByUrl, check: checkManifestFile, storeHeaders: DIGEST_HEADER },
     },
     // registries send blobs from CDNs: any public https host may serve them, the digest proves the bytes
     blob: {
       policy: 'immutable', busy: 'join', allow: { policy: ['immutable', 'bypass'] },
-      upstream: { failoverOn404: true, redirects: 'public' },
+      upstream: { failoverOnStatus: [404], redirects: 'public' },
       body: { verify: verifyByUrl, storeHeaders: DIGEST_HEADER },
     },
     referrers: { policy: 'revalidate', fresh_for: '5m', busy: 'stale', expire_after: '168h', body: { storeHeaders: ['oci-filters-applied', 'link'], rewrite: rewriteReferrers } },
