@@ -70,5 +70,11 @@ test('a failing check fails the fill as a digest mismatch: verify_failed, nothin
   }
 });
 
+test('the reason a check gives is the message the client gets', async () => {
+  const { fill } = checkedFill(randomBytes(1000), async () => 'upstream returned something that is not XML for a.bin');
+  assert.is(await fill.done, 'verify_failed');
+  assert.is(fill.describe('a.bin'), 'upstream returned something that is not XML for a.bin');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

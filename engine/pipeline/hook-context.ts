@@ -2,7 +2,7 @@
 // upstream, tasks, metrics, state) and the index hook run before a commit.
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { RejectedBody, VerifyError } from '../cache/fill.js';
+import { RejectedBody } from '../cache/fill.js';
 import type { Instance } from '../instance.js';
 import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
@@ -85,7 +85,7 @@ export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: 
   } finally {
     for (const s of opened) s.destroy();
   }
-  if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+  if (reason) throw new RejectedBody(reason);
 }
 
 /** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */

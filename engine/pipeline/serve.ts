@@ -143,7 +143,8 @@ async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: He
     return sendRewritten(ctx, w, r, raw, commonHeaders(w, r, 'BYPASS', { ...head.headers }));
   }
   // a body that will not be stored (too large, store degraded, digest turned out unknown) is served as BYPASS
-  if (!fill.stores || (fill.expectation && (await fill.expectation.catch(() => null))?.skip)) cache = 'BYPASS';
+  const expected = fill.expectation && (await fill.expectation.catch(() => null));
+  if (!fill.stores || (expected?.skip && !expected.keep)) cache = 'BYPASS';
   const h = commonHeaders(w, r, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
   let size = head.size;
   const rangeHeader = r.req.headers.range;
