@@ -137,6 +137,8 @@ export interface ReqView {
   path: string; // mount-relative, no leading '/'
   headers: Readonly<Record<string, string | undefined>>;
   query: URLSearchParams;
+  /** the request path ended in '/' (a directory listing); `path` itself never does */
+  trailingSlash?: boolean;
 }
 
 export interface Match extends ReqView {

@@ -96,7 +96,7 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   const path = t.segments.join('/');
   const query = new URLSearchParams(t.query);
   const headers = headerView(rq.headers);
-  const hit = classify(inst.routes, path, t.segments, { method: rq.method, headers, query }, inst.block);
+  const hit = classify(inst.routes, path, t.segments, { method: rq.method, headers, query, trailingSlash: t.trailingSlash }, inst.block);
   if (!hit) return { type: 'refuse', status: 404, message: `no such resource in ${inst.def.name} mode` };
   const { route, params } = hit;
   const spec = route.spec;

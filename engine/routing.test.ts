@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileMatcher, fillTemplate } from './routing.js';
+import { classify, compileMatcher, compileRoutes, fillTemplate } from './routing.js';
+import { defineMode } from './mode.js';
 
 test('glob matches dot-files and ** spans', () => {
   const f = compileMatcher({ glob: '**/.hidden/*' });
@@ -18,5 +19,16 @@ test('regex named groups; templates encode per segment', () => {
   const f = compileMatcher({ regex: /^(?<a>[^/]+)\/(?<b>.+)$/ });
   assert.equal(f('x/y/z', []), { a: 'x', b: 'y/z' });
   assert.is(fillTemplate('/p/{{a}}', { a: 'a b/c' }), '/p/a%20b/c');
+});
+test('a route may tell a directory listing (path ending in /) from a file of the same path', () => {
+  const def = defineMode({
+    name: 'dirs', contract: 1, schema: {}, mount: 'route', upstreams: () => [],
+    kinds: { file: { policy: 'immutable' }, listing: { policy: 'bypass' } },
+    routes: [{ match: { glob: '**' }, when: (r) => r.trailingSlash === true, kind: 'listing' }, { match: { glob: '**' }, kind: 'file' }],
+  });
+  const routes = compileRoutes(def);
+  const req = (trailingSlash: boolean) => ({ method: 'GET', headers: {}, query: new URLSearchParams(), trailingSlash });
+  assert.is(classify(routes, 'a/b', ['a', 'b'], req(true))?.route.spec.kind, 'listing');
+  assert.is(classify(routes, 'a/b', ['a', 'b'], req(false))?.route.spec.kind, 'file');
 });
 test.run();

@@ -54,11 +54,11 @@ export function compileRoutes(def: ModeDefinition): CompiledRoute[] {
   return def.routes.map((spec, index) => ({ spec, index, test: compileMatcher(spec.match) }));
 }
 
-export function classify(routes: CompiledRoute[], path: string, segments: readonly string[], req: { method: string; headers: Record<string, string | undefined>; query: URLSearchParams }, config: ModeConfig = {}): { route: CompiledRoute; params: Record<string, string> } | null {
+export function classify(routes: CompiledRoute[], path: string, segments: readonly string[], req: { method: string; headers: Record<string, string | undefined>; query: URLSearchParams; trailingSlash?: boolean }, config: ModeConfig = {}): { route: CompiledRoute; params: Record<string, string> } | null {
   for (const route of routes) {
     const params = route.test(path, segments);
     if (!params) continue;
-    if (route.spec.when && !route.spec.when({ method: req.method, path, headers: req.headers, query: req.query }, config)) continue;
+    if (route.spec.when && !route.spec.when({ method: req.method, path, headers: req.headers, query: req.query, trailingSlash: req.trailingSlash }, config)) continue;
     return { route, params };
   }
   return null;

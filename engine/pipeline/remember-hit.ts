@@ -46,7 +46,7 @@ function sameRouteCheck(w: Work): ((req: IncomingMessage) => boolean) | undefine
   if (!classifiesByPredicate(w.inst)) return undefined;
   const { inst, match } = w;
   const chosen = classify(inst.routes, match.path, match.segments, match, inst.block)?.route.index;
-  return (req) => classify(inst.routes, match.path, match.segments, { method: req.method!, headers: headerView(req.headers), query: match.query }, inst.block)?.route.index === chosen;
+  return (req) => classify(inst.routes, match.path, match.segments, { method: req.method!, headers: headerView(req.headers), query: match.query, trailingSlash: match.trailingSlash }, inst.block)?.route.index === chosen;
 }
 
 /** request headers a stored answer depends on: the kind's vary headers and keyed pass headers */
