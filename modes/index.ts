@@ -4,5 +4,6 @@ import file from './file/index.js';
 import npm from './npm/index.js';
 import oci from './oci/index.js';
 import deb from './deb/index.js';
+import maven from './maven/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, maven];
