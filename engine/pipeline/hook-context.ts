@@ -50,12 +50,22 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     events: { emit: (e) => ctx.event({ instance: inst.name, ...e }) },
     cache: {
       list: () => listEntries(ctx, inst.name),
-      delete: (kind, key) => deleteEntry(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
+      delete: (kind, key) => deleteSettled(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
     },
     cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
   if (!signal) ctx.state.hookContexts.set(inst, made);
   return made;
+}
+
+/** a mode's delete of a key: a fill of it still in flight (its commit follows its readers) ends first, so what it stores goes too */
+async function deleteSettled(ctx: EngineCtx, inst: string, keyHash: string): Promise<void> {
+  const flight = ctx.state.flights.get(`${inst}/${keyHash}`);
+  if (flight) {
+    const o = await flight.outcome.catch(() => undefined);
+    if (o?.type === 'fill') await o.fill.done.catch(() => undefined);
+  }
+  await deleteEntry(ctx, inst, keyHash);
 }
 
 /** run-time tasks of an instance, handed to the scheduler once it runs (tasks added before it starts fail) */
