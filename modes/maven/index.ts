@@ -6,7 +6,7 @@ import { readModeSchema } from '../../engine/config/mode-schema.js';
 import { settings } from './settings.js';
 import { kindOf, type MavenKind } from './layout.js';
 import { verifyBySidecar } from './verify.js';
-import { checkXml } from './xml.js';
+import { checkXml, refuseHtml } from './xml.js';
 import { discoverMaven } from './discover.js';
 
 const READ_ONLY = 'read-only caching proxy: deploys are not accepted';
@@ -21,13 +21,13 @@ export default defineMode({
   mount: 'route',
   kinds: {
     // maven-metadata.xml at any level, archetype catalogs, .index/, and their sidecars: revalidated together
-    metadata: { policy: 'revalidate', busy: 'stale', body: { check: checkXml } },
+    metadata: { policy: 'revalidate', busy: 'stale', body: { admitHead: refuseHtml, check: checkXml } },
     // non-unique files of a -SNAPSHOT directory (rewritten by each deploy) and their sidecars
-    snapshot: { policy: 'revalidate', busy: 'stale', body: { verify: verifyBySidecar, check: checkXml } },
+    snapshot: { policy: 'revalidate', busy: 'stale', body: { admitHead: refuseHtml, verify: verifyBySidecar, check: checkXml } },
     // sidecars of immutable files: fetched with the file they describe
     checksum: { policy: 'immutable', fresh_for: '30s', busy: 'bypass' },
     // released and timestamped snapshot files: immutable, verified against their sidecar before they are stored
-    release: { policy: 'immutable', busy: 'join', body: { verify: verifyBySidecar, check: checkXml } },
+    release: { policy: 'immutable', busy: 'join', body: { admitHead: refuseHtml, verify: verifyBySidecar, check: checkXml } },
     listing: { policy: 'bypass', keys: false },
   },
   routes: [

@@ -5,7 +5,7 @@ import { stubHookContext } from '../../engine/mode-testing.js';
 import type { Match, UpstreamReply } from '../../engine/mode.js';
 import { settings } from './settings.js';
 import { verifyBySidecar } from './verify.js';
-import { checkXml, xmlRoot } from './xml.js';
+import { checkXml, refuseHtml, xmlRoot } from './xml.js';
 
 const match = (path: string) => ({ path, params: {}, segments: path.split('/'), trailingSlash: false, method: 'GET', headers: {}, query: new URLSearchParams(), config: {} }) as Match;
 const sha1 = 'ab'.repeat(20), sha512 = 'cd'.repeat(64);
@@ -73,6 +73,14 @@ test('POMs and maven-metadata.xml must be XML with their root; an HTML page is n
   assert.is(await checked('a/1/a-1.jar', 'PK\u0003\u0004'), null, 'not an XML file');
   assert.is(await checked('a/1/a-1.pom', 'not xml', { validate_xml: false }), null);
   assert.is(xmlRoot('<a><b></a>'), null);
+});
+
+test('an HTML page where XML belongs is refused by its head, before its body is read', () => {
+  const html = { headers: { 'content-type': 'text/html; charset=utf-8' } };
+  assert.equal(refuseHtml(html, match('a/1/a-1.pom')), { reject: 'upstream returned something that is not XML for a/1/a-1.pom' });
+  assert.is(refuseHtml({ headers: { 'content-type': 'text/xml' } }, match('a/1/a-1.pom')), 'store');
+  assert.is(refuseHtml(html, match('a/1/a-1.jar')), 'store');
+  assert.is(refuseHtml(html, { ...match('a/1/a-1.pom'), config: { validate_xml: false } }), 'store');
 });
 
 test.run();
