@@ -14,3 +14,6 @@ export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/r
 export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';
 export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
 export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';
+export { startMavenRepo, MAVEN_FIXTURE_DIR, type MavenRepo } from './harness/maven-repo.js';
+export { startMavenProxy, mavenConfig } from './harness/maven-proxy.js';
+export { mvn, mvnAvailable, freshLocalRepository, mirrorSettings, projectCopy, BUILD as MVN_BUILD } from './harness/maven-client.js';
