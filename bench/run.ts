@@ -9,10 +9,11 @@ import { manyEntries } from './benches/many-entries.js';
 import { npmBench } from './benches/npm.js';
 import { ociPull } from './benches/oci.js';
 import { debBench } from './benches/deb.js';
+import { mavenBench } from './benches/maven.js';
 import { coldMisses, coldLarge, coldWarmStorm } from './benches/cold-misses.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, maven: mavenBench,
   'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm,
 };
 
