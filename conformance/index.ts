@@ -18,3 +18,6 @@ export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstrea
 export { startPypiIndex, PYPI_FIXTURES, type PypiIndex } from './harness/pypi-index.js';
 export { startPypiProxy, metricValue, type PypiProxyOptions } from './harness/pypi-proxy.js';
 export { pip, pipAvailable, makeVenv, installed, runCmd, pipEnv, type Venv, type PipRun } from './harness/pip.js';
+export { startMavenRepo, MAVEN_FIXTURE_DIR, type MavenRepo } from './harness/maven-repo.js';
+export { startMavenProxy, mavenConfig } from './harness/maven-proxy.js';
+export { mvn, mvnAvailable, freshLocalRepository, mirrorSettings, projectCopy, BUILD as MVN_BUILD } from './harness/maven-client.js';

@@ -290,6 +290,11 @@ export type VerifyResult = (Digests & {
   keep?: boolean;
   /** the client's message on a mismatch (hex digests) */
   describe?: (algo: string, expected: string, actual: string) => string;
+  /**
+   * the body's digest (hex) contradicts this expectation: called before the failure is declared, so the source
+   * can be forgotten (the next attempt refetches it) or asked again; true = it now agrees and the body passes
+   */
+  onMismatch?: (algo: string, actual: string) => Promise<boolean | void>;
 }) | null;
 export type VerifyHook = (input: VerifyInput) => Promise<VerifyResult>;
 
@@ -313,12 +318,10 @@ export interface CheckInput {
 /**
  * The check of a completed file, for what a streaming digest cannot prove (a digest over part of an archive,
  * a hash of a zip's directory tree, a document's shape). null passes; a reason (or a throw) fails the fill
- * exactly as a digest mismatch would: 502 or an ended transfer, nothing stored, a verify failure counted.
- * A `{ message }` refusal fails it the same way with that text as the client's message (a format's own wording
- * that its clients print, e.g. both hashes of a mismatch).
+ * exactly as a digest mismatch would: 502 (the reason is the client's message) or an ended transfer, nothing
+ * stored, a verify failure counted.
  */
-export type CheckHook = (input: CheckInput) => Promise<string | CheckRefusal | null>;
-export interface CheckRefusal { message: string }
+export type CheckHook = (input: CheckInput) => Promise<string | null>;
 
 export interface IndexInput {
   body: Readable;

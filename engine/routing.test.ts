@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { classify, compileMatcher, compileRoutes, fillTemplate } from './routing.js';
 import type { ModeDefinition } from './mode.js';
+import { defineMode } from './mode.js';
 
 test('glob matches dot-files and ** spans', () => {
   const f = compileMatcher({ glob: '**/.hidden/*' });
@@ -29,5 +30,17 @@ test('a route may tell a directory-style target (trailing slash) from the same p
   assert.is(classify(routes, 'simple/x', ['simple', 'x'], req(true))!.route.index, 0);
   assert.is(classify(routes, 'simple/x', ['simple', 'x'], req(false))!.route.index, 1);
   assert.is(classify(routes, 'simple/x', ['simple', 'x'], req())!.route.index, 1, 'unknown counts as no slash');
+});
+
+test('a route may tell a directory listing (path ending in /) from a file of the same path', () => {
+  const def = defineMode({
+    name: 'dirs', contract: 1, schema: {}, mount: 'route', upstreams: () => [],
+    kinds: { file: { policy: 'immutable' }, listing: { policy: 'bypass' } },
+    routes: [{ match: { glob: '**' }, when: (r) => r.trailingSlash === true, kind: 'listing' }, { match: { glob: '**' }, kind: 'file' }],
+  });
+  const routes = compileRoutes(def);
+  const req = (trailingSlash: boolean) => ({ method: 'GET', headers: {}, query: new URLSearchParams(), trailingSlash });
+  assert.is(classify(routes, 'a/b', ['a', 'b'], req(true))?.route.spec.kind, 'listing');
+  assert.is(classify(routes, 'a/b', ['a', 'b'], req(false))?.route.spec.kind, 'file');
 });
 test.run();

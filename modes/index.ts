@@ -7,5 +7,6 @@ import deb from './deb/index.js';
 import pypi from './pypi/index.js';
 import cargo from './cargo/index.js';
 import go from './go/index.js';
+import maven from './maven/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go, maven];

@@ -214,4 +214,34 @@ test('a small body that fails verification is never committed; a full disk at it
   assert.is(full, 1);
 });
 
+test('a mismatch is reported to the expectation before it fails; its source agreeing on a second look lets the body pass', async () => {
+  const data = randomBytes(100 * 1024);
+  const seen: string[] = [];
+  const bad = fill(data, { expected: Promise.resolve({ sha1: '0'.repeat(40), onMismatch: async (algo, actual) => { seen.push(`${algo}:${actual}`); } }) });
+  assert.is(await bad.done, 'verify_failed');
+  const sha1 = createHash('sha1').update(data).digest('hex');
+  assert.equal(seen, [`sha1:${sha1}`]);
+  let commits = 0;
+  const retaken = fill(data, {
+    expected: Promise.resolve({ sha1: '0'.repeat(40), onMismatch: async (_algo, actual) => actual === sha1 }),
+    commit: async () => { commits++; return { result: 'stored', path: '' }; },
+  });
+  assert.is(await retaken.done, 'stored');
+  assert.is(commits, 1);
+  const thrown = fill(data, { expected: Promise.resolve({ sha1: '0'.repeat(40), onMismatch: async () => { throw new Error('source gone'); } }) });
+  assert.is(await thrown.done, 'verify_failed');
+});
+
+test('an unknown digest with keep: stored all the same, the fill marked unverified', async () => {
+  const data = randomBytes(1000);
+  let commits = 0;
+  const f = fill(data, { expected: Promise.resolve({ skip: true, keep: true }), commit: async () => { commits++; return { result: 'stored', path: '' }; } });
+  const s = sink();
+  assert.ok(await readFromFill(f, s));
+  assert.is(await f.done, 'stored');
+  assert.ok(f.unverified);
+  assert.is(commits, 1);
+  assert.ok(s.bytes().equals(data));
+});
+
 test.run();

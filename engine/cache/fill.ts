@@ -11,7 +11,15 @@ import { takeChunkSize } from '../http/send-file.js';
 export type FillResult = 'stored' | 'deduplicated' | 'verify_failed' | 'unverified' | 'truncated' | 'upstream_error' | 'detached_budget' | 'no_space' | 'too_large' | 'aborted' | 'commit_failed';
 
 /** what a verifying kind expects of a body */
-export type Expectation = Digests & { source?: string; skip?: boolean; keep?: boolean; describe?: (algo: string, expected: string, actual: string) => string };
+export type Expectation = Digests & {
+  source?: string;
+  skip?: boolean;
+  /** with skip: the body is stored all the same (still counted as unverified) */
+  keep?: boolean;
+  describe?: (algo: string, expected: string, actual: string) => string;
+  /** the body contradicts this expectation: asked before the failure is declared; true = the source, asked again, agrees */
+  onMismatch?: (algo: string, actual: string) => Promise<boolean | void>;
+};
 
 export interface FillOptions {
   body: Readable;
@@ -238,7 +246,7 @@ export class Fill extends EventEmitter {
       const expected = expectedP ? await expectedP : null;
       if (expected && !expected.skip) {
         await this.hashLate(expected);
-        this.check(expected);
+        await this.checkOrReconsider(expected);
       }
       storing = o.store && (!expected?.skip || expected.keep === true);
       if (o.check && storing) {
@@ -342,6 +350,17 @@ export class Fill extends EventEmitter {
       }
     } finally { await fh.close(); }
     for (const [a, h] of hs) this.digests[a] = h.digest('hex');
+  }
+
+  /** a mismatch the expectation's source takes back (asked again, it agrees with the body) is no failure */
+  private async checkOrReconsider(expected: Expectation): Promise<void> {
+    try {
+      this.check(expected);
+    } catch (err) {
+      if (!(err instanceof VerifyError) || !err.algo || !expected.onMismatch) throw err;
+      const agrees = await expected.onMismatch(err.algo, this.digests[err.algo]!).catch(() => false);
+      if (agrees !== true) throw err;
+    }
   }
 
   private check(expected: Digests & { source?: string }): void {

@@ -45,7 +45,7 @@ const TYPES: Record<string, string> = {
   js: 'text/javascript', css: 'text/css', xml: 'application/xml', zip: 'application/zip', gz: 'application/gzip', tgz: 'application/gzip',
   tar: 'application/x-tar', xz: 'application/x-xz', zst: 'application/zstd', bz2: 'application/x-bzip2', deb: 'application/vnd.debian.binary-package',
   rpm: 'application/x-rpm', jar: 'application/java-archive', pom: 'application/xml', whl: 'application/zip', png: 'image/png', svg: 'image/svg+xml',
-  sha256: 'text/plain; charset=utf-8', sha512: 'text/plain; charset=utf-8', asc: 'text/plain; charset=utf-8', md: 'text/markdown; charset=utf-8',
+  sha1: 'text/plain; charset=utf-8', md5: 'text/plain; charset=utf-8', sha256: 'text/plain; charset=utf-8', sha512: 'text/plain; charset=utf-8', asc: 'text/plain; charset=utf-8', md: 'text/markdown; charset=utf-8',
 };
 export function guessType(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);

@@ -2,9 +2,9 @@
 // upstream, tasks, metrics, state) and the index hook run before a commit.
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { RejectedBody, VerifyError } from '../cache/fill.js';
+import { RejectedBody } from '../cache/fill.js';
 import type { Instance } from '../instance.js';
-import type { CheckHook, CheckRefusal, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
+import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
 import { modeCounter, modeHistogram } from '../metrics.js';
 import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
@@ -50,12 +50,22 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     events: { emit: (e) => ctx.event({ instance: inst.name, ...e }) },
     cache: {
       list: () => listEntries(ctx, inst.name),
-      delete: (kind, key) => deleteEntry(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
+      delete: (kind, key) => deleteSettled(ctx, inst.name, sha256(`${inst.name}\n${kind}/${key}`)),
     },
     cleanup: { dryRun: ctx.config.storage.cleanup.dry_run, batchSize: ctx.config.storage.cleanup.batch_size > 0 ? ctx.config.storage.cleanup.batch_size : 500 },
   };
   if (!signal) ctx.state.hookContexts.set(inst, made);
   return made;
+}
+
+/** a mode's delete of a key: a fill of it still in flight (its commit follows its readers) ends first, so what it stores goes too */
+async function deleteSettled(ctx: EngineCtx, inst: string, keyHash: string): Promise<void> {
+  const flight = ctx.state.flights.get(`${inst}/${keyHash}`);
+  if (flight) {
+    const o = await flight.outcome.catch(() => undefined);
+    if (o?.type === 'fill') await o.fill.done.catch(() => undefined);
+  }
+  await deleteEntry(ctx, inst, keyHash);
 }
 
 /** run-time tasks of an instance, handed to the scheduler once it runs (tasks added before it starts fail) */
@@ -77,7 +87,7 @@ async function* listEntries(ctx: EngineCtx, inst: string): AsyncIterable<{ kind:
 /** the kind's check of a completed file: a reason, or a throw, fails the fill as a digest mismatch does */
 export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: string, size: number, headers: Record<string, string>): Promise<void> {
   const opened: Readable[] = [];
-  let reason: string | CheckRefusal | null;
+  let reason: string | null;
   try {
     reason = await check({ open: () => { const s = createReadStream(temp); opened.push(s); return s; }, size, headers, match: w.match, ctx: hookContext(ctx, w.inst) });
   } catch (e) {
@@ -85,8 +95,7 @@ export async function runCheck(ctx: EngineCtx, w: Work, check: CheckHook, temp: 
   } finally {
     for (const s of opened) s.destroy();
   }
-  if (typeof reason === 'object' && reason) throw new RejectedBody(reason.message);
-  if (reason) throw new VerifyError(reason, 'valid', 'invalid');
+  if (reason) throw new RejectedBody(reason);
 }
 
 /** the kind's index hook on a complete body: pins and learned targets persisted, or the body rejected */

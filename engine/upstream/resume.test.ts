@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { resumeTarget, continuationMismatch, ResumingBody, ResumeRefused, MAX_RESUMES, type UpstreamBody, type ResumeTarget } from './resume.js';
 
 const OK = { etag: '"abc"', 'accept-ranges': 'bytes', 'content-length': '100' };
@@ -114,6 +115,20 @@ test('no resume without a target, after our own abort, or once the reader has go
   assert.ok(first.destroyed);
   try { while (!(await it.next()).done); assert.unreachable(); } catch (e) { assert.match((e as Error).message, /other side closed/); }
   assert.is(calls, 0);
+});
+
+test('a body destroyed unread (a refused head) raises no unhandled error', async () => {
+  // a stream that reports its abort the way the HTTP client's body does when destroyed before being read
+  const unread = new Readable({ read() {}, destroy(_e, cb) { cb(Object.assign(new Error('Request aborted'), { name: 'AbortError' })); } });
+  const rb = new ResumingBody(unread as unknown as UpstreamBody, { target: null, mayResume: () => false, refetch: async () => { throw new Error('no'); } });
+  let crashed: unknown;
+  const onUncaught = (e: unknown) => { crashed = e; };
+  process.once('uncaughtException', onUncaught);
+  rb.destroy();
+  await new Promise((r) => setTimeout(r, 20));
+  process.off('uncaughtException', onUncaught);
+  assert.is(crashed, undefined);
+  assert.ok(unread.destroyed);
 });
 
 test.run();

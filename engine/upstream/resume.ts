@@ -65,6 +65,8 @@ export class ResumingBody implements AsyncIterable<Buffer> {
   /** the reader has gone: tear down whichever response is being read; no resume after this */
   destroy(): void {
     this.stopped = true;
+    // a response torn down unread (a refused head) reports its abort as an error nobody listens for
+    (this.current as Partial<Pick<NodeJS.EventEmitter, 'on'>>).on?.('error', () => undefined);
     this.current.destroy();
   }
 

@@ -2,7 +2,7 @@
 // database's record (the h1 hash the go command uses), every module file's structure, and the checksum
 // database's own answers (a lookup is a record plus a signed note, a hash tile is whole hashes).
 import type { Readable } from 'node:stream';
-import type { CheckHook, CheckRefusal, HookContext, Match, VerifyHook } from '../../engine/mode.js';
+import type { CheckHook, HookContext, Match, VerifyHook } from '../../engine/mode.js';
 import { hash1, hash1GoMod } from './dirhash.js';
 import { parseLookup, recordedHash, type LookupAnswer } from './lookup.js';
 import { isCanonicalVersion, moduleRequest, type ModuleRequest } from './module-path.js';
@@ -14,7 +14,8 @@ const MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024;
 const MAX_MOD = 16 * 1024 * 1024;
 const MAX_DOCUMENT = 1024 * 1024;
 
-const refuse = (message: string): CheckRefusal => ({ message: `${message}; nothing was cached` });
+/** a check's reason is the client's message (go prints it) */
+const refuse = (message: string): string => `${message}; nothing was cached`;
 const nameOf = (r: ModuleRequest) => `${r.path}@${r.version}`;
 
 /** whether this module file is checked against the checksum database */
@@ -42,17 +43,24 @@ export const recordKnown: VerifyHook = async ({ match, ctx }) => {
 };
 
 /** the recorded h1 of the zip (or, for `.mod`, the go.mod), or a refusal when the database's answer is unusable */
-async function expectedHash(ctx: HookContext, s: GoSettings & { sumdb: NonNullable<GoSettings['sumdb']> }, r: ModuleRequest): Promise<string | CheckRefusal | undefined> {
+async function expectedHash(ctx: HookContext, s: GoSettings & { sumdb: NonNullable<GoSettings['sumdb']> }, r: ModuleRequest): Promise<{ hash: string } | { refusal: string } | undefined> {
   const got = await lookupThrough(ctx, s, r);
   if (got?.status !== 200) return undefined; // the verify stage already decided not to store it
   let answer: LookupAnswer;
-  try { answer = parseLookup(got.body.toString('utf8')); } catch (e) { return refuse(`verifying ${nameOf(r)}: ${(e as Error).message}`); }
-  if (s.sumdb.key && !signedBy(answer.note, s.sumdb.key)) return refuse(`verifying ${nameOf(r)}: the checksum database's note carries no valid signature by ${s.sumdb.key.name}`);
+  try { answer = parseLookup(got.body.toString('utf8')); } catch (e) { return { refusal: refuse(`verifying ${nameOf(r)}: ${(e as Error).message}`) }; }
+  if (s.sumdb.key && !signedBy(answer.note, s.sumdb.key)) return { refusal: refuse(`verifying ${nameOf(r)}: the checksum database's note carries no valid signature by ${s.sumdb.key.name}`) };
   const h = recordedHash(answer, r.path, r.file === 'mod' ? `${r.version}/go.mod` : r.version!);
-  return h ?? refuse(`verifying ${nameOf(r)}: the checksum database's record has no ${r.file === 'mod' ? 'go.mod ' : ''}hash for it`);
+  return h ? { hash: h } : { refusal: refuse(`verifying ${nameOf(r)}: the checksum database's record has no ${r.file === 'mod' ? 'go.mod ' : ''}hash for it`) };
 }
 
-function mismatch(r: ModuleRequest, expected: string, actual: string): CheckRefusal | null {
+/** the refusal when the body's h1 is not the recorded one */
+function checkedAgainst(r: ModuleRequest, expected: { hash: string } | { refusal: string } | undefined, actual: () => string): string | null {
+  if (!expected) return null;
+  if ('refusal' in expected) return expected.refusal;
+  return mismatch(r, expected.hash, actual());
+}
+
+function mismatch(r: ModuleRequest, expected: string, actual: string): string | null {
   if (expected === actual) return null;
   return refuse(`verifying ${nameOf(r)}${r.file === 'mod' ? '/go.mod' : ''}: checksum mismatch: checksum database says ${expected}, upstream sent ${actual}`);
 }
@@ -86,8 +94,7 @@ export const checkZip: CheckHook = async ({ open, size, match, ctx }) => {
     return refuse(`${nameOf(r)}: invalid module zip: ${(e as Error).message}`);
   }
   if (!againstSumdb(s, r)) return null;
-  const expected = await expectedHash(ctx, s, r);
-  return typeof expected === 'string' ? mismatch(r, expected, hash1(files)) : expected ?? null;
+  return checkedAgainst(r, await expectedHash(ctx, s, r), () => hash1(files));
 };
 
 function versionDocument(body: Buffer, want?: string): string | null {
@@ -114,8 +121,7 @@ export const checkVersionFile: CheckHook = async ({ open, size, match, ctx }) =>
   const body = await readAll(open);
   try { new TextDecoder('utf-8', { fatal: true }).decode(body); } catch { return refuse(`${nameOf(r)}: go.mod is not UTF-8`); }
   if (!againstSumdb(s, r)) return null;
-  const expected = await expectedHash(ctx, s, r);
-  return typeof expected === 'string' ? mismatch(r, expected, hash1GoMod(body)) : expected ?? null;
+  return checkedAgainst(r, await expectedHash(ctx, s, r), () => hash1GoMod(body));
 };
 
 /** `@latest`: a JSON object naming a canonical version (a version list is any text) */
