@@ -39,4 +39,12 @@ test('file pins: group = project from the file name, key = host/path; the page i
   assert.is(await filePins.target!({ scheme: 'http:' }, m, stubHookContext({})), 'http://files.example/p/Demo.Name_Mixed-1.0.tar.gz');
 });
 
+test('unknown pins: a .metadata file is kept unverified; a distribution only with require_known_hash: false', () => {
+  const meta = match({ host: 'files.example', rest: 'p/demo-1.0-py3-none-any.whl.metadata' });
+  const wheel = match({ host: 'files.example', rest: 'p/demo-1.0-py3-none-any.whl' });
+  assert.is(filePins.unknown!(meta), 'store');
+  assert.is(filePins.unknown!(wheel), 'skip');
+  assert.is(filePins.unknown!({ ...wheel, config: { require_known_hash: false } }), 'store');
+});
+
 test.run();

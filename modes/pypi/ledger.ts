@@ -77,7 +77,8 @@ export const filePins: PinnedBy = {
       describe: (algo, expected, actual) => `hash mismatch for ${file}: index says ${algo}:${expected}, upstream sent ${algo}:${actual}; nothing was cached`,
     };
   },
-  unknown: (m) => (m.config.require_known_hash === false ? 'store' : 'skip'),
+  // a `.metadata` file whose page gives no hash is stored unverified, as signatures are; a distribution only when asked
+  unknown: (m) => (m.config.require_known_hash === false || /\.metadata$/.test(refOf(m)?.path ?? '') ? 'store' : 'skip'),
   // the scheme the page named (the files host may serve only https); the client's query string is added by the engine
   target: (pin, m) => {
     const r = refOf(m);
