@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { tmpDir } from './launcher.js';
 import { run, type RunResult } from './npm-clients.js';
 import { startProxy, type ProxyHandle } from './launcher.js';
+import { singleInstanceConfig } from './single-instance.js';
 
 export function cargoAvailable(): boolean {
   try { execFileSync('cargo', ['--version'], { stdio: 'ignore' }); return true; } catch {
@@ -54,30 +55,8 @@ export function lockChecksums(app: string): Map<string, string> {
 
 /** one cargo instance at /cargo in front of `upstream`, with extra lines in its block (6-space indent) */
 export async function startCargoProxy(upstream: string, block = '', instance = ''): Promise<{ proxy: ProxyHandle; H: string }> {
-  const proxy = await startProxy({
-    config: `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}", limits: { shutdown_timeout: 1s } }
-metrics: { path: /metrics }
-instances:
-  - name: cargo
-    enabled: true
-${instance}
-    cargo:
-      route: { path: /cargo }
-      upstream: "sparse+${upstream}/"
-${block}
-`,
-  });
+  const proxy = await startProxy({ config: singleInstanceConfig({ mode: 'cargo', instance, block: `      upstream: "sparse+${upstream}/"\n${block}` }) });
   return { proxy, H: `${proxy.url}/cargo` };
 }
 
-/** the value of one metric series on the proxy's /metrics (0 when absent) */
-export async function metricValue(proxyUrl: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${proxyUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+export { metricValue } from './single-instance.js';

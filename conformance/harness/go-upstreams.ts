@@ -10,6 +10,7 @@ import { startShim, type Shim } from './shim.js';
 import { track } from './cleanup.js';
 import { GO_FIXTURE_DIR, goTool } from './go-tools.js';
 import { startProxy, type ProxyHandle } from './launcher.js';
+import { singleInstanceConfig } from './single-instance.js';
 
 export const SUMDB_NAME = 'sumdb.fx.example';
 
@@ -80,21 +81,8 @@ export interface GoProxyOptions {
 }
 
 export function goConfig(up: GoUpstreams, o: GoProxyOptions = {}): string {
-  return `
-server:
-  bind: "127.0.0.1:\${PORT}"
-  backend: "\${BACKEND}"
-  limits: { shutdown_timeout: 1s }
-metrics: { path: /metrics }
-instances:
-  - name: go
-    enabled: true
-    go:
-      route: { path: /go }
-      proxies: [${(o.proxies ?? [up.g1.url, up.g2.url]).join(', ')}]
-      sumdb: ${o.sumdb ?? `{ enabled: true, name: ${SUMDB_NAME}, url: "${up.s.url}", key: "${up.vkey}" }`}
-${o.go ?? ''}
-`;
+  const sumdb = o.sumdb ?? `{ enabled: true, name: ${SUMDB_NAME}, url: "${up.s.url}", key: "${up.vkey}" }`;
+  return singleInstanceConfig({ mode: 'go', block: `      proxies: [${(o.proxies ?? [up.g1.url, up.g2.url]).join(', ')}]\n      sumdb: ${sumdb}\n${o.go ?? ''}` });
 }
 
 export async function startGoProxy(up: GoUpstreams, o: GoProxyOptions = {}): Promise<{ proxy: ProxyHandle; X: string }> {

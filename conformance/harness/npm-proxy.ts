@@ -1,5 +1,6 @@
 // One npm-mode instance (`npm` at /npm) in front of a fixture registry: the setup npm tests share.
 import { startProxy, type ProxyHandle } from './launcher.js';
+import { singleInstanceConfig } from './single-instance.js';
 
 export interface NpmProxyOptions {
   upstream: string;
@@ -12,22 +13,7 @@ export interface NpmProxyOptions {
 }
 
 export function npmConfig(o: NpmProxyOptions): string {
-  return `
-server:
-  bind: "127.0.0.1:\${PORT}"
-  backend: "\${BACKEND}"
-  limits: { shutdown_timeout: 1s }
-${o.server ?? ''}
-metrics: { path: /metrics }
-${o.top ?? ''}
-instances:
-  - name: npm
-    enabled: true
-    npm:
-      route: { path: /npm }
-      upstream: ${o.upstream}
-${o.npm ?? ''}
-`;
+  return singleInstanceConfig({ mode: 'npm', server: o.server, top: o.top, block: `      upstream: ${o.upstream}\n${o.npm ?? ''}` });
 }
 
 export async function startNpmProxy(o: NpmProxyOptions): Promise<{ proxy: ProxyHandle; R: string }> {
