@@ -13,6 +13,8 @@ test('a sparse registry replacing crates-io is found; anything else is not', () 
   assert.is(sparseReplacementOf('[source.mirror]\nregistry = "sparse+http://r.example/"\n'), undefined, 'not replacing crates-io');
   assert.is(sparseReplacementOf('[source.crates-io]\nreplace-with = "gone"\n'), undefined);
   assert.is(sparseReplacementOf('[broken'), undefined);
+  const inline = `# cargo config\n[source."crates-io"]\nreplace-with = 'mirror' # trailing\n[source]\nmirror = { registry = "sparse+http://r.example/i/" }\n`;
+  assert.is(sparseReplacementOf(inline), 'sparse+http://r.example/i/', 'quoted keys, inline tables, literal strings');
 });
 
 test('CARGO_HOME/config.toml is read at run time, then `config`; the instance names the registry root', async () => {

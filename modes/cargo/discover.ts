@@ -4,17 +4,18 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SEP, tomlStrings } from './toml.js';
+import { parse } from 'smol-toml';
 
 export interface CargoDiscoverOptions { env?: NodeJS.ProcessEnv }
 
 /** the sparse registry crates-io is replaced with in one cargo config text, or undefined */
 export function sparseReplacementOf(text: string): string | undefined {
-  let values;
-  try { values = tomlStrings(text); } catch { return undefined; }
-  const name = values.get(['source', 'crates-io', 'replace-with'].join(SEP));
-  const registry = name === undefined ? undefined : values.get(['source', name, 'registry'].join(SEP));
-  return registry && /^sparse\+https?:\/\/[^/]/.test(registry) ? registry : undefined;
+  let doc: Record<string, unknown>;
+  try { doc = parse(text); } catch { return undefined; }
+  const sources = (doc.source ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const name = sources['crates-io']?.['replace-with'];
+  const registry = typeof name === 'string' ? sources[name]?.registry : undefined;
+  return typeof registry === 'string' && /^sparse\+https?:\/\/[^/]/.test(registry) ? registry : undefined;
 }
 
 export async function discoverCargo(o: CargoDiscoverOptions = {}): Promise<{ name: string; block: Record<string, unknown> }[]> {
