@@ -161,6 +161,13 @@ for (const v of VERSIONS) {
     assert.is(again.code, 0, again.stderr);
     assert.is(up.total(), before, 'a new GOPATH is served from the store');
     assert.is((await httpGet(`${X}/example.com/fx/!upper/@v/v1.0.0.zip`)).headers['x-cache'], 'HIT');
+    // the protocol's Content-Types, whatever the upstream sent
+    const types: [string, string][] = [['@v/v1.0.0.zip', 'application/zip'], ['@v/v1.0.0.info', 'application/json'], ['@v/v1.0.0.mod', 'text/plain; charset=utf-8'], ['@v/list', 'text/plain; charset=utf-8'], ['@latest', 'application/json']];
+    for (const [file, type] of types) {
+      const got = await httpGet(`${X}/example.com/fx/!upper/${file}`);
+      assert.is(got.status, 200, file);
+      assert.is(got.headers['content-type'], type, file);
+    }
   });
 }
 

@@ -79,6 +79,8 @@ export interface BodyStages {
   pinnedBy?: PinnedBy;
   /** check: reads the completed body (the temp file, streamed) before it is committed: see CheckHook */
   check?: CheckHook;
+  /** the Content-Type of a stored or filling body, whatever the upstream sent (a protocol that fixes it per file) */
+  contentType?: string | ((m: Match) => string);
   index?: IndexHook;
   /** largest body a rewrite or index kind accepts (size string, or from config); larger → 502, nothing stored */
   maxBytes?: string | ((config: ModeConfig) => number);

@@ -122,6 +122,13 @@ function commonHeaders(w: Work, r: Reply, cache: string, extra: Record<string, s
   return h;
 }
 
+/** a kind that fixes the Content-Type of its bodies (`body.contentType`) */
+function typed(w: Work, h: Record<string, string>): Record<string, string> {
+  const ct = w.inst.def.kinds[w.kind]!.body?.contentType;
+  if (ct) h['content-type'] = typeof ct === 'string' ? ct : ct(w.match);
+  return h;
+}
+
 const varyNames = new WeakMap<KindSpec, string[]>();
 function varyOf(kind: KindSpec): string[] {
   let v = varyNames.get(kind);
@@ -144,7 +151,7 @@ async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: He
   }
   // a body that will not be stored (too large, store degraded, digest turned out unknown) is served as BYPASS
   if (!fill.stores || (fill.expectation && isServedUnstored(await fill.expectation.catch(() => null)))) cache = 'BYPASS';
-  const h = commonHeaders(w, r, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() });
+  const h = typed(w, commonHeaders(w, r, cache, { ...head.headers, 'x-cache-fetched-at': new Date().toUTCString() }));
   let size = head.size;
   const rangeHeader = r.req.headers.range;
   if (rangeHeader && size === undefined && /=\s*-/.test(rangeHeader)) { await fill.done; size = fill.state === 'complete' ? fill.received : undefined; }
@@ -193,7 +200,7 @@ async function serveEntry(ctx: EngineCtx, w: Work, r: Reply, e: Entry, cache: st
   const rep = await representationOf(ctx, w, e, derived);
   let body = rep.body;
   const size = body ? body.length : e.size;
-  const h = commonHeaders(w, r, cache, rep.headers);
+  const h = typed(w, commonHeaders(w, r, cache, rep.headers));
   const t = timesOf(e);
   h.age = String(Math.max(0, Math.floor((now - t.validated) / 1000)));
   h['x-cache-fetched-at'] = t.fetchedHttp;

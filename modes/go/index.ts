@@ -29,6 +29,9 @@ const supported: RespondHook = async (m, _body, ctx) => (
     : { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'not found\n' });
 
 const READ_ONLY = 'this is a read-only module proxy';
+const TEXT = 'text/plain; charset=utf-8';
+/** the protocol's types: JSON for .info and @latest, text for lists, go.mod and lookups, bytes for hash tiles */
+const byFile = (m: Match) => (/(?:\.info|\/@latest)$/.test(m.path) ? 'application/json' : /\/tile\//.test(m.path) ? 'application/octet-stream' : TEXT);
 const PRIVATE = 'not found: private module (goprivate), not served by this proxy';
 const INVALID = 'invalid module path or version';
 
@@ -40,16 +43,16 @@ export default defineMode({
   mount: 'route',
   kinds: {
     // version lists and @latest: revalidated
-    module: { policy: 'revalidate', fresh_for: '1m', busy: 'stale', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { check: checkModuleDocument } },
+    module: { policy: 'revalidate', fresh_for: '1m', busy: 'stale', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { check: checkModuleDocument, contentType: byFile } },
     // .info and .mod of a canonical version never change; .mod is checked against the checksum database
-    version: { policy: 'immutable', busy: 'join', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { verify: recordKnown, check: checkVersionFile } },
-    zip: { policy: 'immutable', busy: 'join', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { verify: recordKnown, check: checkZip } },
+    version: { policy: 'immutable', busy: 'join', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { verify: recordKnown, check: checkVersionFile, contentType: byFile } },
+    zip: { policy: 'immutable', busy: 'join', expire_after: '720h', upstream: { failoverOnStatus: [404, 410] }, body: { verify: recordKnown, check: checkZip, contentType: 'application/zip' } },
     // @v/<branch or tag prefix>.info: the proxy resolves it, nothing is stored
     query: { policy: 'bypass', upstream: { failoverOnStatus: [404, 410] } },
     // the checksum database's signed tree head
-    sumdb: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass', expire_after: '720h', body: { check: checkSumdbAnswer } },
+    sumdb: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass', expire_after: '720h', body: { check: checkSumdbAnswer, contentType: TEXT } },
     // lookups and tiles never change
-    sumdb_data: { policy: 'immutable', busy: 'join', expire_after: '720h', body: { check: checkSumdbAnswer } },
+    sumdb_data: { policy: 'immutable', busy: 'join', expire_after: '720h', body: { check: checkSumdbAnswer, contentType: byFile } },
   },
   routes: [
     { match: { glob: '**' }, methods: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], when: (r) => r.method !== 'GET' && r.method !== 'HEAD', status: 405, message: READ_ONLY },
