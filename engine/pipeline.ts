@@ -18,7 +18,7 @@ import type { EngineCtx } from './pipeline/context.js';
 import { decide } from './pipeline/decide.js';
 import { hookContext } from './pipeline/hook-context.js';
 import { stateOf, targetAllowed } from './pipeline/instance-state.js';
-import { pinnedTarget, unknownPin } from './pipeline/pinned.js';
+import { pinnedRoute } from './pipeline/pinned.js';
 import { serveRespond, writeAnswer } from './pipeline/serve.js';
 import { targetOfPath, varyClasses } from './pipeline/vary.js';
 import { type Reply, type RequestFacts, type Target, type Work, forwardsAuthorization, headerView, sha256 } from './pipeline/work.js';
@@ -132,9 +132,9 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
     if (pass.keyed && lines.length) key += `;h=${sha256(lines.sort().join('\n'))}`;
   }
   const pinned = kind.body?.pinnedBy;
-  const unknown = pinned ? await unknownPin(ctx, inst, pinned, match) : undefined;
-  if (unknown !== undefined) return { type: 'refuse', status: 404, message: unknown };
-  const pinTarget = pinned ? await pinnedTarget(ctx, inst, pinned, match, () => hookContext(ctx, inst)) : undefined;
+  const pinRoute = pinned ? await pinnedRoute(ctx, inst, pinned, match, () => hookContext(ctx, inst)) : {};
+  if (pinRoute.notFound !== undefined) return { type: 'refuse', status: 404, message: pinRoute.notFound };
+  const pinTarget = pinRoute.target;
   if (pinTarget === undefined && typeof spec.upstream === 'function') await stateOf(ctx, inst).targets.ready(); // the hook may ask targetAllowed
   const upstreamPath = pinTarget !== undefined ? pinTarget : typeof spec.upstream === 'function' ? await spec.upstream(match, hookContext(ctx, inst)) : spec.upstream ? fillTemplate(spec.upstream, params) : t.rawSegments.join('/') + (t.trailingSlash ? '/' : '');
   if (upstreamPath === null) return { type: 'refuse', status: 404, message: spec.message ?? 'not found' };

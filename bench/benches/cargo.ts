@@ -1,6 +1,6 @@
 // cargo mode: warm `cargo fetch` of a generated ≥ 30-crate lockfile (empty CARGO_HOME each run) through the
 // proxy vs straight from the fixture registry vs through nginx proxy_cache in front of the same registry, and
-// index-file hit req/s (wrk) vs nginx. Runs rotate (proxy, direct, nginx) CARGO_BENCH_ROUNDS times (default 5); medians.
+// index-file hit req/s (wrk) vs nginx. Runs rotate (proxy, direct, nginx) BENCH_ROUNDS times (default 5); medians.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,7 @@ export async function generateCargoRegistry(): Promise<CargoData> {
 }
 
 export async function cargoBench(): Promise<Row[]> {
-  const rounds = Number(process.env.CARGO_BENCH_ROUNDS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const data = await generateCargoRegistry();
   // one origin: nginx must serve the crate files too, so its config.json links point back at nginx
   const reg = await startCargoRegistry(data, { oneOrigin: true });

@@ -29,17 +29,23 @@ export async function pinnedExpectation(ctx: EngineCtx, inst: Instance, by: Pinn
   return keep ? { skip: true, keep: true } : { skip: true };
 }
 
-/** the fill target a pinned kind's pin names, if any (learned first when missing) */
-export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match, hook: () => HookContext): Promise<string | undefined> {
-  if (!by.target) return undefined;
+/** what a pinned kind's pin decides before the cache is consulted, from one lookup (learned first when missing):
+ *  a 404 when `unknown` says `{ notFound }` and the pin stays unknown, else the fill target the pin names */
+export async function pinnedRoute(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match, hook: () => HookContext): Promise<{ notFound?: string; target?: string }> {
+  const verdict = by.unknown?.(match);
+  const refuses = typeof verdict === 'object';
+  if ((!refuses && !by.target) || !by.pin(match)) return {};
   const pin = await learnPin(ctx, inst, by, match);
-  return pin ? by.target(pin, match, hook()) : undefined;
+  if (refuses && !(pin && by.expected(pin, match))) return { notFound: verdict.notFound };
+  return { target: pin && by.target ? await by.target(pin, match, hook()) : undefined };
+}
+
+/** the fill target a pinned kind's pin names, if any */
+export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match, hook: () => HookContext): Promise<string | undefined> {
+  return by.target ? (await pinnedRoute(ctx, inst, { ...by, unknown: undefined }, match, hook)).target : undefined;
 }
 
 /** a pinned kind whose `unknown` answers `{ notFound }`: the 404 message when its pin stays unknown after the source was fetched */
 export async function unknownPin(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<string | undefined> {
-  const verdict = by.unknown?.(match);
-  if (typeof verdict !== 'object' || !by.pin(match)) return undefined;
-  const pin = await learnPin(ctx, inst, by, match);
-  return pin && by.expected(pin, match) ? undefined : verdict.notFound;
+  return typeof by.unknown?.(match) === 'object' ? (await pinnedRoute(ctx, inst, { ...by, target: undefined }, match, () => ({}) as HookContext)).notFound : undefined;
 }
