@@ -118,6 +118,19 @@ test('ENOSPC → pass-through from memory, nothing stored', async () => {
   assert.is(await f.done, 'no_space');
   assert.is(sha(s.bytes()), sha(data));
 });
+test('disk full part way: a reader that starts after the fill ended still gets the bytes written before the failure', async () => {
+  const data = randomBytes(3 * 1024 * 1024);
+  const f = fill(data, { failWritesAfter: 1024 * 1024, isNoSpace: (e) => (e as NodeJS.ErrnoException).code === 'ENOSPC' });
+  const release = f.hold(); // the request that started the fill, not reading yet
+  assert.is(await f.done, 'no_space');
+  assert.ok(existsSync(f.tempPath), 'the temp file stays while a reader may still need it');
+  const s = sink();
+  assert.ok(await readFromFill(f, s));
+  release();
+  assert.is(sha(s.bytes()), sha(data));
+  for (let i = 0; i < 200 && existsSync(f.tempPath); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.not.ok(existsSync(f.tempPath), 'removed once the last reader left');
+});
 test('a verified body reaches its readers while the commit is still running; the commit ends the fill', async () => {
   const data = randomBytes(300 * 1024);
   let commitStarted!: () => void, finishCommit!: () => void;

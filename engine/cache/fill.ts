@@ -172,6 +172,7 @@ export class Fill extends EventEmitter {
 
   detach(): void {
     this.readers--;
+    if (this.readers === 0 && this.removeWhenIdle) void this.removeTemp();
     if (this.readers === 0 && this.state === 'running') {
       this.detachedAt = this.received;
       this.checkBudget();
@@ -305,6 +306,12 @@ export class Fill extends EventEmitter {
     return result;
   }
 
+  private removeWhenIdle = false;
+  private removeTemp(): Promise<void> {
+    this.removeWhenIdle = false;
+    return unlink(this.o.tempPath).catch(() => undefined);
+  }
+
   /** after the last reader-visible change: the temp file goes unless it became the stored blob */
   private async cleanUp(): Promise<void> {
     const { o } = this;
@@ -312,7 +319,10 @@ export class Fill extends EventEmitter {
     await this.writing;
     this.markOpened();
     if (this.writer) { const w = this.writer; this.writer = undefined; await w.close().catch(() => undefined); }
-    if (this.result !== 'stored' && this.result !== 'deduplicated') await unlink(o.tempPath).catch(() => undefined);
+    // a body that was not stored is served from its temp file: it goes once no reader may still open it
+    if (this.result !== 'stored' && this.result !== 'deduplicated') {
+      if (this.readers === 0) await this.removeTemp(); else this.removeWhenIdle = true;
+    }
     // a small body stays in memory for its remaining readers, who never open the file
     if (this.received > SMALL_BODY || this.state === 'failed') {
       this.recent = [];
