@@ -1,0 +1,43 @@
+// The rpm format for the Linux repository engine: a root is the directory holding `repodata/repomd.xml`;
+// repomd pins every metadata file (primary, filelists, other, sqlite and zchunk variants, updateinfo, comps, …);
+// primary.xml (any compression) is the package index. mirrorlist/metalink are passed through.
+import type { Readable } from 'node:stream';
+import { RepoError, type RepoFormat, type RootRef, type Classified } from '../linux-repo/format.js';
+import { decoded, compressionOf } from '../linux-repo/decompress.js';
+import type { PackageEntry } from '../linux-repo/package-index.js';
+import { parseRepomd, PRIMARY_HREF } from './repomd.js';
+import { primaryEntries } from './primary-xml.js';
+
+export const REPOMD = 'repodata/repomd.xml';
+export const PRIMARY = [REPOMD, `${REPOMD}.asc`, `${REPOMD}.key`] as const;
+const PRIMARY_XML = /(^|[/-])primary\.xml(\.(gz|xz|bz2|zst))?$/;
+
+export function rpmRoot(path: string): RootRef { return { id: `rpm:${path}`, layout: 'rpm', path }; }
+
+function within(root: RootRef, name: string): Classified {
+  return (PRIMARY as readonly string[]).includes(name) ? { type: 'primary', root, name } : { type: 'listed', root, name };
+}
+
+export function classifyRpm(path: string, known: (path: string) => RootRef | undefined): Classified {
+  const root = known(path);
+  if (root && path.startsWith(root.path ? `${root.path}/` : '')) return within(root, path.slice(root.path ? root.path.length + 1 : 0));
+  // an unknown root: `<root>/repodata/<file>` names it
+  const segs = path.split('/');
+  if (segs.length >= 2 && segs[segs.length - 2] === 'repodata') return within(rpmRoot(segs.slice(0, -2).join('/')), segs.slice(-2).join('/'));
+  return { type: 'passthrough' };
+}
+
+export const rpmFormat: RepoFormat = {
+  name: 'rpm',
+  classify: classifyRpm,
+  primaryNames: () => [...PRIMARY],
+  parsePrimary: async (files) => {
+    const repomd = files.get(REPOMD);
+    if (!repomd) throw new RepoError('E_NOT_FOUND', 'repodata/repomd.xml does not exist upstream');
+    return parseRepomd(repomd);
+  },
+  mandatory: (parsed) => (parsed.attrs[PRIMARY_HREF] ? [parsed.attrs[PRIMARY_HREF]] : []),
+  indexGroup: (name) => (PRIMARY_XML.test(name) ? 'primary' : null),
+  readIndex: (name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry> => primaryEntries(decoded(body, compressionOf(name)), root.path),
+  upstreamNames: (name) => [name],
+};
