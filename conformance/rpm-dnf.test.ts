@@ -76,7 +76,8 @@ t('L5 a new upstream state (createrepo_c --update) is published atomically; L9 a
   const primary = listed('v2').find((n) => n.endsWith('-primary.xml.gz'))!;
   assert.ok(repomd.body.toString().includes(primary));
   const pr = await httpGet(`${p.url}/repodata/${primary}`);
-  assert.is(pr.headers['x-cache'], 'GENERATION', 'the new primary was stored before the publish');
+  assert.is(pr.headers['x-cache'], 'HIT', 'the new primary was stored before the publish (served by its checksum name)');
+  assert.is(pr.headers['x-cache-generation'], '2');
   assert.ok(pr.body.equals(file('v2', `repodata/${primary}`)));
 
   u.fault(`/Packages/${HELLO2}`, { flip_byte: 300 });

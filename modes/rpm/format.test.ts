@@ -18,10 +18,22 @@ test('roots from repodata/: primaries, listed files, passthrough', () => {
   assert.equal(classifyRpm('el/9/BaseOS/x86_64/os/repodata/repomd.xml', none), { type: 'primary', root: rpmRoot('el/9/BaseOS/x86_64/os'), name: 'repodata/repomd.xml' });
   assert.equal(classifyRpm('repodata/repomd.xml.asc', none), { type: 'primary', root: rpmRoot(''), name: 'repodata/repomd.xml.asc' });
   assert.equal(classifyRpm('fx/repodata/abc-primary.xml.gz', none), { type: 'listed', root: rpmRoot('fx'), name: 'repodata/abc-primary.xml.gz' });
+  assert.equal(classifyRpm('fx/repodata/comps.xml', none), { type: 'listed', root: rpmRoot('fx'), name: 'repodata/comps.xml' });
+  // createrepo's unique names: looked up by digest in every retained generation
+  assert.equal(classifyRpm(`fx/repodata/${'a'.repeat(64)}-primary.xml.gz`, none), { type: 'digest', root: rpmRoot('fx'), dir: 'repodata', alg: 'sha256', hex: 'a'.repeat(64) });
+  assert.equal(classifyRpm(`repodata/${'b'.repeat(40)}-other.xml.gz`, none), { type: 'digest', root: rpmRoot(''), dir: 'repodata', alg: 'sha1', hex: 'b'.repeat(40) });
   const known = (p: string): RootRef | undefined => (p.startsWith('fx/') ? rpmRoot('fx') : undefined);
   assert.equal(classifyRpm('fx/media.1/media', known), { type: 'listed', root: rpmRoot('fx'), name: 'media.1/media' });
   assert.equal(classifyRpm('el/9/mirrorlist', none), { type: 'passthrough' });
   assert.equal(classifyRpm('metalink', none), { type: 'passthrough' });
+});
+
+test('every createrepo_c name is digest-classified with the checksum repomd pins for it', async () => {
+  const p = await rpmFormat.parsePrimary(new Map([['repodata/repomd.xml', readFileSync(join(fx, 'v1/repodata/repomd.xml'))]]), rpmRoot(''), { acceptTorn: false });
+  for (const [name, pins] of p.listed) {
+    const c = classifyRpm(name, none);
+    assert.ok(c.type === 'digest' && c.dir === 'repodata' && pins[c.alg] === c.hex, name);
+  }
 });
 
 test('repomd → primary is mandatory; only primary.xml feeds the package index', async () => {
