@@ -113,6 +113,7 @@ t('L3/L10 every upstream stopped, proxy restarted: roots and generations restore
   assert.equal(z.rpms(), [HELLO1]);
   const summary = JSON.parse((await httpGet(`${proxy.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: { root: string; generation: number }[] } }[] };
   assert.equal(summary.instances.find((i) => i.name === 'fx')!.details!.roots.map((r) => [r.root, r.generation]), [['rpm:', 1]]);
+  assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes('rpm:'), 'the home page lists the root');
 });
 
 test.run();

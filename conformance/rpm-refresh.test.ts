@@ -1,5 +1,5 @@
 // rpm background refresh with the real dnf (linux-repos spec §11: L3 refresh failures visible while the
-// upstream is down, L4 torn mirror, L5 one upstream per generation).
+// upstream is down, L4 torn mirror, L5 one upstream per generation, L8 rebuilt name, L11 storm).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -9,9 +9,9 @@ import { buildRpmFixture, startRpmProxy, dnfClient, rpmClientMissing, type RpmFi
 
 const missing = rpmClientMissing('dnf');
 let fx: RpmFixture, u: FixtureServer, proxy: ProxyHandle, url: string;
-const file = (tree: 'v1' | 'v2', p: string) => readFileSync(join(fx.tree(tree), p));
+const file = (tree: 'v1' | 'v2' | 'rebuilt', p: string) => readFileSync(join(fx.tree(tree), p));
 const REFRESH = '      refresh_interval: 2s\n';
-const HELLO1 = 'cp-hello-1.0-1.noarch.rpm', HELLO2 = 'cp-hello-2.0-1.noarch.rpm';
+const HELLO1 = 'cp-hello-1.0-1.noarch.rpm', HELLO2 = 'cp-hello-2.0-1.noarch.rpm', DATA = 'cp-data-1.0-1.noarch.rpm';
 
 test.before(async () => {
   if (missing) return;
@@ -95,6 +95,37 @@ t('L5 one upstream per generation: [A torn, B complete] → generation 2 comes w
   const d = dnfClient(p.url, fx.key);
   ok(await d.install(['cp-hello']), 'dnf install (generation 2 from B)');
   assert.equal(d.rpms(), [HELLO2]);
+  await p.proxy.stop();
+});
+
+t('L8 rebuilt name: the upstream replaces cp-data under the same file name; after the refresh dnf gets the new bytes', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startRpmProxy([up.url], REFRESH);
+  const before = dnfClient(p.url, fx.key);
+  ok(await before.install(['cp-data']), 'dnf install cp-data');
+  assert.ok(readFileSync(before.path(DATA)).equals(file('v1', `Packages/${DATA}`)));
+  assert.not.ok(file('v1', `Packages/${DATA}`).equals(file('rebuilt', `Packages/${DATA}`)));
+  up.setRoot(fx.tree('rebuilt'));
+  await waitFor('generation 2', async () => (await served(p.url)) === 2, 120_000);
+  const after = dnfClient(p.url, fx.key);
+  ok(await after.install(['cp-data']), 'dnf install the rebuilt cp-data');
+  assert.ok(readFileSync(after.path(DATA)).equals(file('rebuilt', `Packages/${DATA}`)), 'the stored copy the index no longer lists is not served');
+  assert.is(up.count('GET', `/Packages/${DATA}`), 2);
+  assert.is((await httpGet(`${p.url}/Packages/${DATA}`)).sha256, sha256(file('rebuilt', `Packages/${DATA}`)));
+  assert.is(up.count('GET', `/Packages/${DATA}`), 2, 'the replacement is cached');
+  await p.proxy.stop();
+});
+
+t('L11 storm: 20 parallel downloads of a cold package from a throttled upstream → 1 upstream GET, all bodies right', async () => {
+  const up = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startRpmProxy([up.url]);
+  ok(await dnfClient(p.url, fx.key).refresh(), 'dnf makecache');
+  const data = `/Packages/${DATA}`;
+  up.fault(data, { rate: 512 * 1024 });
+  const want = file('v1', data.slice(1));
+  const rs = await Promise.all(Array.from({ length: 20 }, () => httpGet(`${p.url}${data}`, { discardBody: true, expect: want })));
+  assert.is(rs.filter((r) => r.status === 200 && r.matches).length, 20);
+  assert.is(up.count('GET', data), 1);
   await p.proxy.stop();
 });
 

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
 
-export interface RpmFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'torn' | 'xz'): string }
+export interface RpmFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'torn' | 'rebuilt' | 'xz'): string }
 export interface RpmRun { code: number; out: string }
 export interface RpmClient { dir: string; refresh(): Promise<RpmRun>; install(pkgs: string[]): Promise<RpmRun>; rpms(): string[]; path(rpm: string): string }
 
