@@ -52,8 +52,9 @@ t('L2 warm: a fresh dnf, same commands → 0 upstream requests; served bytes are
   assert.ok((await httpGet(`${url}/repodata/repomd.xml.asc`)).body.equals(file('v1', 'repodata/repomd.xml.asc')), 'signature passed on untouched');
 });
 
-t('zypper: ar + refresh + install --download-only through the same generation; packages from the store', async () => {
+t('zypper: ar + refresh + install --download-only through the same generation: only its media probe reaches the upstream', async () => {
   const z = zypperClient(url);
+  const seenA = a.requests.length, seenB = b.requests.length;
   ok(await z.add(), 'zypper ar');
   ok(await z.refresh(), 'zypper refresh');
   const before = a.count('GET', `/Packages/${DATA}`) + a.count('GET', `/Packages/${HELLO1}`);
@@ -61,6 +62,8 @@ t('zypper: ar + refresh + install --download-only through the same generation; p
   assert.equal(z.rpms(), [DATA, HELLO1]);
   assert.is(sha256(readFileSync(z.path(HELLO1))), sha256(file('v1', `Packages/${HELLO1}`)));
   assert.is(a.count('GET', `/Packages/${DATA}`) + a.count('GET', `/Packages/${HELLO1}`), before, 'packages came from the store');
+  // zypper probes SUSE install media (`media.1/media`); repomd.xml does not list it, so it is passed through (404 here)
+  assert.equal([...a.requests.slice(seenA), ...b.requests.slice(seenB)].map((r) => r.path), ['/media.1/media']);
 });
 
 t('L5 a new upstream state (createrepo_c --update) is published atomically; L9 a corrupt package fails dnf, nothing stored', async () => {
