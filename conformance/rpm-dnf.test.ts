@@ -66,6 +66,26 @@ t('zypper: ar + refresh + install --download-only through the same generation: o
   assert.equal([...a.requests.slice(seenA), ...b.requests.slice(seenB)].map((r) => r.path), ['/media.1/media']);
 });
 
+t('sqlite and other variants join the generation on demand, verified: a corrupt one is refused, then fetched again', async () => {
+  const name = listed('v1').find((n) => n.endsWith('-primary.sqlite.bz2'))!;
+  const path = `/repodata/${name}`;
+  for (const f of [a, b]) f.fault(path, { flip_byte: 100 });
+  const bad = await httpGet(`${url}${path}`);
+  assert.is(bad.status, 503, 'bytes that do not match repomd.xml are never served');
+  assert.match(bad.body.toString(), /no upstream has the bytes the repository index pins/);
+  a.clearFaults(); b.clearFaults();
+  const good = await httpGet(`${url}${path}`);
+  assert.is(good.status, 200);
+  assert.is(good.headers['x-cache'], 'MISS');
+  assert.ok(good.body.equals(file('v1', `repodata/${name}`)));
+  const gets = () => a.count('GET', path) + b.count('GET', path);
+  const seen = gets();
+  const again = await httpGet(`${url}${path}`);
+  assert.is(again.headers['x-cache'], 'HIT');
+  assert.is(again.headers['x-cache-generation'], '1');
+  assert.is(gets(), seen);
+});
+
 t('L5 a new upstream state (createrepo_c --update) is published atomically; L9 a corrupt package fails dnf, nothing stored', async () => {
   const u = await startFixtureServer({ root: fx.tree('v1') });
   const p = await startRpmProxy([u.url], '      refresh_interval: 2s\n');
