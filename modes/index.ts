@@ -4,9 +4,10 @@ import file from './file/index.js';
 import npm from './npm/index.js';
 import oci from './oci/index.js';
 import deb from './deb/index.js';
+import rpm from './rpm/index.js';
 import pypi from './pypi/index.js';
 import cargo from './cargo/index.js';
 import go from './go/index.js';
 import maven from './maven/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go, maven];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, rpm, pypi, cargo, go, maven];

@@ -1,17 +1,18 @@
 // Re-records the replay scenarios of the built-in modes from real-format upstreams built by the fixture tools:
-//   npm run build && node dist/conformance/replay/main.js [file] [npm] [oci] [deb] [pypi] [cargo] [go] [maven]   (default: every mode)
+//   npm run build && node dist/conformance/replay/main.js [file] [npm] [oci] [deb] [rpm] [pypi] [cargo] [go] [maven]   (default: every mode)
 // Writes conformance/fixtures/<mode>/replay/ (its README.md is kept).
 import { cleanupAll } from '../harness/cleanup.js';
 import { recordFile } from './file.js';
 import { recordNpm } from './npm.js';
 import { recordOci } from './oci.js';
 import { recordDeb } from './deb.js';
+import { recordRpm } from './rpm.js';
 import { recordPypi } from './pypi.js';
 import { recordCargo } from './cargo.js';
 import { recordGo } from './go.js';
 import { recordMaven } from './maven.js';
 
-const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm, oci: recordOci, deb: recordDeb, pypi: recordPypi, cargo: recordCargo, go: recordGo, maven: recordMaven };
+const recorders: Record<string, () => Promise<void>> = { file: recordFile, npm: recordNpm, oci: recordOci, deb: recordDeb, rpm: recordRpm, pypi: recordPypi, cargo: recordCargo, go: recordGo, maven: recordMaven };
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((m) => !recorders[m]);
