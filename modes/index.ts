@@ -9,5 +9,6 @@ import cargo from './cargo/index.js';
 import go from './go/index.js';
 import maven from './maven/index.js';
 import pacman from './pacman/index.js';
+import apk from './apk/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go, maven, pacman];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, pypi, cargo, go, maven, pacman, apk];
