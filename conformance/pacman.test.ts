@@ -1,5 +1,5 @@
 // pacman mode with the real pacman (linux-repos spec §11: L1 cold, L2 warm, L3 offline, L4 truncated
-// database, L9 corrupt package) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
+// database, L9 corrupt package, L10 restart, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -107,6 +107,36 @@ test('L3 offline and L4 truncated database: generation n kept; after the upstrea
   assert.equal(next.packages(), [HELLO2]);
   assert.ok(readFileSync(join(next.cache, HELLO2)).equals(file('v2', HELLO2)));
   await p.proxy.stop(); await u.close();
+});
+
+test('L13 churn: the database changes 5 times (an unrelated package comes and goes); cp-hello fetched from upstream once', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startPacmanProxy([u.url], '      refresh_interval: 2s\n');
+  const first = pacmanClient(p.url);
+  ok(await first.sync(), 'pacman -Sy');
+  ok(await first.download(['cp-hello']), 'pacman -Sw');
+  for (let n = 2; n <= 6; n++) {
+    u.setRoot(fx.tree(n % 2 === 0 ? 'extra' : 'v1'));
+    await waitFor(`generation ${n}`, async () => (await servedDbGeneration(p.url)) === n, 60_000);
+    const c = pacmanClient(p.url);
+    ok(await c.sync(), `pacman -Sy (generation ${n})`);
+    ok(await c.download(['cp-hello']), `pacman -Sw (generation ${n})`);
+    assert.ok(readFileSync(join(c.cache, HELLO1)).equals(file('v1', HELLO1)));
+  }
+  assert.is(u.count('GET', up(HELLO1)), 1, 'a publish costs no package download');
+  assert.ok(u.count('GET', up('fixture.db')) >= 6);
+  await p.proxy.stop(); await u.close();
+});
+
+test('L10 restart with the upstream stopped: the database root and its generation restored, pacman still succeeds', async () => {
+  await a.stop();
+  await proxy.restart();
+  const c = pacmanClient(url);
+  ok(await c.sync(), 'pacman -Sy after restart');
+  ok(await c.download(['cp-hello', 'cp-data']), 'pacman -Sw after restart');
+  assert.equal(c.packages(), [DATA, HELLO1]);
+  assert.is(await servedDbGeneration(url), 1);
+  assert.is((await rootStatus(proxy))?.generation, 1);
 });
 
 test.run();
