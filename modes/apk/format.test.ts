@@ -50,4 +50,14 @@ test('a truncated index is torn; a missing one not found; gzip that is not an in
   assert.match((notIndex as RepoError).message, /no APKINDEX member/);
 });
 
+test('an apk v3 (adb) index is served unparsed: a warning, no packages', async () => {
+  const adb = Buffer.concat([Buffer.from('ADBd'), Buffer.alloc(60, 7)]);
+  const p = await parse(adb);
+  assert.is(p.listed.size, 0);
+  assert.match(p.warnings.join(), /apk v3 \(adb\) index: not parsed/);
+  const out: PackageEntry[] = [];
+  for await (const e of apkFormat.readIndex(APKINDEX, Readable.from([adb]), root)) out.push(e);
+  assert.equal(out, []);
+});
+
 test.run();

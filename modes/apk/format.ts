@@ -3,12 +3,13 @@
 // size `S:`, and `C:` (SHA-1 of the control segment) checked on the completed file. An archive that does not
 // read to its end is never published.
 import { Readable } from 'node:stream';
-import { RepoError, type RepoFormat, type RootRef, type Classified } from '../linux-repo/format.js';
+import { RepoError, type RepoFormat, type RootRef, type Classified, type ParsedPrimary } from '../linux-repo/format.js';
 import type { PackageEntry } from '../linux-repo/package-index.js';
 import { apkIndexPackages, apkIndexText } from './apkindex.js';
 import { checkApkPackage } from './package.js';
 
 export const APKINDEX = 'APKINDEX.tar.gz';
+const ADB_MAGIC = 'ADB';
 const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
@@ -23,9 +24,11 @@ export const apkFormat: RepoFormat = {
   classify: (path) => classifyApk(path),
   primaryNames: () => [APKINDEX],
   primaryIsIndex: true,
-  async parsePrimary(files) {
+  async parsePrimary(files): Promise<ParsedPrimary> {
     const b = files.get(APKINDEX);
     if (!b) throw new RepoError('E_NOT_FOUND', `${APKINDEX} does not exist upstream`);
+    // an apk v3 (adb) index is served as it is, unparsed: its packages are unindexed
+    if (b.subarray(0, 3).toString('latin1') === ADB_MAGIC) return { listed: new Map(), attrs: { format: 'adb' }, warnings: [`${APKINDEX} is an apk v3 (adb) index: not parsed, its packages are unindexed`] };
     let packages = 0;
     try {
       for await (const _ of apkIndexPackages([await apkIndexText(Readable.from([b]))])) packages++;
@@ -37,6 +40,12 @@ export const apkFormat: RepoFormat = {
   mandatory: () => [],
   indexGroup: () => null,
   async *readIndex(_name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry> {
+    // read to its end either way; an adb index yields nothing
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.subarray(0, 3).toString('latin1') === ADB_MAGIC) return;
+    body = Readable.from([bytes]);
     for await (const p of apkIndexPackages([await apkIndexText(body)])) {
       yield { path: join(root.path, `${p.name}-${p.version}.apk`), size: p.size, ...(p.controlSha1 ? { sha1: p.controlSha1 } : {}) };
     }
