@@ -47,9 +47,9 @@ export const apkFormat: RepoFormat = {
     if (bytes.subarray(0, 3).toString('latin1') === ADB_MAGIC) return;
     body = Readable.from([bytes]);
     for await (const p of apkIndexPackages([await apkIndexText(body)])) {
-      yield { path: join(root.path, `${p.name}-${p.version}.apk`), size: p.size, ...(p.controlSha1 ? { sha1: p.controlSha1 } : {}) };
+      yield { path: join(root.path, `${p.name}-${p.version}.apk`), size: p.size, ...(p.controlSha1 ? { check: p.controlSha1 } : {}) };
     }
   },
   upstreamNames: (name) => [name],
-  checkArtifact: (entry, open) => (entry.sha1 ? checkApkPackage(open, entry.sha1) : Promise.resolve(null)),
+  checkArtifact: (entry, open) => (entry.check ? checkApkPackage(open, entry.check) : Promise.resolve(null)),
 };

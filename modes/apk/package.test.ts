@@ -34,7 +34,7 @@ test('a package matching its index passes: control SHA-1 = C:, data SHA-256 = da
 test('an altered control segment fails on C:, an altered data segment on datahash', async () => {
   assert.match((await check('corrupt', 'cp-data-1.0-r0.apk'))!, /control segment SHA-1 [0-9a-f]{40} differs/);
   assert.match((await check('corrupt', 'cp-hello-1.0-r0.apk'))!, /data segment SHA-256 [0-9a-f]{64} differs from the datahash/);
-  const html = await apkFormat.checkArtifact!({ path: 'x.apk', size: 6, sha1: '0'.repeat(40) }, () => Readable.from([Buffer.from('<html>')]));
+  const html = await apkFormat.checkArtifact!({ path: 'x.apk', size: 6, check: '0'.repeat(40) }, () => Readable.from([Buffer.from('<html>')]));
   assert.match(html!, /not an apk v2 package/);
 });
 
