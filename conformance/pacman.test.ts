@@ -1,5 +1,5 @@
 // pacman mode with the real pacman (linux-repos spec §11: L1 cold, L2 warm, L3 offline, L4 truncated
-// database, L9 corrupt package, L10 restart, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
+// database, L9 corrupt package, L10 restart, L11 storm, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -125,6 +125,18 @@ test('L13 churn: the database changes 5 times (an unrelated package comes and go
   }
   assert.is(u.count('GET', up(HELLO1)), 1, 'a publish costs no package download');
   assert.ok(u.count('GET', up('fixture.db')) >= 6);
+  await p.proxy.stop(); await u.close();
+});
+
+test('L11 storm: 20 parallel downloads of a cold package from a throttled upstream → 1 upstream GET, all bodies right', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startPacmanProxy([u.url]);
+  ok(await pacmanClient(p.url).sync(), 'pacman -Sy');
+  u.fault(up(DATA), { rate: 4 * 1024 * 1024 });
+  const want = file('v1', DATA);
+  const rs = await Promise.all(Array.from({ length: 20 }, () => httpGet(`${p.url}${up(DATA)}`, { discardBody: true, expect: want })));
+  assert.is(rs.filter((r) => r.status === 200 && r.matches).length, 20);
+  assert.is(u.count('GET', up(DATA)), 1);
   await p.proxy.stop(); await u.close();
 });
 

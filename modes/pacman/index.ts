@@ -11,5 +11,5 @@ export default defineLinuxRepoMode({
   schema: readModeSchema(import.meta.url),
   artifact: /\.pkg\.tar(\.[a-z0-9]+)?$/,
   auxiliary: /\.pkg\.tar(\.[a-z0-9]+)?\.sig$/,
-  snippet: (url) => `[<repo>]\nServer = ${url}/$repo/os/$arch`,
+  snippet: (url) => `Server = ${url}/$repo/os/$arch`,
 });
