@@ -1,5 +1,5 @@
 // pacman mode with the real pacman (linux-repos spec §11: L1 cold, L2 warm, L3 offline, L4 truncated
-// database, L9 corrupt package, L10 restart, L11 storm, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
+// database, L9 corrupt package, L8 rebuilt name, L10 restart, L11 storm, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -125,6 +125,24 @@ test('L13 churn: the database changes 5 times (an unrelated package comes and go
   }
   assert.is(u.count('GET', up(HELLO1)), 1, 'a publish costs no package download');
   assert.ok(u.count('GET', up('fixture.db')) >= 6);
+  await p.proxy.stop(); await u.close();
+});
+
+test('L8 rebuilt name: the upstream replaces cp-data under the same name with a new database; after the refresh pacman gets the new bytes', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startPacmanProxy([u.url], '      refresh_interval: 2s\n');
+  const c1 = pacmanClient(p.url);
+  ok(await c1.sync(), 'pacman -Sy');
+  ok(await c1.download(['cp-data']), 'pacman -Sw');
+  assert.ok(readFileSync(join(c1.cache, DATA)).equals(file('v1', DATA)));
+  assert.not.ok(file('rebuilt', DATA).equals(file('v1', DATA)));
+  u.setRoot(fx.tree('rebuilt'));
+  await waitFor('generation 2', async () => (await servedDbGeneration(p.url)) === 2, 60_000);
+  const c2 = pacmanClient(p.url);
+  ok(await c2.sync(), 'pacman -Sy (rebuilt)');
+  ok(await c2.download(['cp-data']), 'pacman -Sw (rebuilt)');
+  assert.ok(readFileSync(join(c2.cache, DATA)).equals(file('rebuilt', DATA)));
+  assert.is(u.count('GET', up(DATA)), 2);
   await p.proxy.stop(); await u.close();
 });
 

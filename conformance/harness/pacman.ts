@@ -7,7 +7,7 @@ import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
 import { singleInstanceConfig } from './single-instance.js';
 import { httpGet } from './http.js';
 
-export type PacmanTree = 'v1' | 'v2' | 'extra' | 'torn' | 'corrupt';
+export type PacmanTree = 'v1' | 'v2' | 'extra' | 'rebuilt' | 'torn' | 'corrupt';
 export interface PacmanFixture { dir: string; tree(name: PacmanTree): string }
 /** the database directory inside every tree (`$repo/os/$arch` with repo `fixture`, arch `x86_64`) */
 export const PACMAN_REPO_DIR = 'fixture/os/x86_64';
