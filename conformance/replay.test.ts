@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readdirSync, existsSync } from 'node:fs';
 import { runConformance, cleanupAll, repoRoot } from './index.js';
 
-const MODES = ['file', 'npm', 'oci', 'deb', 'rpm', 'pypi', 'cargo', 'go', 'maven'];
+const MODES = ['file', 'npm', 'oci', 'deb', 'rpm', 'pypi', 'cargo', 'go', 'maven', 'pacman', 'apk'];
 
 for (const mode of MODES) {
   const dir = join(repoRoot, 'conformance/fixtures', mode, 'replay');

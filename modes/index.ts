@@ -9,5 +9,7 @@ import pypi from './pypi/index.js';
 import cargo from './cargo/index.js';
 import go from './go/index.js';
 import maven from './maven/index.js';
+import pacman from './pacman/index.js';
+import apk from './apk/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, rpm, pypi, cargo, go, maven];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, rpm, pypi, cargo, go, maven, pacman, apk];

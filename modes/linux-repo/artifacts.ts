@@ -1,5 +1,6 @@
 // Artifacts against the package indexes: their expected digests (the union of every retained generation of
 // every root), and what happens to artifacts no index lists (unindexed_artifacts: cache, pass or deny).
+import type { Readable } from 'node:stream';
 import type { VerifyResult } from '../../engine/mode.js';
 import type { PackageEntry } from './package-index.js';
 import { sleep, type RepoCore } from './core.js';
@@ -14,6 +15,13 @@ export class ArtifactIndex {
     const e = await this.lookup(path);
     if (!e) return null;
     return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}), source: 'the repository index' };
+  }
+
+  async check(path: string, open: () => Readable): Promise<string | null> {
+    const { format, s } = this.core;
+    if (!format.checkArtifact || !s.verifyArtifacts) return null;
+    const e = await this.lookup(path);
+    return e ? format.checkArtifact(e, open) : null;
   }
 
   async admit(path: string): Promise<'cache' | 'pass' | { status: number; message: string }> {

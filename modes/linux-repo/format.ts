@@ -64,4 +64,9 @@ export interface RepoFormat {
   upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, settings: RepoSettings): string[];
   /** a listed file this proxy refuses to serve (the 404 message), or null */
   refuse?(name: string, settings: RepoSettings): string | null;
+  /**
+   * What a streaming digest cannot prove about an artifact its index lists (apk: the SHA-1 of one gzip member):
+   * read the completed file (each `open()` reads it anew); null passes, a reason fails the fill.
+   */
+  checkArtifact?(entry: PackageEntry, open: () => Readable): Promise<string | null>;
 }

@@ -36,7 +36,10 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
         policy: 'immutable', busy: 'join', expiry: 'mode', allow: { policy: ['immutable', 'revalidate', 'bypass'] },
         cache: { admit: ({ match, ctx }) => repo(ctx).admit(match.path), reverify: true },
         upstream: { failoverOnStatus: [404] },
-        body: { verify: ({ match, ctx }) => repo(ctx).expected(match.path) },
+        body: {
+          verify: ({ match, ctx }) => repo(ctx).expected(match.path),
+          ...(spec.format.checkArtifact ? { check: ({ match, ctx, open }) => repo(ctx).check(match.path, open) } : {}),
+        },
       },
       auxiliary: { policy: 'revalidate', fresh_for: '30s', busy: 'bypass' },
       // governed by generations, not by a policy: no metadata_* keys

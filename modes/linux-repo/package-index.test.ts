@@ -43,4 +43,11 @@ test('empty index', async () => {
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+test("a format's own check digest is kept beside the whole-file digests", async () => {
+  const file = join(dir, 'check.pkgidx');
+  const e: PackageEntry = { path: 'main/x86_64/a-1.0-r0.apk', size: 10, check: 'ab'.repeat(20) };
+  await writePackageIndex(file, [e]);
+  assert.equal(await (await PackageIndex.open(file)).lookup(e.path), e);
+});
+
 test.run();

@@ -2,6 +2,7 @@
 // generations (see generation.ts), on-demand additions, background refresh with failover, artifact digests
 // for verification, cleanup and per-root status. Format knowledge comes only through the RepoFormat given.
 import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { ControllerContext, ControllerTask, InstanceController, Match, RespondOutput, VerifyResult } from '../../engine/mode.js';
 import type { RepoFormat, RootRef } from './format.js';
@@ -68,6 +69,8 @@ export class RepoInstance implements InstanceController {
   respond(m: Match): Promise<RespondOutput> { return this.responder.respond(m); }
   /** expected digests of an artifact path: union of every retained package index of every root */
   expected(path: string): Promise<VerifyResult> { return this.artifacts.expected(path); }
+  /** the format's check of a completed listed artifact (null: passes, or nothing to check) */
+  check(path: string, open: () => Readable): Promise<string | null> { return this.artifacts.check(path, open); }
   admit(path: string): Promise<'cache' | 'pass' | { status: number; message: string }> { return this.artifacts.admit(path); }
   cleanup(signal: AbortSignal): Promise<'updated' | 'unchanged'> { return cleanup(this.core, this.artifacts, signal); }
   /** one refresh of a root now (the scheduled task's body) */
