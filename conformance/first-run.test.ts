@@ -20,7 +20,7 @@ function machine() {
   writeFileSync(join(home, 'global-npmrc'), 'registry=http://registry.example/npm/\n');
   const env: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k))),
-    HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CACHE_PROXY_CONFIG: '', CACHE_PROXY_APT_DIR: join(home, 'apt'),
+    HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CACHE_PROXY_CONFIG: '', CACHE_PROXY_APT_DIR: join(home, 'apt'), CACHE_PROXY_RPM_ETC_DIR: join(home, 'no-etc'),
     NPM_CONFIG_GLOBALCONFIG: join(home, 'global-npmrc'), NPM_CONFIG_USERCONFIG: join(home, '.npmrc'),
   };
   return { home, env };

@@ -57,7 +57,7 @@ test('§10.9 rewrite kind: HEAD length = GET body length, weak ETag ≠ upstream
 
 test('§10.28 no config and no client settings → 127.0.0.1 only, no instances, home page shows a minimal config', async () => {
   const home = tmpDir('home-');
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k))), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), CACHE_PROXY_CONFIG: '', NPM_CONFIG_REGISTRY: '', CACHE_PROXY_APT_DIR: join(home, 'no-apt'),
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k))), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), CACHE_PROXY_CONFIG: '', NPM_CONFIG_REGISTRY: '', CACHE_PROXY_APT_DIR: join(home, 'no-apt'), CACHE_PROXY_RPM_ETC_DIR: join(home, 'no-etc'),
     PATH: join(home, 'no-bin'), NPM_CONFIG_GLOBALCONFIG: join(home, 'no-npmrc'), NPM_CONFIG_USERCONFIG: join(home, 'no-npmrc') }; // no npm on PATH, no npm config
   const printed = spawnSync(process.execPath, [join(repoRoot, 'bin/cache-proxy.js'), 'serve', '--print-config'], { encoding: 'utf8', cwd: home, env, timeout: 20_000 });
   assert.is(printed.status, 0, printed.stderr);

@@ -137,6 +137,10 @@ t('L3/L10 every upstream stopped, proxy restarted: roots and generations restore
   const summary = JSON.parse((await httpGet(`${proxy.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: { root: string; generation: number }[] } }[] };
   assert.equal(summary.instances.find((i) => i.name === 'fx')!.details!.roots.map((r) => [r.root, r.generation]), [['rpm:', 1]]);
   assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes('rpm:'), 'the home page lists the root');
+  // as deb's: the root's card row carries its generation and the packages its primary lists (cp-hello, cp-data)
+  const root = summary.instances.find((i) => i.name === 'fx')!.details!.roots[0] as { root: string; generation: number; packages?: number };
+  assert.is(root.packages, 2);
+  assert.match((await httpGet(`${proxy.url}/`)).body.toString(), /<tr><td>rpm:<\/td><td>1<\/td>/);
 });
 
 test.run();

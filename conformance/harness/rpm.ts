@@ -6,14 +6,14 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
 
-export interface RpmFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'torn' | 'rebuilt' | 'xz'): string }
+export interface RpmFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'torn' | 'rebuilt' | 'xz' | `checksum-${string}`): string }
 export interface RpmRun { code: number; out: string }
 export interface RpmClient { dir: string; refresh(): Promise<RpmRun>; install(pkgs: string[]): Promise<RpmRun>; rpms(): string[]; path(rpm: string): string }
 
-/** conformance/fixtures/rpm/make.sh into a temp dir */
-export function buildRpmFixture(o: { dataMiB?: number } = {}): RpmFixture {
+/** conformance/fixtures/rpm/make.sh into a temp dir; `extra` small packages cp-bench-NN for benchmarks; `checksums`: checksum-<alg> trees */
+export function buildRpmFixture(o: { dataMiB?: number; extra?: number; checksums?: string[] } = {}): RpmFixture {
   const dir = tmpDir('rpmfx-');
-  execFileSync('bash', [join(repoRoot, 'conformance/fixtures/rpm/make.sh'), dir], { stdio: 'pipe', env: { ...process.env, CP_DATA_MIB: String(o.dataMiB ?? 20) } });
+  execFileSync('bash', [join(repoRoot, 'conformance/fixtures/rpm/make.sh'), dir], { stdio: 'pipe', env: { ...process.env, CP_DATA_MIB: String(o.dataMiB ?? 20), CP_EXTRA: String(o.extra ?? 0), CP_CHECKSUMS: (o.checksums ?? []).join(' ') } });
   return { dir, key: join(dir, 'key.asc'), tree: (n) => join(dir, n) };
 }
 

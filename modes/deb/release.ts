@@ -4,7 +4,7 @@ import { parseStanzas } from './stanza.js';
 import { RepoError, type Pins, type ParsedPrimary, type HashAlg } from '../linux-repo/format.js';
 
 const SECTIONS: Record<string, HashAlg> = { md5sum: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' };
-const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
 /** the signed text of an OpenPGP clearsigned message (dash-escaping undone), or null if it is not one */
 export function clearsignedText(inrelease: string): string | null {

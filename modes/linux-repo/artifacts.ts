@@ -14,7 +14,10 @@ export class ArtifactIndex {
     await this.coldBuilds();
     const e = await this.lookup(path);
     if (!e) return null;
-    return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}), source: 'the repository index' };
+    // the fill checks sha256/sha512, else the strongest other digest it computes (sha384, sha1, md5; an index
+    // that pins only sha224 leaves the size)
+    const weaker = e.sha256 || e.sha512 ? undefined : (['sha384', 'sha1', 'md5'] as const).find((a) => e[a]);
+    return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}), ...(weaker ? { [weaker]: e[weaker] } : {}), source: 'the repository index' };
   }
 
   async check(path: string, open: () => Readable): Promise<string | null> {

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { InstanceBlobs, ModeState } from '../../engine/mode.js';
-import { RepoError, type Pins } from './format.js';
+import { RepoError, verifyingAlgs, type Pins } from './format.js';
 import { blobsOf, type FileRec, type Manifest, type RootDoc } from './generation.js';
 
 /** a root's state document */
@@ -53,6 +53,7 @@ export class GenerationStore {
   async receive(body: Readable, o: { pins?: Pins; max: number; headers?: Record<string, string> }): Promise<FileRec> {
     const tmp = this.blobs.tempPath();
     const h256 = createHash('sha256'), h512 = createHash('sha512');
+    const extra = (o.pins ? verifyingAlgs(o.pins) : []).filter((a) => a !== 'sha256' && a !== 'sha512').map((a) => ({ a, h: createHash(a) }));
     let size = 0;
     const ws = createWriteStream(tmp);
     try {
@@ -60,15 +61,21 @@ export class GenerationStore {
         size += chunk.length;
         if (size > o.max || (o.pins && size > o.pins.size)) throw new RepoError(size > o.max ? 'E_TOO_LARGE' : 'E_MISMATCH', size > o.max ? `larger than max_metadata_file_size (${o.max} bytes)` : `longer than the ${o.pins!.size} bytes the primary pins`);
         h256.update(chunk); h512.update(chunk);
+        for (const x of extra) x.h.update(chunk);
         if (!ws.write(chunk)) await new Promise<void>((r) => ws.once('drain', () => r()));
       }
       await new Promise<void>((res, rej) => ws.end((e?: Error | null) => (e ? rej(e) : res())));
       const sha256 = h256.digest('hex'), sha512 = h512.digest('hex');
+      const hashes: FileRec['hashes'] = { sha256, sha512 };
+      for (const x of extra) hashes[x.a] = x.h.digest('hex');
       const p = o.pins;
-      if (p && (p.size !== size || (p.sha256 && p.sha256 !== sha256) || (p.sha512 && p.sha512 !== sha512)))
-        throw new RepoError('E_MISMATCH', `got ${size} bytes with sha256 ${sha256.slice(0, 16)}…, the primary pins ${p.size} bytes ${(p.sha256 ?? p.sha512 ?? '').slice(0, 16)}…`);
+      const algs = p ? verifyingAlgs(p) : [];
+      if (p && (p.size !== size || algs.some((a) => p[a] !== hashes[a]))) {
+        const a = algs.find((x) => p[x] !== hashes[x]) ?? algs[0] ?? 'sha256';
+        throw new RepoError('E_MISMATCH', `got ${size} bytes with ${a} ${(hashes[a] ?? '').slice(0, 16)}…, the primary pins ${p.size} bytes ${(p[a] ?? '').slice(0, 16)}…`);
+      }
       await this.commit(tmp, sha256);
-      const rec: FileRec = { sha256, size, hashes: { sha256, sha512 } };
+      const rec: FileRec = { sha256, size, hashes };
       const hd = o.headers ?? {};
       if (hd['content-type']) rec.type = hd['content-type'];
       if (hd['last-modified']) rec.lastModified = hd['last-modified'];

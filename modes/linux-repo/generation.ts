@@ -2,7 +2,7 @@
 // pins of its primary files and published at once. Its files are blobs in the engine store (by sha256); its
 // manifest lives in the root's state document (see generation-store.ts).
 import { createHash } from 'node:crypto';
-import type { HashAlg, ParsedPrimary, RootRef } from './format.js';
+import { HASH_ALGS, type HashAlg, type ParsedPrimary, type RootRef } from './format.js';
 import type { PackageIndex } from './package-index.js';
 
 /** one stored metadata file */
@@ -57,7 +57,7 @@ export const ridOf = (id: string) => `${slug(id)}-${createHash('sha256').update(
 
 export function digestMap(parsed: ParsedPrimary): Map<string, string> {
   const m = new Map<string, string>();
-  for (const [name, pins] of parsed.listed) for (const alg of ['sha256', 'sha512', 'sha1', 'md5'] as const) if (pins[alg]) m.set(`${alg}:${pins[alg]}`, name);
+  for (const [name, pins] of parsed.listed) for (const alg of HASH_ALGS) if (pins[alg]) m.set(`${alg}:${pins[alg]}`, name);
   return m;
 }
 

@@ -4,11 +4,11 @@ import { open, stat } from 'node:fs/promises';
 import { writeAtomic } from './files.js';
 
 export interface PackageEntry {
-  path: string; size: number; sha256?: string; sha512?: string; sha1?: string; md5?: string;
+  path: string; size: number; sha256?: string; sha512?: string; sha384?: string; sha224?: string; sha1?: string; md5?: string;
   /** a digest that is not of the whole file, read only by the format's checkArtifact (apk: SHA-1 of the control segment) */
   check?: string;
 }
-const ALGS = ['sha512', 'sha256', 'sha1', 'md5', 'check'] as const;
+const ALGS = ['sha512', 'sha256', 'sha384', 'sha224', 'sha1', 'md5', 'check'] as const;
 const EVERY = 64;
 
 function line(e: PackageEntry): string {

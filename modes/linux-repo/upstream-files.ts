@@ -1,7 +1,7 @@
 // Metadata files from upstream into the store: primaries (small, also read into memory; 404 = absent) and
 // listed files checked against their pins (the format's upstream names tried in order, one upstream at a time).
 import type { UpstreamReply } from '../../engine/mode.js';
-import { RepoError, type ParsedPrimary, type Pins, type RootRef } from './format.js';
+import { RepoError, verifyingAlgs, type ParsedPrimary, type Pins, type RootRef } from './format.js';
 import type { FileRec, RootState } from './generation.js';
 import { encodePath, hostOf, joinPath, type RepoCore } from './core.js';
 
@@ -40,7 +40,9 @@ export async function fetchListed(core: RepoCore, rs: RootState, name: string, p
 
 function storedWithPins(rs: RootState, pins: Pins): FileRec | undefined {
   for (const g of rs.gens) for (const rec of Object.values(g.manifest.files)) {
-    if (rec.size === pins.size && (pins.sha256 ? rec.sha256 === pins.sha256 : !!pins.sha512 && rec.hashes.sha512 === pins.sha512)) return rec;
+    if (rec.size !== pins.size) continue;
+    const algs = verifyingAlgs(pins);
+    if (pins.sha256 ? rec.sha256 === pins.sha256 : algs.length > 0 && algs.every((a) => rec.hashes[a] === pins[a])) return rec;
   }
   return undefined;
 }

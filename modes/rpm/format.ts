@@ -12,8 +12,8 @@ export const REPOMD = 'repodata/repomd.xml';
 export const PRIMARY = [REPOMD, `${REPOMD}.asc`, `${REPOMD}.key`] as const;
 const PRIMARY_XML = /(^|[/-])primary\.xml(\.(gz|xz|bz2|zst))?$/;
 /** createrepo's unique metadata names start with the file's checksum */
-const HASHED = /^(.*)\/([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})-[^/]+$/;
-const ALG_BY_LENGTH: Record<number, HashAlg> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' };
+const HASHED = /^(.*)\/([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})-[^/]+$/;
+const ALG_BY_LENGTH: Record<number, HashAlg> = { 32: 'md5', 40: 'sha1', 56: 'sha224', 64: 'sha256', 96: 'sha384', 128: 'sha512' };
 
 export function rpmRoot(path: string): RootRef { return { id: `rpm:${path}`, layout: 'rpm', path }; }
 

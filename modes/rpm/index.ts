@@ -4,6 +4,7 @@
 import { readModeSchema } from '../../engine/config/mode-schema.js';
 import { defineLinuxRepoMode } from '../linux-repo/mode.js';
 import { rpmFormat } from './format.js';
+import { discoverRpm } from './discover.js';
 
 export default defineLinuxRepoMode({
   name: 'rpm',
@@ -12,4 +13,5 @@ export default defineLinuxRepoMode({
   artifact: /\.(rpm|drpm)$/,
   auxiliary: /\.rpm\.(sig|asc|sha256|sha512)$/,
   snippet: (url) => `baseurl=${url}/<repo> (a [section] of a dnf or zypper .repo file)`,
+  discover: () => discoverRpm(),
 });

@@ -4,8 +4,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { RepoError, type HashAlg, type ParsedPrimary, type Pins } from '../linux-repo/format.js';
 
 /** repomd/primary checksum type → the engine's digest name ('sha' is SHA-1 in old createrepo output) */
-export const RPM_ALG: Record<string, HashAlg> = { sha256: 'sha256', sha512: 'sha512', sha1: 'sha1', sha: 'sha1', md5: 'md5' };
-const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+export const RPM_ALG: Record<string, HashAlg> = { sha256: 'sha256', sha512: 'sha512', sha384: 'sha384', sha224: 'sha224', sha1: 'sha1', sha: 'sha1', md5: 'md5' };
+export const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
 /** the manifest attribute naming the listed file of type `primary` (every generation stores it) */
 export const PRIMARY_HREF = 'primary-href';
