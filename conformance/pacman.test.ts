@@ -215,6 +215,8 @@ test('L10 restart with the upstream stopped: the database root and its generatio
   assert.equal(c.packages(), [DATA, HELLO1]);
   assert.is(await servedDbGeneration(url), 1);
   assert.is((await rootStatus(proxy))?.generation, 1);
+  const root = `pacman:${PACMAN_REPO_DIR}/fixture.db`;
+  assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes(root), `home page lists ${root}`);
 });
 
 test.run();
