@@ -10,6 +10,7 @@ import { npmBench } from './benches/npm.js';
 import { ociPull } from './benches/oci.js';
 import { debBench } from './benches/deb.js';
 import { rpmBench } from './benches/rpm.js';
+import { pacmanBench } from './benches/pacman.js';
 import { pypiBench } from './benches/pypi.js';
 import { cargoBench } from './benches/cargo.js';
 import { goBench } from './benches/go.js';
@@ -17,7 +18,7 @@ import { mavenBench } from './benches/maven.js';
 import { coldMisses, coldLarge, coldWarmStorm } from './benches/cold-misses.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
-  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, rpm: rpmBench, pypi: pypiBench, cargo: cargoBench, go: goBench, maven: mavenBench,
+  'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, rpm: rpmBench, pacman: pacmanBench, pypi: pypiBench, cargo: cargoBench, go: goBench, maven: mavenBench,
   'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm,
 };
 

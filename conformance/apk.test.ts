@@ -1,5 +1,6 @@
 // apk mode over HTTP (linux-repos spec §11 rows that apply to apk: cold, warm with 0 upstream requests, corrupt
-// package → 502 and nothing stored, a truncated index never published) against the hand-made v2 fixture.
+// package → 502 and nothing stored, a truncated index never published, offline, rebuilt name, storm, restart)
+// against the hand-made v2 fixture.
 // The apk client rows run only where an `apk` binary is on PATH (apk-tools has no Debian bookworm package).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -24,6 +25,14 @@ test.before(async () => {
 test.after(cleanupAll);
 
 const generationOf = async (u: string) => Number((await httpGet(`${u}${at(INDEX)}`, { method: 'HEAD' })).headers['x-cache-generation'] ?? 0);
+type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string };
+const ROOT = `apk:${APK_REPO_DIR}`;
+async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
+  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };
+  return s.instances.find((i) => i.name === 'apk')?.details?.roots.find((r) => r.root === ROOT);
+}
+const refreshedAfter = (p: ProxyHandle, t: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t; };
+
 function storedEntries(p: ProxyHandle, word: string): string[] {
   const dir = join(p.backend, 'entries', 'apk');
   return (existsSync(dir) ? readdirSync(dir, { recursive: true }) : []).map(String).filter((n) => n.endsWith('.json'))
@@ -89,6 +98,73 @@ test('a truncated index is never published; once the upstream completes, generat
   assert.is(r.status, 200);
   assert.ok(r.body.equals(file('v2', HELLO2)));
   await p.proxy.stop(); await u.close();
+});
+
+test('L3 offline: upstream stopped → the index and both packages still served, the refresh fails, generation 1 kept', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startApkProxy([u.url], '      refresh_interval: 2s\n');
+  for (const n of [INDEX, HELLO1, DATA]) assert.is((await httpGet(`${p.url}${at(n)}`)).status, 200, n);
+  await u.stop();
+  const t = Date.now();
+  await waitFor('a failed refresh', refreshedAfter(p.proxy, t, 'failed'), 60_000);
+  const idx = await httpGet(`${p.url}${at(INDEX)}`);
+  assert.is(idx.status, 200);
+  assert.ok(idx.body.equals(file('v1', INDEX)));
+  assert.is(idx.headers['x-cache-generation'], '1');
+  for (const n of [HELLO1, DATA]) {
+    const r = await httpGet(`${p.url}${at(n)}`);
+    assert.is(r.status, 200, n);
+    assert.ok(r.body.equals(file('v1', n)), n);
+    assert.is(r.headers['x-cache'], 'HIT', n);
+  }
+  assert.is((await rootStatus(p.proxy))?.generation, 1);
+  await p.proxy.stop(); await u.close();
+});
+
+test('L8 rebuilt name: the upstream replaces cp-data under the same name with a new index; after the refresh the new bytes are served', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startApkProxy([u.url], '      refresh_interval: 2s\n');
+  assert.is((await httpGet(`${p.url}${at(INDEX)}`)).status, 200);
+  assert.ok((await httpGet(`${p.url}${at(DATA)}`)).body.equals(file('v1', DATA)));
+  assert.not.ok(file('rebuilt', DATA).equals(file('v1', DATA)));
+  u.setRoot(fx.tree('rebuilt'));
+  await waitFor('generation 2', async () => (await generationOf(p.url)) === 2, 60_000);
+  assert.ok((await httpGet(`${p.url}${at(INDEX)}`)).body.equals(file('rebuilt', INDEX)));
+  const r = await httpGet(`${p.url}${at(DATA)}`);
+  assert.is(r.status, 200);
+  assert.ok(r.body.equals(file('rebuilt', DATA)), 'the rebuilt bytes, not the stored ones');
+  assert.is(u.count('GET', at(DATA)), 2);
+  assert.ok((await httpGet(`${p.url}${at(DATA)}`)).body.equals(file('rebuilt', DATA)));
+  assert.is(u.count('GET', at(DATA)), 2, 'the rebuilt package is stored');
+  await p.proxy.stop(); await u.close();
+});
+
+test('L11 storm: 20 parallel downloads of a cold package from a throttled upstream → 1 upstream GET, all bodies right', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startApkProxy([u.url]);
+  assert.is((await httpGet(`${p.url}${at(INDEX)}`)).status, 200);
+  u.fault(at(DATA), { rate: 1024 * 1024 });
+  const want = file('v1', DATA);
+  const rs = await Promise.all(Array.from({ length: 20 }, () => httpGet(`${p.url}${at(DATA)}`, { discardBody: true, expect: want })));
+  assert.is(rs.filter((r) => r.status === 200 && r.matches).length, 20);
+  assert.is(u.count('GET', at(DATA)), 1);
+  await p.proxy.stop(); await u.close();
+});
+
+test('L10 restart with the upstream stopped: the root and its generation restored, index and packages served; listed on the home page and in the summary', async () => {
+  await a.stop();
+  await proxy.restart();
+  const idx = await httpGet(`${url}${at(INDEX)}`);
+  assert.is(idx.status, 200);
+  assert.ok(idx.body.equals(file('v1', INDEX)));
+  for (const n of [HELLO1, DATA]) {
+    const r = await httpGet(`${url}${at(n)}`);
+    assert.is(r.status, 200, n);
+    assert.ok(r.body.equals(file('v1', n)), n);
+  }
+  assert.is(await generationOf(url), 1);
+  assert.is((await rootStatus(proxy))?.generation, 1);
+  assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes(ROOT), `home page lists ${ROOT}`);
 });
 
 (apkBinary ? test : test.skip)(`apk client: update + fetch through the proxy${apkBinary ? '' : ' — skipped: no apk binary on PATH (apk-tools has no Debian bookworm package)'}`, async () => {

@@ -1,5 +1,6 @@
 // pacman mode with the real pacman (linux-repos spec §11: L1 cold, L2 warm, L3 offline, L4 truncated
-// database, L9 corrupt package, L8 rebuilt name, L10 restart, L11 storm, L13 churn) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
+// database, L9 corrupt package, L8 rebuilt name, L10 restart, L11 storm, L13 churn; the `.files` database of `pacman -F`
+// in the generation of its `.db`) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -48,6 +49,53 @@ test('L2 warm: fresh pacman state, same commands → 0 upstream requests', async
   ok(await c.download(['cp-hello', 'cp-data']), 'pacman -Sw');
   assert.equal(c.packages(), [DATA, HELLO1]);
   assert.is(upstreamCount(a), before, `upstream saw: ${a.requests.slice(before).map((r) => r.path).join(', ')}`);
+});
+
+test('files database: pacman -Fy gets fixture.files, which joins generation 1 of fixture.db; pacman -F finds cp-hello; a fresh -Fy → 0 upstream requests', async () => {
+  const before = a.count('GET', up('fixture.files'));
+  const c = pacmanClient(url);
+  ok(await c.syncFiles(), 'pacman -Fy');
+  assert.ok(c.synced('fixture.files').equals(file('v1', 'fixture.files')), "pacman's fixture.files is repo-add's, byte for byte");
+  const owner = await c.owner('usr/share/cp-hello/version');
+  ok(owner, 'pacman -F');
+  assert.match(owner.out, /cp-hello 1\.0-1/);
+  assert.is(a.count('GET', up('fixture.files')), before + 1);
+  assert.is((await httpGet(`${url}${up('fixture.files')}`, { method: 'HEAD' })).headers['x-cache-generation'], '1');
+  const n = upstreamCount(a);
+  const warm = pacmanClient(url);
+  ok(await warm.syncFiles(), 'pacman -Fy (warm)');
+  assert.ok(warm.synced('fixture.files').equals(file('v1', 'fixture.files')));
+  assert.is(upstreamCount(a), n, `upstream saw: ${a.requests.slice(n).map((r) => r.path).join(', ')}`);
+});
+
+test('files database published with its .db: a torn fixture.files keeps generation 1 whole; the completed upstream publishes both in generation 2', async () => {
+  const u = await startFixtureServer({ root: fx.tree('v1') });
+  const p = await startPacmanProxy([u.url], '      refresh_interval: 2s\n');
+  const first = pacmanClient(p.url);
+  ok(await first.sync(), 'pacman -Sy');
+  ok(await first.syncFiles(), 'pacman -Fy');
+  u.setRoot(fx.tree('tornfiles'));
+  const t = Date.now();
+  await waitFor('a failed (torn .files) refresh', refreshedAfter(p.proxy, t, 'failed'), 60_000);
+  assert.match((await rootStatus(p.proxy))!.error ?? '', /fixture\.files does not read to its end/);
+  assert.is(await servedDbGeneration(p.url), 1);
+  const torn = pacmanClient(p.url);
+  ok(await torn.sync(), 'pacman -Sy (torn .files upstream)');
+  ok(await torn.syncFiles(), 'pacman -Fy (torn .files upstream)');
+  assert.ok(torn.synced('fixture.db').equals(file('v1', 'fixture.db')), 'the .db stays v1 with its .files');
+  assert.ok(torn.synced('fixture.files').equals(file('v1', 'fixture.files')));
+  u.setRoot(fx.tree('v2'));
+  await waitFor('generation 2', async () => (await servedDbGeneration(p.url)) === 2, 60_000);
+  const fetched = u.count('GET', up('fixture.files'));
+  const next = pacmanClient(p.url);
+  ok(await next.sync(), 'pacman -Sy (v2)');
+  ok(await next.syncFiles(), 'pacman -Fy (v2)');
+  assert.ok(next.synced('fixture.db').equals(file('v2', 'fixture.db')));
+  assert.ok(next.synced('fixture.files').equals(file('v2', 'fixture.files')));
+  assert.match((await next.owner('usr/share/cp-hello/version')).out, /cp-hello 2\.0-1/);
+  assert.is(u.count('GET', up('fixture.files')), fetched, 'the .files came with generation 2, not on the client request');
+  assert.is((await httpGet(`${p.url}${up('fixture.files')}`, { method: 'HEAD' })).headers['x-cache-generation'], '2');
+  await p.proxy.stop(); await u.close();
 });
 
 test('L9 corrupt package: pacman fails, the proxy answers 502, nothing stored, verify failure counted', async () => {
@@ -167,6 +215,8 @@ test('L10 restart with the upstream stopped: the database root and its generatio
   assert.equal(c.packages(), [DATA, HELLO1]);
   assert.is(await servedDbGeneration(url), 1);
   assert.is((await rootStatus(proxy))?.generation, 1);
+  const root = `pacman:${PACMAN_REPO_DIR}/fixture.db`;
+  assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes(root), `home page lists ${root}`);
 });
 
 test.run();

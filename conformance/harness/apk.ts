@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
 import { singleInstanceConfig } from './single-instance.js';
 
-export type ApkTree = 'v1' | 'v2' | 'torn' | 'corrupt';
+export type ApkTree = 'v1' | 'v2' | 'torn' | 'corrupt' | 'rebuilt';
 export interface ApkFixture { dir: string; tree(name: ApkTree): string }
 export const APK_REPO_DIR = 'v3.20/main/x86_64';
 

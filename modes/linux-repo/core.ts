@@ -31,7 +31,7 @@ export class RepoCore {
 
   newRoot(ref: RootRef, doc?: RootDoc): RootState {
     const rs: RootState = {
-      ref, rid: ridOf(ref.id), gens: [], stored: [], maxN: 0, lock: Promise.resolve(), additions: new Map(),
+      ref, rid: ridOf(ref.id), gens: [], stored: [], maxN: 0, lock: Promise.resolve(), additions: new Map(), joins: new Map(),
       doc: doc ?? { id: ref.id, layout: ref.layout, path: ref.path, wanted: {}, lastRequest: Date.now(), health: { notFound: 0, failures: 0, torn: 0 } },
     };
     this.roots.set(ref.id, rs);
@@ -63,6 +63,12 @@ export class RepoCore {
 
   holdBlobs(): void {
     this.store.hold([...this.roots.values()].flatMap((r) => r.stored));
+  }
+
+  /** the primaries a build of the root fetches: the format's, and the on-demand ones clients still ask for */
+  primaryNames(rs: RootState): string[] {
+    const onDemand = this.format.onDemandPrimaries?.(rs.ref) ?? [];
+    return [...this.format.primaryNames(rs.ref), ...onDemand.filter((n) => n in rs.doc.wanted)];
   }
 
   want(rs: RootState, name: string): void {

@@ -59,6 +59,12 @@ export interface RepoFormat {
   classify(path: string, known: (path: string) => RootRef | undefined): Classified;
   /** the primary files of a root, fetched together from one upstream; the first is the change-check file */
   primaryNames(root: RootRef): string[];
+  /**
+   * Primaries fetched only once a client asked for one (pacman's `.files` database): the name then joins the
+   * current generation (from its upstream, parsed with its other primaries) and is fetched with the others
+   * by every later build while clients keep asking for it.
+   */
+  onDemandPrimaries?(root: RootRef): string[];
   /** fetched primaries (null = absent upstream) → pins; throws RepoError when the set is not a valid state */
   parsePrimary(files: Map<string, Buffer | null>, root: RootRef, o: { acceptTorn: boolean }): Promise<ParsedPrimary>;
   /**

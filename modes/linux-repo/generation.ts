@@ -49,6 +49,8 @@ export interface RootState {
   /** manifest rewrites of this root, one at a time */
   lock: Promise<unknown>;
   additions: Map<string, Promise<FileRec>>;
+  /** on-demand primaries joining a generation (`<n>\n<name>`), one fetch each */
+  joins: Map<string, Promise<PrimaryRec>>;
 }
 
 const slug = (id: string) => id.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48);

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { RepoError, type ParsedPrimary } from './format.js';
 import { digestMap, type FileRec, type Generation, type Manifest, type PrimaryRec, type RootState } from './generation.js';
 import { PackageIndex, writePackageIndex, type PackageEntry } from './package-index.js';
-import { fetchListed, type Fetched } from './upstream-files.js';
+import { fetchListed, fetchPrimary, type Fetched } from './upstream-files.js';
 import { hostOf, type RepoCore } from './core.js';
 
 export interface Candidate { base: string; primary: Record<string, PrimaryRec>; parsed: ParsedPrimary; files: Record<string, FileRec> }
@@ -44,7 +44,7 @@ export function publish(core: RepoCore, rs: RootState, cand: Candidate): Promise
     await core.saveGenerations(rs);
     core.indexEpoch++; // generations left the view
     // entries the new primary no longer lists leave the wanted set
-    for (const name of Object.keys(rs.doc.wanted)) if (!cand.parsed.listed.has(name)) delete rs.doc.wanted[name];
+    for (const name of Object.keys(rs.doc.wanted)) if (!cand.parsed.listed.has(name) && !(name in cand.primary)) delete rs.doc.wanted[name];
     core.markDirty();
     core.ctx.log.info('generation published', { instance: core.ctx.instance, root: rs.ref.id, generation: n, upstream: hostOf(cand.base), files: Object.keys(cand.files).length });
     return g;
@@ -106,6 +106,34 @@ export function addition(core: RepoCore, rs: RootState, g: Generation, name: str
       return rec;
     })).finally(() => rs.additions.delete(key));
     rs.additions.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * An on-demand primary the generation does not hold yet: fetched from the generation's upstream and parsed
+ * with its other primaries. Bytes that do not make a valid state with them (torn, or already of the next
+ * state) are refused and never served; the caller triggers a refresh that builds both together.
+ */
+export function joinPrimary(core: RepoCore, rs: RootState, g: Generation, name: string): Promise<PrimaryRec> {
+  const key = `${g.n}\n${name}`;
+  let p = rs.joins.get(key);
+  if (!p) {
+    p = (async () => {
+      const f = await fetchPrimary(core, rs.ref, name, { bases: [g.manifest.upstream], failoverOn404: false });
+      if (f.status !== 200 && f.status !== 404 && f.status !== 410) throw new RepoError('E_UPSTREAM', `${hostOf(g.manifest.upstream)} answered ${f.status} for ${name}`);
+      const files = new Map<string, Buffer | null>();
+      for (const [n, rec] of Object.entries(g.manifest.primary)) files.set(n, 'absent' in rec ? null : await core.store.read(rec.sha256));
+      files.set(name, f.bytes);
+      await core.format.parsePrimary(files, rs.ref, { acceptTorn: false });
+      const rec: PrimaryRec = f.rec ?? { absent: true };
+      return core.locked(rs, async () => {
+        g.manifest.primary[name] = rec;
+        await core.saveGenerations(rs);
+        return rec;
+      });
+    })().finally(() => rs.joins.delete(key));
+    rs.joins.set(key, p);
   }
   return p;
 }

@@ -37,7 +37,7 @@ export async function refresh(core: RepoCore, rs: RootState, signal: AbortSignal
 
 async function refreshOnce(core: RepoCore, rs: RootState, signal: AbortSignal): Promise<'updated' | 'unchanged'> {
   const cur = rs.gens[0]!;
-  const names = core.format.primaryNames(rs.ref);
+  const names = core.primaryNames(rs);
   // 1. change check: conditional GET of the first present primary on the current upstream
   const checkName = names.find((n) => { const r = cur.manifest.primary[n]; return r && !('absent' in r); }) ?? names[0]!;
   const checkRec = cur.manifest.primary[checkName];

@@ -3,7 +3,7 @@
 import type { Match, RespondOutput, UpstreamReply } from '../../engine/mode.js';
 import type { Classified } from './format.js';
 import type { FileRec, Generation, RootState } from './generation.js';
-import { addition } from './publish.js';
+import { addition, joinPrimary } from './publish.js';
 import type { ColdStarts } from './cold.js';
 import { encodePath, REFRESH_TASK, type RepoCore } from './core.js';
 
@@ -33,6 +33,13 @@ export class MetadataResponder {
     const core = this.core;
     const g = rs.gens[0]!;
     if (c.type === 'primary') {
+      const onDemand = core.format.onDemandPrimaries?.(rs.ref).includes(c.name) ?? false;
+      if (onDemand) core.want(rs, c.name);
+      if (onDemand && !g.manifest.primary[c.name]) {
+        return joinPrimary(core, rs, g, c.name).then(
+          (rec) => ('absent' in rec ? text(404, `${c.name} does not exist upstream (generation ${g.n})`, { 'x-cache-generation': String(g.n) }) : this.serve(g, rec, 'MISS')),
+          (e) => this.unavailable(rs, c.name, e, 'its upstream has no bytes that agree with the generation'));
+      }
       const rec = g.manifest.primary[c.name];
       const label = cold ? 'MISS' : 'GENERATION';
       if (!rec || 'absent' in rec) return text(404, `${c.name} does not exist upstream (generation ${g.n})`, { 'x-cache': label, 'x-cache-generation': String(g.n) });
@@ -73,11 +80,11 @@ export class MetadataResponder {
   }
 
   /** no upstream yields the pinned bytes: 503 and an immediate refresh */
-  private unavailable(rs: RootState, name: string, e: unknown): RespondOutput {
+  private unavailable(rs: RootState, name: string, e: unknown, why = 'no upstream has the bytes the repository index pins'): RespondOutput {
     const { ctx } = this.core;
     ctx.log.warn('listed file unavailable from every upstream', { instance: ctx.instance, root: rs.ref.id, key: name, err: (e as Error).message });
     ctx.tasks.trigger(REFRESH_TASK, rs.rid);
-    return text(503, `${name}: no upstream has the bytes the repository index pins; refreshing`, { 'retry-after': '5' });
+    return text(503, `${name}: ${why}; refreshing`, { 'retry-after': '5' });
   }
 
   /** unknown paths, unlisted files, a cold build past cold_wait: forwarded, not stored */

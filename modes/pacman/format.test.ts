@@ -22,15 +22,19 @@ async function entries(db: Buffer, name = 'fixture.db'): Promise<PackageEntry[]>
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-test('classify: every database name is the primary of its own root in its directory; packages pass through', () => {
+test('classify: every database name is the primary of its own root in its directory, its .files belongs to that root; packages pass through', () => {
   assert.equal(classifyPacman('core/os/x86_64/core.db'), { type: 'primary', root: databaseRoot('core/os/x86_64', 'core.db'), name: 'core.db' });
   assert.equal(classifyPacman('x/core.db.sig'), { type: 'primary', root: databaseRoot('x', 'core.db'), name: 'core.db.sig' });
   assert.equal(classifyPacman('x/core.db.tar.zst'), { type: 'primary', root: databaseRoot('x', 'core.db.tar.zst'), name: 'core.db.tar.zst' });
-  assert.equal(classifyPacman('core.files'), { type: 'primary', root: databaseRoot('', 'core.files'), name: 'core.files' });
+  assert.equal(classifyPacman('core.files'), { type: 'primary', root: databaseRoot('', 'core.db'), name: 'core.files' });
+  assert.equal(classifyPacman('x/core.files.sig'), { type: 'primary', root: databaseRoot('x', 'core.db'), name: 'core.files.sig' });
+  assert.equal(classifyPacman('x/core.files.tar.zst'), { type: 'primary', root: databaseRoot('x', 'core.db.tar.zst'), name: 'core.files.tar.zst' });
   assert.equal(classifyPacman('x/core.db.tar.gz.old'), { type: 'passthrough' });
   assert.equal(classifyPacman('x/a-1-1-any.pkg.tar.zst'), { type: 'passthrough' });
   assert.ok(databaseRoot('a', 'core.db').id !== databaseRoot('a', 'extra.db').id, 'two databases of one directory are two roots');
   assert.equal(pacmanFormat.primaryNames(root), ['fixture.db', 'fixture.db.sig']);
+  assert.equal(pacmanFormat.onDemandPrimaries!(root), ['fixture.files', 'fixture.files.sig']);
+  assert.equal(pacmanFormat.onDemandPrimaries!(databaseRoot('x', 'core.db.tar.gz')), ['core.files.tar.gz', 'core.files.tar.gz.sig']);
 });
 
 test('repo-add database: every desc pins its package by %CSIZE% and %SHA256SUM% under the database directory', async () => {
@@ -73,6 +77,19 @@ test('a truncated database is torn: never a valid state, whatever its compressio
 test('the optional .sig is a primary but lists nothing', async () => {
   assert.equal(await entries(Buffer.from('signature bytes'), 'fixture.db.sig'), []);
   assert.is((await parse(readFileSync(file('v1', 'fixture.db')), Buffer.from('sig'))).listed.size, 0);
+});
+
+const withFiles = (db: Buffer, files: Buffer) => pacmanFormat.parsePrimary(new Map([['fixture.db', db], ['fixture.db.sig', null], ['fixture.files', files]]), root, { acceptTorn: false });
+const code = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof RepoError ? e.code : String(e)));
+
+test("repo-add's .files beside its .db is one valid state; a torn .files or one of another state is torn", async () => {
+  const db = readFileSync(file('v2', 'fixture.db'));
+  assert.is((await withFiles(db, readFileSync(file('v2', 'fixture.files')))).attrs.packages, '2');
+  const torn = readFileSync(file('tornfiles', 'fixture.files'));
+  assert.ok(torn.length < statSync(file('v2', 'fixture.files')).size);
+  assert.ok(readFileSync(file('tornfiles', 'fixture.db')).equals(db), 'the .db of tornfiles is whole');
+  assert.is(await code(withFiles(db, torn)), 'E_TORN');
+  assert.is(await code(withFiles(db, readFileSync(file('v1', 'fixture.files')))), 'E_TORN', 'v1 .files beside the v2 .db');
 });
 
 test.run();
