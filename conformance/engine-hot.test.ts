@@ -49,7 +49,7 @@ test('a remembered FRESH answer ends with its freshness; the refreshed bytes are
   const up = await startFixtureServer();
   const v1 = randomBytes(2048), v2 = randomBytes(2048);
   up.set('/r.bin', { body: v1 });
-  const proxy = await startProxy({ config: fileConfig({ upstreams: [up.url], file: '      default_policy: revalidate\n      fresh_for: 1s\n' }) });
+  const proxy = await startProxy({ config: fileConfig({ upstreams: [up.url], file: '      default_policy: revalidate\n      fresh_for: 4s\n' }) });
   const X = `${proxy.url}/files`;
   await httpGet(`${X}/r.bin`);
   for (let i = 0; i < 5; i++) {
@@ -58,7 +58,7 @@ test('a remembered FRESH answer ends with its freshness; the refreshed bytes are
     assert.ok(r.body.equals(v1));
   }
   up.set('/r.bin', { body: v2 });
-  await sleep(1100);
+  await sleep(4100); // freshness is long enough that a loaded machine answers the FRESH rounds inside it
   const refreshed = await httpGet(`${X}/r.bin`);
   assert.is(refreshed.headers['x-cache'], 'REFRESH');
   assert.ok(refreshed.body.equals(v2), 'new bytes after freshness ran out');
@@ -74,12 +74,12 @@ test('an entry removed behind a remembered answer (expiry cleanup) is a miss aga
   const up = await startFixtureServer();
   const body = randomBytes(1024);
   up.set('/e.bin', { body });
-  const proxy = await startProxy({ config: fileConfig({ upstreams: [up.url], file: '      default_policy: immutable\n      rules: [{ match: "e.bin", expire_after: 1s }]\n' }) });
+  const proxy = await startProxy({ config: fileConfig({ upstreams: [up.url], file: '      default_policy: immutable\n      rules: [{ match: "e.bin", expire_after: 4s }]\n' }) });
   const X = `${proxy.url}/files`;
   await httpGet(`${X}/e.bin`);
   assert.is((await httpGet(`${X}/e.bin`)).headers['x-cache'], 'HIT');
   assert.is((await httpGet(`${X}/e.bin`)).headers['x-cache'], 'HIT');
-  await sleep(1100);
+  await sleep(4100);
   const r = await httpGet(`${X}/e.bin`);
   assert.is(r.headers['x-cache'], 'MISS', 'expired: refetched, never the remembered answer');
   assert.is(up.count('GET', '/e.bin'), 2);
