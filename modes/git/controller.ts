@@ -124,7 +124,7 @@ export class GitInstance implements InstanceController {
     const u = readUploadRequest(req);
     this.metric.requests.inc({ ...labels, service: u.command ?? 'upload-pack' });
     this.ctx.log.debug('git upload-pack', { instance: this.ctx.instance, repo: spec.path, snapshot: snap.n, ...u });
-    return exchange(target, req);
+    return exchange(target, req, u.command);
   }
 
   /** null when a snapshot can be served; else the answer (cloning, failed) */

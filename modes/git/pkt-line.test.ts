@@ -17,4 +17,12 @@ test('a v0 request has no command; a truncated body stops the reader', () => {
   assert.equal(readUploadRequest(Buffer.from('zzzz')), { wants: 0, haves: 0, done: false });
 });
 
+
+
+test('ls-refs output: a ref listed twice is listed once, everything else copied', async () => {
+  const { uniqueRefLines } = await import('./pkt-line.js');
+  const head = pktLine(`${A} HEAD symref-target:refs/heads/main\n`);
+  const body = head + pktLine(`${A} refs/heads/main\n`) + head + pktLine(`${B} refs/tags/v1 peeled:${A}\n`) + '0000';
+  assert.is(uniqueRefLines(Buffer.from(body)).toString(), head + pktLine(`${A} refs/heads/main\n`) + pktLine(`${B} refs/tags/v1 peeled:${A}\n`) + '0000');
+});
 test.run();

@@ -30,3 +30,25 @@ export function readUploadRequest(body: Buffer): UploadRequest {
   }
   return r;
 }
+
+/**
+ * A v2 ls-refs response with each ref listed once. Served from a ref namespace, git 2.39's ls-refs lists the
+ * namespace's HEAD twice (as HEAD and again while walking the namespace) when the client asks for every ref
+ * or for `HEAD`; the second line goes. Every other packet is copied as it is.
+ */
+export function uniqueRefLines(out: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  const seen = new Set<string>();
+  let at = 0;
+  while (at + 4 <= out.length) {
+    const len = Number.parseInt(out.toString('latin1', at, at + 4), 16);
+    if (!Number.isFinite(len) || len === 3 || at + Math.max(len, 4) > out.length) break;
+    const size = len < 4 ? 4 : len;
+    const name = len >= 4 ? out.toString('utf8', at + 4, at + len).split(/[ \n]/)[1] : undefined;
+    if (!name || !seen.has(name)) parts.push(out.subarray(at, at + size));
+    if (name) seen.add(name);
+    at += size;
+  }
+  parts.push(out.subarray(at));
+  return Buffer.concat(parts);
+}

@@ -4,7 +4,7 @@
 import { PassThrough } from 'node:stream';
 import type { RespondOutput } from '../../engine/mode.js';
 import { spawnGit } from './git-process.js';
-import { pktLine } from './pkt-line.js';
+import { pktLine, uniqueRefLines } from './pkt-line.js';
 
 export interface ServeTarget { dir: string; namespace: string; protocol: string | undefined; agent: string }
 
@@ -24,8 +24,13 @@ export function advertise(t: ServeTarget): Promise<RespondOutput> {
   return run(t, ['--advertise-refs'], undefined, preamble, 'application/x-git-upload-pack-advertisement');
 }
 
-export function exchange(t: ServeTarget, body: Buffer): Promise<RespondOutput> {
-  return run(t, [], body, undefined, 'application/x-git-upload-pack-result');
+export async function exchange(t: ServeTarget, body: Buffer, command: string | undefined): Promise<RespondOutput> {
+  const out = await run(t, [], body, undefined, 'application/x-git-upload-pack-result');
+  if (command !== 'ls-refs' || out.status !== 200 || !(out.body instanceof PassThrough)) return out;
+  // a ref list (one short line per ref): read whole to list each ref once
+  const parts: Buffer[] = [];
+  for await (const c of out.body as AsyncIterable<Buffer>) parts.push(c);
+  return { ...out, body: uniqueRefLines(Buffer.concat(parts)) };
 }
 
 /** upload-pack started; answered once it wrote its first bytes (200, streamed) or ended without any (500) */
