@@ -126,3 +126,10 @@ export async function startGitProxy(block: string, env: NodeJS.ProcessEnv = {}):
   const proxy = await startProxy({ config: singleInstanceConfig({ mode: 'git', block }), env });
   return { proxy, url: `${proxy.url}/git` };
 }
+
+export interface RepoStatusRow { repository: string; state: string; snapshot: number | string; last_sync: string; snapshot_age: string; refs: number; size: string; error?: string }
+/** the status rows of the git instance (/-/status/summary) */
+export async function repoStatus(proxyUrl: string, repo: string): Promise<RepoStatusRow | undefined> {
+  const s = await (await fetch(`${proxyUrl}/-/status/summary`)).json() as { instances: { name: string; details?: { repositories: RepoStatusRow[] } }[] };
+  return s.instances.find((i) => i.name === 'git')?.details?.repositories.find((r) => r.repository === repo);
+}
