@@ -10,6 +10,8 @@ export interface GitUpstreamRequest { method: string; path: string; service: str
 export interface GitUpstream {
   url: string; port: number;
   requests: GitUpstreamRequest[];
+  /** TCP connections accepted so far */
+  connections(): number;
   /** require basic auth with these credentials (null: none) */
   auth(user: string | null, password?: string): void;
   /** hold POSTed upload-pack exchanges this long before answering (0: none) */
@@ -21,6 +23,7 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
   const requests: GitUpstreamRequest[] = [];
   let expected: string | null = null, delayMs = 0;
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server: Server = createServer((q, s) => {
     const u = new URL(q.url ?? '/', 'http://x');
     requests.push({ method: q.method ?? '', path: u.pathname, service: u.searchParams.get('service') ?? '', protocol: String(q.headers['git-protocol'] ?? '') });
@@ -61,7 +64,7 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
     };
     if (q.method === 'POST' && delayMs > 0) setTimeout(run, delayMs); else run();
   });
-  server.on('connection', (c) => { sockets.add(c); c.on('close', () => sockets.delete(c)); });
+  server.on('connection', (c) => { accepted++; sockets.add(c); c.on('close', () => sockets.delete(c)); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   let stopped = false;
@@ -73,7 +76,7 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
   };
   track(stop);
   return {
-    url: `http://127.0.0.1:${port}`, port, requests,
+    url: `http://127.0.0.1:${port}`, port, requests, connections: () => accepted,
     auth: (user, password) => { expected = user === null ? null : `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`; },
     delay: (ms) => { delayMs = ms; },
     stop,
