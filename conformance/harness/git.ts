@@ -44,6 +44,8 @@ export interface GitFixture {
   commit(repo: string, message: string): string;
   /** main of the upstream rewritten (the last commit amended) with a forced push */
   forcePush(repo: string, message: string): string;
+  /** a new upstream repository with one commit on main */
+  create(repo: string): void;
 }
 
 const DAY = 86_400;
@@ -90,7 +92,7 @@ export function buildGitFixture(): GitFixture {
   }
   bare('demo');
   sh(['push', '--quiet', join(root, 'demo.git'), 'main', 'dev', 'v1.0'], demo);
-  for (const name of ['tools', 'team/x', 'other/y']) {
+  const create = (name: string) => {
     const w = join(works, `${name.replace(/\//g, '_')}-init`);
     sh(['init', '--quiet', '-b', 'main', w]);
     writeFileSync(join(w, 'README'), `${name}\n`);
@@ -99,11 +101,12 @@ export function buildGitFixture(): GitFixture {
     mkdirSync(join(root, name, '..'), { recursive: true });
     bare(name);
     sh(['push', '--quiet', join(root, `${name}.git`), 'main'], w);
-  }
+  };
+  for (const name of ['tools', 'team/x', 'other/y']) create(name);
   const rev = (repo: string, ref: string) => sh(['rev-parse', ref], join(root, `${repo}.git`));
   let n = 0;
   return {
-    root, home, work, sh, rev,
+    root, home, work, sh, rev, create,
     commit: (repo, message) => {
       const w = work(repo);
       writeFileSync(join(w, `new-${++n}.txt`), `${message}\n`);

@@ -77,7 +77,7 @@ export class GitInstance implements InstanceController {
   }
 
   private synced(r: Repository, first: boolean, result: SyncResult): void {
-    const l = { instance: this.ctx.instance, repo: r.spec.path };
+    const l = { instance: this.ctx.instance, repo: r.spec.path || '/' };
     (first ? this.metric.cloneOk : this.metric.syncOk).inc(l);
     this.metric.lastSync.set(l, Date.now() / 1000);
     if (first) this.schedule(r);
@@ -89,7 +89,7 @@ export class GitInstance implements InstanceController {
   }
 
   private failed(r: Repository, first: boolean, e: SyncError): void {
-    const l = { instance: this.ctx.instance, repo: r.spec.path };
+    const l = { instance: this.ctx.instance, repo: r.spec.path || '/' };
     (first ? this.metric.cloneFailed : this.metric.syncFailed).inc(l);
     this.ctx.events.emit({ result: 'failed', task_type: first ? 'git_clone' : SYNC_TASK, target: r.spec.path || '/', reason_code: e.permanent ? 'permanent' : 'transient', message: e.message });
     this.ctx.log.warn(first ? 'git mirror clone failed' : 'git mirror sync failed', { instance: this.ctx.instance, repo: r.spec.path, upstream: r.mirror.upstream, err: e.message });
@@ -112,7 +112,7 @@ export class GitInstance implements InstanceController {
     const snap = r.mirror.snapshot!;
     const protocol = gitProtocol(m.headers['git-protocol'], this.s.protocolV2);
     const target = { dir: r.mirror.dir, namespace: namespaceOf(snap.n), protocol, agent: this.agent };
-    const labels = { instance: this.ctx.instance, repo: spec.path, protocol: isV2(protocol) ? 'v2' : protocol?.includes('version=1') ? 'v1' : 'v0' };
+    const labels = { instance: this.ctx.instance, repo: spec.path || '/', protocol: isV2(protocol) ? 'v2' : protocol?.includes('version=1') ? 'v1' : 'v0' };
     if (at.service === 'info-refs') {
       this.metric.requests.inc({ ...labels, service: 'info-refs' });
       return advertise(target);

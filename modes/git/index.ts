@@ -33,6 +33,6 @@ export default defineMode({
   ],
   upstreams: () => [],
   checkConfig: (c: ModeConfig) => checkGitConfig(c, gitAvailable),
-  hooks: { snippet: (url) => `git clone ${url}/<repository>` },
+  hooks: { snippet: (url, c) => (c.upstream && !c.repositories && !c.upstream_base ? `git clone ${url}` : `git clone ${url}/<repository>`) },
   instance: (ctx) => new GitInstance(ctx, settings.of(ctx)),
 });

@@ -33,6 +33,7 @@ export type SyncResult = { outcome: 'updated' | 'unchanged'; refused: RefPlan['r
 
 const POINTER = 'cache-proxy-snapshot.json';
 const STAGING = 'refs/staging/';
+const MAX_PACKS = 8, MAX_LOOSE = 2000;
 export const namespaceOf = (n: number) => `s${n}`;
 
 export class Mirror {
@@ -100,7 +101,20 @@ export class Mirror {
       return { outcome: 'unchanged', refused: plan.refused };
     }
     await this.publish((cur?.n ?? 0) + 1, plan.refs, head, { refs: fetched, head: seen.head });
+    await this.maintain();
     return { outcome: 'updated', refused: plan.refused };
+  }
+
+  /**
+   * Every fetch adds a pack or loose objects; past a few, one repack makes a single pack with a bitmap (fast
+   * clones). Objects no ref reaches any more are loosened, not dropped, and pruned only after an hour, so a
+   * client that was advertised an older snapshot can still fetch them.
+   */
+  private async maintain(): Promise<void> {
+    const counts = Object.fromEntries((await this.must('count-objects', ['count-objects', '-v'])).split('\n').map((l) => l.split(': ')).filter((kv) => kv.length === 2).map(([k, v]) => [k, Number(v)]));
+    if ((counts.packs ?? 0) <= MAX_PACKS && (counts.count ?? 0) <= MAX_LOOSE) return;
+    await this.must('repack', ['repack', '-A', '-d', '-q', '--write-bitmap-index']);
+    await this.must('prune', ['prune', '--expire=1.hour.ago']);
   }
 
   /** every object reachable from the new tips is present (what git's own post-fetch check runs) */
