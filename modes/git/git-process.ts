@@ -9,8 +9,7 @@ export interface GitOptions {
   config?: Record<string, string>;
   env?: Record<string, string>;
   input?: Buffer | string;
-  /** kill after this long (0 = no limit) */
-  timeoutMs?: number;
+  /** killed when it aborts */
   signal?: AbortSignal;
 }
 
@@ -35,19 +34,18 @@ export function spawnGit(args: string[], o: GitOptions = {}): ChildProcess {
 export function runGit(args: string[], o: GitOptions = {}): Promise<GitRun> {
   return new Promise((resolve) => {
     const c = spawnGit(args, o);
-    let stdout = '', stderr = '', timedOut = false;
+    let stdout = '', stderr = '';
     c.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     c.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 64 * 1024) stderr += d; });
     c.stdin!.on('error', () => undefined);
     c.stdin!.end(o.input ?? '');
     const kill = () => { if (c.exitCode === null) c.kill('SIGKILL'); };
-    const timer = o.timeoutMs ? setTimeout(() => { timedOut = true; kill(); }, o.timeoutMs) : undefined;
+    if (o.signal?.aborted) kill();
     o.signal?.addEventListener('abort', kill, { once: true });
     c.on('error', (e) => { stderr += e.message; });
     c.on('close', (code) => {
-      if (timer) clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
-      resolve({ code: timedOut ? 124 : code ?? 1, stdout, stderr: timedOut ? `${stderr}\noperation timed out after ${o.timeoutMs} ms` : stderr });
+      resolve({ code: code ?? 1, stdout, stderr });
     });
   });
 }

@@ -66,5 +66,12 @@ test('an empty upstream is a permanent failure', async () => {
   assert.is(m.snapshot, null);
 });
 
+test('operation_timeout caps a whole sync: a transient failure, no snapshot', async () => {
+  const m = new Mirror(join(dir, 'm4.git'), spec(true), 1);
+  const e = await m.sync().then(() => null, (x: Error & { permanent?: boolean }) => x);
+  assert.equal([e?.message, e?.permanent], ['operation timed out after 1 ms (operation_timeout)', false]);
+  assert.is(m.snapshot, null);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -39,6 +39,8 @@ export const namespaceOf = (n: number) => `s${n}`;
 export class Mirror {
   snapshot: Snapshot | null = null;
   private access: UpstreamAccess;
+  /** the running sync's signal: its caller's, ended early by operation_timeout */
+  private signal?: AbortSignal;
   constructor(readonly dir: string, private spec: RepoSpec, private timeoutMs: number) {
     this.access = upstreamAccess(spec);
   }
@@ -54,10 +56,10 @@ export class Mirror {
   }
 
   private git(args: string[], o: GitOptions = {}) {
-    return runGit(['--git-dir', this.dir, ...args], { timeoutMs: this.timeoutMs, ...o });
+    return runGit(['--git-dir', this.dir, ...args], { signal: this.signal, ...o });
   }
-  private upstreamGit(args: string[], signal?: AbortSignal) {
-    return this.git(args, { config: this.access.config, signal });
+  private upstreamGit(args: string[]) {
+    return this.git(args, { config: this.access.config });
   }
   private async must(what: string, args: string[], o: GitOptions = {}): Promise<string> {
     const r = await this.git(args, o);
@@ -76,10 +78,23 @@ export class Mirror {
     }
   }
 
-  /** clone (first time) or sync: fetch into staging, verify, publish the next snapshot */
+  /** clone (first time) or sync: fetch into staging, verify, publish the next snapshot; operation_timeout caps the whole */
   async sync(signal?: AbortSignal): Promise<SyncResult> {
+    const limit = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
+    this.signal = signal && limit ? AbortSignal.any([signal, limit]) : signal ?? limit;
+    try {
+      return await this.syncSteps();
+    } catch (e) {
+      if (limit?.aborted) throw new SyncError(`operation timed out after ${this.timeoutMs} ms (operation_timeout)`, false);
+      throw e;
+    } finally {
+      this.signal = undefined;
+    }
+  }
+
+  private async syncSteps(): Promise<SyncResult> {
     await this.init();
-    const ls = await this.upstreamGit(['ls-remote', '--symref', this.access.url], signal);
+    const ls = await this.upstreamGit(['ls-remote', '--symref', this.access.url]);
     if (ls.code !== 0) throw classifyGitFailure('ls-remote', redact(ls.stderr, this.secrets));
     const seen = parseLsRemote(ls.stdout);
     if (seen.objectFormat !== 'sha1') throw new SyncError('SHA-256 repositories are not supported', true);
@@ -90,7 +105,7 @@ export class Mirror {
       return { outcome: 'unchanged', refused: [] };
     }
     const f = await this.upstreamGit(['fetch', '--prune', '--no-tags', '--no-write-fetch-head', '--quiet', this.access.url,
-      `+refs/heads/*:${STAGING}heads/*`, `+refs/tags/*:${STAGING}tags/*`], signal);
+      `+refs/heads/*:${STAGING}heads/*`, `+refs/tags/*:${STAGING}tags/*`]);
     if (f.code !== 0) throw classifyGitFailure('fetch', redact(f.stderr, this.secrets));
     const fetched = parseForEachRef(await this.must('for-each-ref', ['for-each-ref', '--format=%(objectname) %(refname)', STAGING]), STAGING);
     const plan = await planRefs(fetched, cur?.refs ?? {}, this.spec.forceOverwrite, async (a, b) => (await this.git(['merge-base', '--is-ancestor', a, b])).code === 0);
