@@ -23,11 +23,12 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-test('G7 sync, no 503: 5 parallel clones during a slow sync get the old tip; after it, pull gets the new commit', async () => {
+test('G7 sync, no 503: 5 parallel clones during a slow sync (upload-pack held ≥ 5 s) get the old tip; after it, pull gets the new commit', async () => {
   const { proxy, url } = await startGitProxy(`${repo('demo', `${up.url}/demo.git`)}      sync_interval: 2s\n`);
   ok(await run(['clone', `${url}/demo`, join(T, 'c1')]), 'clone');
   const old = fx.rev('demo', 'refs/heads/main');
   up.delay(5000);
+  const release = up.hold(); // and beyond, until the parallel clones are done, whatever the machine's load
   const next = fx.commit('demo', 'pushed during G7');
   await waitFor('a sync under way', async () => (await repoStatus(proxy.url, 'demo'))?.state === 'syncing', 30_000);
   const snapshot = (await repoStatus(proxy.url, 'demo'))!.snapshot;
@@ -36,6 +37,7 @@ test('G7 sync, no 503: 5 parallel clones during a slow sync get the old tip; aft
   for (let i = 1; i <= 5; i++) assert.is(await out(['rev-parse', 'HEAD'], join(T, `par${i}`)), old, 'the old tip while the sync runs');
   assert.is((await repoStatus(proxy.url, 'demo'))!.snapshot, snapshot, 'the clones overlapped the sync');
   assert.is(await metricValue(proxy.url, 'cache_proxy_requests_total', { instance: 'git', status: '503' }), 0);
+  release();
   await waitFor('the new snapshot', async () => (await repoStatus(proxy.url, 'demo'))?.snapshot === (snapshot as number) + 1, 60_000);
   up.delay(0);
   ok(await run(['pull', '--quiet', '--ff-only'], join(T, 'c1')), 'git pull');

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { track } from './cleanup.js';
 
 export interface GitUpstreamRequest { method: string; path: string; service: string; protocol: string }
@@ -14,14 +15,17 @@ export interface GitUpstream {
   connections(): number;
   /** require basic auth with these credentials (null: none) */
   auth(user: string | null, password?: string): void;
-  /** hold POSTed upload-pack exchanges this long before answering (0: none) */
+  /** hold POSTed upload-pack exchanges that ask for objects (v2 `command=fetch`, v0 wants) this long (0: none) */
   delay(ms: number): void;
+  /** hold those exchanges until the function returned is called (a sync kept under way for as long as a test needs) */
+  hold(): () => void;
   stop(): Promise<void>;
 }
 
 export async function startGitUpstream(projectRoot: string): Promise<GitUpstream> {
   const requests: GitUpstreamRequest[] = [];
   let expected: string | null = null, delayMs = 0;
+  let gate: Promise<void> | null = null;
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server: Server = createServer((q, s) => {
@@ -38,9 +42,9 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
       HTTP_CONTENT_ENCODING: String(q.headers['content-encoding'] ?? ''), REMOTE_ADDR: '127.0.0.1', GIT_CONFIG_NOSYSTEM: '1',
       ...(q.headers['content-length'] ? { CONTENT_LENGTH: String(q.headers['content-length']) } : {}),
     };
-    const run = () => {
+    const run = (body?: Buffer) => {
       const c = spawn('git', ['http-backend'], { env });
-      q.pipe(c.stdin);
+      if (body) c.stdin.end(body); else q.pipe(c.stdin);
       c.stdin.on('error', () => undefined);
       s.on('close', () => { if (c.exitCode === null) c.kill('SIGKILL'); });
       let head = Buffer.alloc(0), started = false;
@@ -62,7 +66,16 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
       c.stdout.on('end', () => s.end());
       c.stderr.resume();
     };
-    if (q.method === 'POST' && delayMs > 0) setTimeout(run, delayMs); else run();
+    if (q.method !== 'POST' || (delayMs <= 0 && !gate)) { run(); return; }
+    const parts: Buffer[] = [];
+    q.on('data', (d: Buffer) => parts.push(d));
+    q.on('end', () => {
+      const body = Buffer.concat(parts);
+      const text = (q.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('latin1');
+      const asks = text.includes('command=fetch') || /^[0-9a-f]{4}want /.test(text);
+      if (!asks) { run(body); return; }
+      void (gate ?? Promise.resolve()).then(() => setTimeout(() => run(body), delayMs));
+    });
   });
   server.on('connection', (c) => { accepted++; sockets.add(c); c.on('close', () => sockets.delete(c)); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -79,6 +92,12 @@ export async function startGitUpstream(projectRoot: string): Promise<GitUpstream
     url: `http://127.0.0.1:${port}`, port, requests, connections: () => accepted,
     auth: (user, password) => { expected = user === null ? null : `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`; },
     delay: (ms) => { delayMs = ms; },
+    hold: () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      gate = held;
+      return () => { if (gate === held) gate = null; release(); };
+    },
     stop,
   };
 }
