@@ -58,13 +58,20 @@ export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'
 m.buildInfo.set({ version, node: process.versions.node }, 1);
 
 /** mode metric families (ctx.count, ctx.metrics): `cache_proxy_*`, get-or-create by name, so instances of one mode share a family */
-const modeFamilies = new Map<string, Counter<string> | Histogram<string>>();
+const modeFamilies = new Map<string, Counter<string> | Histogram<string> | Gauge<string>>();
 const checkName = (name: string) => { if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`); };
 export function modeCounter(name: string, help: string, labelNames: string[] = ['instance']): Counter<string> {
   checkName(name);
   let f = modeFamilies.get(name);
   if (!f) { f = c(name, help, labelNames); modeFamilies.set(name, f); }
   return f as Counter<string>;
+}
+export function modeGauge(name: string, help: string, labelNames: string[]): Gauge<string> {
+  checkName(name);
+  let f = modeFamilies.get(name);
+  if (!f) { f = g(name, help, labelNames); modeFamilies.set(name, f); }
+  if (!(f instanceof Gauge)) throw new Error(`mode metric ${name} is already registered as another type`);
+  return f;
 }
 export function modeHistogram(name: string, help: string, labelNames: string[]): Histogram<string> {
   checkName(name);

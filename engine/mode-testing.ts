@@ -15,7 +15,7 @@ export function stubHookContext<T extends Partial<HookContext>>(over: T): HookCo
     state: { read: async () => null, write: async () => undefined },
     fetch: async () => { throw new Error('no upstream in this test'); },
     tasks: { add: noop, remove: noop, trigger: noop },
-    metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
+    metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }), gauge: () => ({ set: noop }) },
     events: { emit: noop },
     cache: { list: async function* () { /* no entries */ }, delete: async () => undefined },
     cleanup: { dryRun: false, batchSize: 500 },

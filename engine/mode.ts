@@ -268,6 +268,8 @@ export interface ModeTasks {
 export interface ModeMetrics {
   counter(name: string, help: string, labelNames: string[]): { inc(labels: Record<string, string>, n?: number): void };
   histogram(name: string, help: string, labelNames: string[]): { observe(labels: Record<string, string>, v: number): void };
+  /** a value that goes up and down or is set outright (a timestamp, a size) */
+  gauge(name: string, help: string, labelNames: string[]): { set(labels: Record<string, string>, v: number): void };
 }
 export interface ModeCacheEntry { kind: string; key: string; size: number; lastUsedAt: number; digests: Record<string, string> }
 export interface ModeCache {

@@ -11,5 +11,6 @@ import go from './go/index.js';
 import maven from './maven/index.js';
 import pacman from './pacman/index.js';
 import apk from './apk/index.js';
+import git from './git/index.js';
 
-export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, rpm, pypi, cargo, go, maven, pacman, apk];
+export const builtinModes: readonly ModeDefinition[] = [file, npm, oci, deb, rpm, pypi, cargo, go, maven, pacman, apk, git];

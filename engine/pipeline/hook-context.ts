@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { RejectedBody } from '../cache/fill.js';
 import type { Instance } from '../instance.js';
 import type { CheckHook, HookContext, ModeTasks, UpstreamFetch, UpstreamReply } from '../mode.js';
-import { modeCounter, modeHistogram } from '../metrics.js';
+import { modeCounter, modeGauge, modeHistogram } from '../metrics.js';
 import type { EngineCtx } from './context.js';
 import { deleteEntry } from './entries.js';
 import { publicOnly, stateOf, targetAllowed } from './instance-state.js';
@@ -46,6 +46,7 @@ export function hookContext(ctx: EngineCtx, inst: Instance, signal?: AbortSignal
     metrics: {
       counter: (n, help, labels) => { const c = modeCounter(n, help, labels); return { inc: (l, v = 1) => c.inc(l, v) }; },
       histogram: (n, help, labels) => { const hg = modeHistogram(n, help, labels); return { observe: (l, v) => hg.observe(l, v) }; },
+      gauge: (n, help, labels) => { const gg = modeGauge(n, help, labels); return { set: (l, v) => gg.set(l, v) }; },
     },
     events: { emit: (e) => ctx.event({ instance: inst.name, ...e }) },
     cache: {

@@ -85,7 +85,7 @@ const ctx = (): ControllerContext => ({
   config, settings, instance: 'tarindex', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
   fetchThrough: async () => null, pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
   state: t.state, blobs: t.blobs, fetch, tasks: { add: noop, remove: noop, trigger: noop }, privateDir: '', cleanup: { dryRun: false, batchSize: 500 },
-  metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
+  metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }), gauge: () => ({ set: noop }) },
   events: { emit: noop }, cache: { list: async function* () { /* none */ }, delete: async () => undefined },
 });
 const match = (path: string): Match => ({ method: 'GET', path, headers: {}, query: new URLSearchParams(), params: {}, segments: path.split('/'), trailingSlash: false, config });

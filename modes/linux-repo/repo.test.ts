@@ -41,7 +41,7 @@ function ctx(): ControllerContext {
     pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
     state: t.state, blobs: t.blobs,
     fetch, tasks: { add: (t) => tasks.push(t.target), remove: noop, trigger: noop },
-    metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }) },
+    metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }), gauge: () => ({ set: noop }) },
     events: { emit: noop }, cache: { list: async function* () { /* no artifacts */ }, delete: async () => undefined },
     get cleanup() { return { dryRun, batchSize: 500 }; },
   };
