@@ -319,9 +319,9 @@ export class Fill extends EventEmitter {
     await this.writing;
     this.markOpened();
     if (this.writer) { const w = this.writer; this.writer = undefined; await w.close().catch(() => undefined); }
-    // a body that was not stored is served from its temp file: it goes once no reader may still open it
+    // a body served but not stored is read from its temp file: it goes once no reader may still open it
     if (this.result !== 'stored' && this.result !== 'deduplicated') {
-      if (this.readers === 0) await this.removeTemp(); else this.removeWhenIdle = true;
+      if (this.readers === 0 || this.state === 'failed') await this.removeTemp(); else this.removeWhenIdle = true;
     }
     // a small body stays in memory for its remaining readers, who never open the file
     if (this.received > SMALL_BODY || this.state === 'failed') {
