@@ -77,7 +77,7 @@ export function transportOf(block: Record<string, unknown>): TransportConfig {
   };
 }
 
-export interface RunningEngine { listeners: Listener[]; stop(): Promise<void> }
+export interface RunningEngine { listeners: Listener[]; stop(reason?: string): Promise<void> }
 
 export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<RunningEngine> {
   configureLog({ level: cfg.log.level, format: cfg.log.format, secrets: cfg.secrets });
@@ -240,12 +240,18 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   );
   scheduler.start();
   ready = true;
+  log.info('configuration', {
+    file: cfg.file ?? '(built-in default)', backend: cfg.server.backend, access_log: cfg.log.access,
+    instances: instances.map((i) => ({ name: i.name, mode: i.def.name, at: i.block.bind ? String(i.block.bind) : (i.block.route as { path?: string } | undefined)?.path })),
+  });
   log.info('ready', { listeners: listeners.map((l) => l.address), instances: instances.map((i) => i.name) });
 
   return {
     listeners,
-    async stop() {
+    async stop(reason = 'stop') {
       shuttingDown = true;
+      const stopping = performance.now();
+      log.info('shutting down', { reason });
       await settleWithin(Promise.all(listeners.map((l) => l.close())), cfg.server.limits.shutdown_timeout);
       for (const l of listeners) l.server.closeAllConnections();
       // bodies already served whose commit is still running are kept, not lost
@@ -260,6 +266,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       await status.stop();
       await (upstream as { close?: () => Promise<void> }).close?.();
       await store.close();
+      log.info('stopped', { ms: Math.round(performance.now() - stopping) });
     },
   };
 }
@@ -283,10 +290,10 @@ export async function runServer(cfg: EffectiveConfig, modes: readonly ModeDefini
   onListening?.(engine.listeners.map((l) => l.address));
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = () => {
+    const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      void engine.stop().then(() => resolve(0), () => resolve(0));
+      void engine.stop(signal).then(() => resolve(0), () => resolve(0));
     };
     // a supervised worker may get a signal twice (from its supervisor and from the process group):
     // the supervisor, not a second signal, decides when to stop waiting

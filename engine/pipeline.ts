@@ -10,6 +10,7 @@ import { classify, fillTemplate } from './routing.js';
 import { parseSize } from './config/values.js';
 import { sendError, type ErrorFormatter } from './http/respond.js';
 import { recordRequest } from './request-metrics.js';
+import { noteAccess } from './http/access-log.js';
 import type { Answer } from './pipeline/actions.js';
 import { answerOf } from './pipeline/answer.js';
 import { streamToBuffer } from './pipeline/bodies.js';
@@ -33,6 +34,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const fmt = inst.def.hooks?.errorBody as ErrorFormatter | undefined;
   const err = (status: number, msg: string) => sendError(res, status, msg, { requestId, format: fmt, head: req.method === 'HEAD' });
   const path = t.segments.join('/');
+  noteAccess(res, { instance: inst.name });
   for (const [k, v] of Object.entries(inst.def.hooks?.responseHeaders?.({ method: req.method!, path, headers: headerView(req.headers), query: new URLSearchParams(t.query) }, inst.block) ?? {})) if (!/[\r\n\0]/.test(v)) res.setHeader(k, v);
   const p = await prepare(ctx, inst, { method: req.method!, headers: req.headers, target: t, publicBase, requestId });
   if (p.type === 'refuse') return sendError(res, p.status, p.message, { requestId, headers: p.headers, format: fmt, head: !p.bodyOnHead && req.method === 'HEAD' });
@@ -51,7 +53,7 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   }
   const w = p.w;
   const r: Reply = { req, res, bytes: 0 };
-  res.once('close', () => record(ctx, w, r.cache ?? 'ERROR', res.statusCode, r));
+  res.once('close', () => record(w, r.cache ?? 'ERROR', res.statusCode, r));
   try {
     const answer = await answerOf(ctx, w, await decide(ctx, w));
     try { await writeAnswer(ctx, w, r, answer); } finally { if (answer.type === 'fill') answer.release?.(); }
@@ -78,11 +80,11 @@ export async function fetchThrough(ctx: EngineCtx, inst: Instance, path: string,
   try {
     answer = await answerOf(ctx, w, await decide(ctx, w));
     const out = await bufferAnswer(ctx, w, answer);
-    record(ctx, w, labelOf(answer), out.status, { bytes: out.body.length });
+    record(w, labelOf(answer), out.status, { bytes: out.body.length });
     return out;
   } catch (e) {
     ctx.log.error('request failed', { req_id: requestId, instance: inst.name, key: w.key.slice(0, 256), err: (e as Error).message });
-    record(ctx, w, 'ERROR', 500, { bytes: 0 });
+    record(w, 'ERROR', 500, { bytes: 0 });
     return { status: 500, body: Buffer.alloc(0) };
   } finally {
     if (answer?.type === 'fill') answer.release?.();
@@ -167,9 +169,9 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
   };
 }
 
-function record(ctx: EngineCtx, w: Work, cache: string, status: number, r: { bytes: number; firstByteAt?: number }): void {
+function record(w: Work, cache: string, status: number, r: { bytes: number; firstByteAt?: number; res?: ServerResponse }): void {
   recordRequest({ instance: w.inst.name, mode: w.inst.def.name, kind: w.kind, cache, method: w.method, status }, w.started, r.firstByteAt, r.bytes);
-  if (ctx.config.log.access) ctx.log.info('access', { req_id: w.requestId, instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), status, cache, bytes: r.bytes, duration_ms: Math.round(performance.now() - w.started) });
+  if (r.res) noteAccess(r.res, { instance: w.inst.name, kind: w.kind, key: w.key, cache, bytes: r.bytes });
 }
 
 /** a request body of at most `limit` bytes, or null when it is larger (the rest is not read) */

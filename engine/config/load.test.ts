@@ -82,6 +82,16 @@ test('warnings: yes/no booleans, missing enabled, ignored pass headers; several 
   assert.match(w, /"Cookie" is never forwarded/);
   assert.is(errs('server: { bind: nope }\nmetrics: { path: "x" }\n').length, 2);
 });
+test('a configuration that serves nothing is valid with a warning: an empty file, no enabled instance', () => {
+  const empty = load('');
+  assert.equal(empty.errors, []);
+  assert.equal(empty.warnings.map(formatIssue), ['cache-proxy.yaml:1:1: no instances are configured: the proxy would serve nothing (add some under "instances:")']);
+  const off = load('instances:\n  - { name: f, enabled: false, file: { route: { path: /f }, upstreams: ["http://a.example"] } }\n');
+  assert.equal(off.errors, []);
+  assert.equal(off.warnings.map(formatIssue), ['cache-proxy.yaml:2:3: instances: no instance is enabled: the proxy would serve nothing (set "enabled: true" on one)']);
+  const on = load('instances:\n  - { name: f, enabled: true, file: { route: { path: /f }, upstreams: ["http://a.example"] } }\n');
+  assert.equal(on.warnings, []);
+});
 test('the printed effective configuration validates again with the same values (units, not milliseconds)', () => {
   const first = load(COMPAT.replace('storage: { gc: { blob: 24h }', 'storage: { max_size: 10GiB, negative_ttl: 90s, gc: { blob: 24h }'), { REGISTRY_PASSWORD: 'pw' });
   assert.equal(first.errors, []);

@@ -295,6 +295,11 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
     if (hp.host !== '127.0.0.1' && hp.host !== 'localhost' && hp.host !== '::1' && !tokens?.length) issue(warnings, ['server', 'bind'], `listens on a non-loopback address without access tokens`);
   } catch { /* reported by the schema */ }
 
+  if (!instances.some((i) => i.enabled)) {
+    if (instancesRaw.length) issue(warnings, ['instances'], 'no instance is enabled: the proxy would serve nothing (set "enabled: true" on one)');
+    else warnings.push({ file, line: 1, col: 1, path: '', message: 'no instances are configured: the proxy would serve nothing (add some under "instances:")' });
+  }
+
   errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   if (errors.length) return { errors, warnings };
   return { config: resolve(topCopy, instances, secrets, o.file), errors, warnings };

@@ -8,6 +8,8 @@ import { sendError, reason } from './respond.js';
 import { requestIdOf } from '../pipeline/work.js';
 import { afterAnswers, afterEarlierResponses, hasRequestBody } from './connection-guard.js';
 import { bindServer } from './bind.js';
+import { logAccessOnClose, logRefusedConnection } from './access-log.js';
+import { log } from '../log.js';
 import { accessVerdict, presentedToken as tokenOf, tokenMatches } from './client-auth.js';
 
 export { tokenMatches };
@@ -106,9 +108,11 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
     const code = err.code ?? '';
     const status = code === 'HPE_HEADER_OVERFLOW' ? (inRequestLine(err) ? 414 : 431) : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : code === 'HPE_INVALID_METHOD' ? 405 : 400;
     const body = `${status} ${reason(status)}\n`;
+    if (cfg.log.access) logRefusedConnection(log, status, socket.remoteAddress);
     afterAnswers(socket, () => socket.writable ? socket.end(`HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${status === 405 ? 'Allow: GET, HEAD\r\n' : ''}\r\n${body}`) : socket.destroy());
   });
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    if (cfg.log.access) logRefusedConnection(log, 405, socket.remoteAddress);
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
   server.on('timeout', (socket: Socket) => socket.destroy());
@@ -121,6 +125,7 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
+    if (cfg.log.access) logAccessOnClose(log, req, res, requestId);
     const err = (status: number, msg: string, extra: { retryAfter?: number; headers?: Record<string, string> } = {}) =>
       sendError(res, status, msg, { requestId, head: req.method === 'HEAD', ...extra });
     // a malformed request ends its connection: what follows it on the wire is not trusted to be framed right

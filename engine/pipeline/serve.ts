@@ -13,6 +13,7 @@ import { planRange, type RangePlan } from '../http/range.js';
 import { sendError, storedHeaders, guessType, send304 } from '../http/respond.js';
 import { sendFileRange } from '../http/send-file.js';
 import { recordRequest } from '../request-metrics.js';
+import { noteAccess } from '../http/access-log.js';
 import type { Answer } from './actions.js';
 import { pipeTo, sinkFor, streamToBuffer } from './bodies.js';
 import type { EngineCtx } from './context.js';
@@ -68,6 +69,7 @@ export function serveRespond(inst: Instance, req: IncomingMessage, res: ServerRe
   const method = req.method ?? 'GET';
   const started = performance.now();
   res.once('close', () => recordRequest({ instance: inst.name, mode: inst.def.name, kind, cache, method, status: res.statusCode }, started, undefined, 0));
+  noteAccess(res, { instance: inst.name, kind, cache });
   const head = method === 'HEAD';
   if (out.file) {
     const size = out.file.size;
