@@ -58,24 +58,16 @@ export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'
 m.buildInfo.set({ version, node: process.versions.node }, 1);
 
 /** mode metric families (ctx.count, ctx.metrics): `cache_proxy_*`, get-or-create by name, so instances of one mode share a family */
-const modeFamilies = new Map<string, Counter<string> | Histogram<string> | Gauge<string>>();
-const checkName = (name: string) => { if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`); };
-export function modeCounter(name: string, help: string, labelNames: string[] = ['instance']): Counter<string> {
-  checkName(name);
+type Family = Counter<string> | Histogram<string> | Gauge<string>;
+const modeFamilies = new Map<string, Family>();
+/** the family of that name, made on first use; the same name asked as another type is a mode's bug */
+function modeFamily<F extends Family>(name: string, type: abstract new (...a: never[]) => F, make: () => F): F {
+  if (!/^cache_proxy_[a-z0-9_]+$/.test(name)) throw new Error(`mode metric name ${name} must match cache_proxy_[a-z0-9_]+`);
   let f = modeFamilies.get(name);
-  if (!f) { f = c(name, help, labelNames); modeFamilies.set(name, f); }
-  return f as Counter<string>;
-}
-export function modeGauge(name: string, help: string, labelNames: string[]): Gauge<string> {
-  checkName(name);
-  let f = modeFamilies.get(name);
-  if (!f) { f = g(name, help, labelNames); modeFamilies.set(name, f); }
-  if (!(f instanceof Gauge)) throw new Error(`mode metric ${name} is already registered as another type`);
+  if (!f) { f = make(); modeFamilies.set(name, f); }
+  if (!(f instanceof type)) throw new Error(`mode metric ${name} is already registered as another type`);
   return f;
 }
-export function modeHistogram(name: string, help: string, labelNames: string[]): Histogram<string> {
-  checkName(name);
-  let f = modeFamilies.get(name);
-  if (!f) { f = h(name, help, labelNames, TIME); modeFamilies.set(name, f); }
-  return f as Histogram<string>;
-}
+export const modeCounter = (name: string, help: string, labelNames: string[] = ['instance']): Counter<string> => modeFamily(name, Counter, () => c(name, help, labelNames));
+export const modeGauge = (name: string, help: string, labelNames: string[]): Gauge<string> => modeFamily(name, Gauge, () => g(name, help, labelNames));
+export const modeHistogram = (name: string, help: string, labelNames: string[]): Histogram<string> => modeFamily(name, Histogram, () => h(name, help, labelNames, TIME));

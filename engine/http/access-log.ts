@@ -8,18 +8,19 @@ export interface AccessFacts { instance?: string; kind?: string; key?: string; c
 
 const facts = new WeakMap<ServerResponse, AccessFacts>();
 
-/** what a handler knows about the request it answered */
+/** what a handler knows about the request it answered (kept only for a response whose line will be written) */
 export function noteAccess(res: ServerResponse, f: AccessFacts): void {
   const known = facts.get(res);
-  if (known) Object.assign(known, f); else facts.set(res, { ...f });
+  if (known) Object.assign(known, f);
 }
 
 /** the line for a request, written once when its response closes */
 export function logAccessOnClose(log: Logger, req: IncomingMessage, res: ServerResponse, requestId: string): void {
   const started = performance.now();
+  facts.set(res, {});
   // after the other close listeners: the pipeline notes its cache outcome and byte count on close too
   res.once('close', () => setImmediate(() => {
-    const f = facts.get(res) ?? {};
+    const f = facts.get(res)!;
     const cache = f.cache ?? res.getHeader('x-cache');
     const declared = Number(res.getHeader('content-length'));
     log.info('access', {

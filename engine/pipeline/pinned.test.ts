@@ -4,7 +4,7 @@ import type { Instance } from '../instance.js';
 import type { HookContext, Match, PinnedBy } from '../mode.js';
 import type { EngineCtx } from './context.js';
 import { stateOf } from './instance-state.js';
-import { learnPin, pinnedExpectation, pinnedTarget, unknownPin } from './pinned.js';
+import { learnPin, pinnedExpectation, pinnedRoute } from './pinned.js';
 import { createPipelineState } from './state.js';
 
 const noop = () => undefined;
@@ -35,6 +35,10 @@ const by: PinnedBy = {
   expected: (pin) => (pin.sha256 ? { sha256: pin.sha256, source: 'pkg' } : null),
   target: (pin) => pin.tarball,
 };
+
+/** the route's two answers asked apart: the fill target alone, the 404 alone (the other concern left out) */
+const pinnedTarget = async (ctx: EngineCtx, inst: Instance, b: PinnedBy, m: Match, hook: () => HookContext) => (await pinnedRoute(ctx, inst, { ...b, unknown: undefined }, m, hook)).target;
+const unknownPin = async (ctx: EngineCtx, inst: Instance, b: PinnedBy, m: Match) => (await pinnedRoute(ctx, inst, { ...b, target: undefined }, m, noHook)).notFound;
 
 test('a missing pin is learned through the pinning document, once; a stored one is used as is', async () => {
   const { ctx, inst, fetched } = setup({ '1.0.0': 'aa' });

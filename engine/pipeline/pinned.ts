@@ -39,13 +39,3 @@ export async function pinnedRoute(ctx: EngineCtx, inst: Instance, by: PinnedBy, 
   if (refuses && !(pin && by.expected(pin, match))) return { notFound: verdict.notFound };
   return { target: pin && by.target ? await by.target(pin, match, hook()) : undefined };
 }
-
-/** the fill target a pinned kind's pin names, if any */
-export async function pinnedTarget(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match, hook: () => HookContext): Promise<string | undefined> {
-  return by.target ? (await pinnedRoute(ctx, inst, { ...by, unknown: undefined }, match, hook)).target : undefined;
-}
-
-/** a pinned kind whose `unknown` answers `{ notFound }`: the 404 message when its pin stays unknown after the source was fetched */
-export async function unknownPin(ctx: EngineCtx, inst: Instance, by: PinnedBy, match: Match): Promise<string | undefined> {
-  return typeof by.unknown?.(match) === 'object' ? (await pinnedRoute(ctx, inst, { ...by, target: undefined }, match, () => ({}) as HookContext)).notFound : undefined;
-}
