@@ -7,11 +7,10 @@ import { RepoError, type RepoFormat, type RootRef, type Classified, type ParsedP
 import type { PackageEntry } from '../linux-repo/package-index.js';
 import { apkIndexPackages, apkIndexText } from './apkindex.js';
 import { checkApkPackage } from './package.js';
+import { dirOf, joinPath } from '../linux-repo/repo-paths.js';
 
 export const APKINDEX = 'APKINDEX.tar.gz';
 const ADB_MAGIC = 'ADB';
-const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
 export function indexRoot(dir: string): RootRef { return { id: `apk:${dir}`, layout: 'apk', path: dir }; }
 
@@ -47,7 +46,7 @@ export const apkFormat: RepoFormat = {
     if (bytes.subarray(0, 3).toString('latin1') === ADB_MAGIC) return;
     body = Readable.from([bytes]);
     for await (const p of apkIndexPackages([await apkIndexText(body)])) {
-      yield { path: join(root.path, `${p.name}-${p.version}.apk`), size: p.size, ...(p.controlSha1 ? { check: p.controlSha1 } : {}) };
+      yield { path: joinPath(root.path, `${p.name}-${p.version}.apk`), size: p.size, ...(p.controlSha1 ? { check: p.controlSha1 } : {}) };
     }
   },
   upstreamNames: (name) => [name],

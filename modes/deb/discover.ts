@@ -3,10 +3,9 @@
 // `<host>/debian` and `<host>/debian-security` become `debian` and `debian-security`, and an Ubuntu
 // security archive at `<host>/ubuntu` becomes `ubuntu-security`.
 import { aptSources, type AptSource } from './apt-sources.js';
+import { claimName, slug } from '../shared/instance-names.js';
 
 const GENERIC_HOST_LABELS = new Set(['www', 'deb', 'apt', 'ftp', 'http', 'archive', 'download', 'downloads', 'packages', 'pkg', 'repo', 'mirror', 'security']);
-
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
 
 function hostLabel(uri: string): string {
   const labels = new URL(uri).hostname.split('.').map(slug).filter(Boolean);
@@ -30,8 +29,7 @@ export function archiveInstances(sources: AptSource[]): { name: string; block: R
     const family = suiteFamily(suites);
     let name = family && !segment.split('-').includes(family) ? `${segment}-${family}` : segment;
     if (taken.has(name)) name = `${name}-${hostLabel(uri)}`;
-    for (let n = 2, base = name; taken.has(name); n++) name = `${base}-${n}`;
-    taken.add(name);
+    name = claimName(taken, name);
     out.push({ name, block: { route: { path: `/${name}` }, upstreams: [uri] } });
   }
   return out;

@@ -8,6 +8,7 @@ import { decoded, compressionOf, uncompressedName } from '../linux-repo/decompre
 import { parseDebPrimary } from './release.js';
 import { packagesEntries, sourcesEntries } from './packages.js';
 import type { PackageEntry } from '../linux-repo/package-index.js';
+import { dirOf, joinPath } from '../linux-repo/repo-paths.js';
 
 export const PRIMARY = ['InRelease', 'Release', 'Release.gpg'] as const;
 const BY_HASH = /^(?:(.*)\/)?by-hash\/(MD5Sum|SHA1|SHA256|SHA512)\/([0-9a-fA-F]+)$/;
@@ -16,8 +17,6 @@ const FLAT_LISTED = /^(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
 const PDIFF_INDEX = /\.diff\/Index$/;
 const INDEX = /(^|\/)(Packages|Sources)(\.(gz|xz|bz2|lzma|zst))?$/;
 
-const join = (...p: string[]) => p.filter(Boolean).join('/');
-const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 
 /** the manifest attribute recording the Release's Acquire-By-Hash field */
 export const ACQUIRE_BY_HASH = 'acquire-by-hash';
@@ -74,8 +73,8 @@ export const debFormat: RepoFormat = {
   upstreamNames(name: string, pins: Pins, parsed: ParsedPrimary, s: RepoSettings): string[] {
     const out: string[] = [];
     if (s.upstreamByHash && parsed.attrs[ACQUIRE_BY_HASH] === 'yes') {
-      if (pins.sha256) out.push(join(dirOf(name), 'by-hash/SHA256', pins.sha256));
-      else if (pins.sha512) out.push(join(dirOf(name), 'by-hash/SHA512', pins.sha512));
+      if (pins.sha256) out.push(joinPath(dirOf(name), 'by-hash/SHA256', pins.sha256));
+      else if (pins.sha512) out.push(joinPath(dirOf(name), 'by-hash/SHA512', pins.sha512));
     }
     out.push(name);
     return out;

@@ -2,9 +2,9 @@
 // signed text must equal Release byte for byte (dash-escaping undone). Signatures are left to apt.
 import { parseStanzas } from './stanza.js';
 import { RepoError, type Pins, type ParsedPrimary, type HashAlg } from '../linux-repo/format.js';
+import { HEX_LENGTH } from '../shared/hex-digest.js';
 
 const SECTIONS: Record<string, HashAlg> = { md5sum: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' };
-const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
 /** the signed text of an OpenPGP clearsigned message (dash-escaping undone), or null if it is not one */
 export function clearsignedText(inrelease: string): string | null {
@@ -40,7 +40,7 @@ export async function parseRelease(text: string): Promise<Omit<ParsedPrimary, 'w
       const l = raw.trim();
       if (!l) continue;
       const m = /^([0-9a-fA-F]+)\s+(\d+)\s+(\S+)$/.exec(l);
-      if (!m || m[1]!.length !== HEX_LEN[alg]) throw new RepoError('E_INVALID', `bad ${field} line in Release: "${l.slice(0, 80)}"`);
+      if (!m || m[1]!.length !== HEX_LENGTH[alg]) throw new RepoError('E_INVALID', `bad ${field} line in Release: "${l.slice(0, 80)}"`);
       const name = m[3]!;
       if (name.startsWith('/') || name.split('/').some((x) => x === '..' || x === '.')) throw new RepoError('E_INVALID', `Release lists a path outside its root: ${name.slice(0, 80)}`);
       const pins = listed.get(name) ?? { size: Number(m[2]) };

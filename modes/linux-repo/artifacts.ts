@@ -4,6 +4,10 @@ import type { Readable } from 'node:stream';
 import type { VerifyResult } from '../../engine/mode.js';
 import type { PackageEntry } from './package-index.js';
 import { sleep, type RepoCore } from './core.js';
+import { verifyingAlgs, type HashAlg } from './format.js';
+
+/** what the engine's fill can check an artifact against */
+const FILL_ALGS: readonly HashAlg[] = ['sha256', 'sha512', 'sha384', 'sha1', 'md5'];
 
 export class ArtifactIndex {
   private memo = new Map<string, { epoch: number; entry: PackageEntry | undefined }>();
@@ -14,10 +18,9 @@ export class ArtifactIndex {
     await this.coldBuilds();
     const e = await this.lookup(path);
     if (!e) return null;
-    // the fill checks sha256/sha512, else the strongest other digest it computes (sha384, sha1, md5; an index
-    // that pins only sha224 leaves the size)
-    const weaker = e.sha256 || e.sha512 ? undefined : (['sha384', 'sha1', 'md5'] as const).find((a) => e[a]);
-    return { size: e.size, ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.sha512 ? { sha512: e.sha512 } : {}), ...(weaker ? { [weaker]: e[weaker] } : {}), source: 'the repository index' };
+    // an index that pins only sha224 leaves the size: the fill computes no sha224
+    const digests = Object.fromEntries(verifyingAlgs(e, FILL_ALGS).map((a) => [a, e[a]]));
+    return { size: e.size, ...digests, source: 'the repository index' };
   }
 
   async check(path: string, open: () => Readable): Promise<string | null> {

@@ -10,8 +10,6 @@ import type { RepoSettings } from './settings.js';
 export const REFRESH_TASK = 'metadata_refresh';
 
 export const hostOf = (u: string) => { try { return new URL(u).host; } catch { return u; } };
-export const joinPath = (...p: string[]) => p.filter(Boolean).join('/');
-export const encodePath = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 export const sleep = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
 
 export class RepoCore {

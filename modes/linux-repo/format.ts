@@ -4,20 +4,21 @@
 import type { Readable } from 'node:stream';
 import type { PackageEntry } from './package-index.js';
 import type { RepoSettings } from './settings.js';
+import type { DigestAlg } from '../shared/hex-digest.js';
 
 /** digests and size a primary pins for one listed file (hex, lower case) */
 export interface Pins { size: number; sha256?: string; sha512?: string; sha384?: string; sha224?: string; sha1?: string; md5?: string }
-export type HashAlg = 'sha256' | 'sha512' | 'sha384' | 'sha224' | 'sha1' | 'md5';
+export type HashAlg = DigestAlg;
 export const HASH_ALGS: readonly HashAlg[] = ['sha256', 'sha512', 'sha384', 'sha224', 'sha1', 'md5'];
 
 /**
- * The digests a listed file is checked against: sha256 and sha512 where pinned (always computed), else the
- * strongest other one pinned (sha384, sha224, sha1, md5). Weaker ones beside a sha256/sha512 are not computed.
+ * The digests a file is checked against: sha256 and sha512 where pinned (always computed), else the strongest
+ * other one pinned that the checker can compute (`computable`). Weaker ones beside a sha256/sha512 are not.
  */
-export function verifyingAlgs(p: Partial<Record<HashAlg, string>>): HashAlg[] {
+export function verifyingAlgs(p: Partial<Record<HashAlg, string>>, computable: readonly HashAlg[] = HASH_ALGS): HashAlg[] {
   const strong = (['sha256', 'sha512'] as const).filter((a) => p[a]);
   if (strong.length) return strong;
-  const other = (['sha384', 'sha224', 'sha1', 'md5'] as const).find((a) => p[a]);
+  const other = (['sha384', 'sha224', 'sha1', 'md5'] as const).find((a) => p[a] && computable.includes(a));
   return other ? [other] : [];
 }
 

@@ -5,9 +5,9 @@ import type { Classified } from './format.js';
 import type { FileRec, Generation, RootState } from './generation.js';
 import { addition, joinPrimary } from './publish.js';
 import type { ColdStarts } from './cold.js';
-import { encodePath, REFRESH_TASK, type RepoCore } from './core.js';
+import { REFRESH_TASK, type RepoCore } from './core.js';
+import { dirOf, encodePath } from './repo-paths.js';
 
-const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const failure = (e: unknown) => ({ status: typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : 502, message: (e as Error).message ?? String(e) });
 
 export class MetadataResponder {

@@ -3,7 +3,8 @@
 import type { UpstreamReply } from '../../engine/mode.js';
 import { RepoError, verifyingAlgs, type ParsedPrimary, type Pins, type RootRef } from './format.js';
 import type { FileRec, RootState } from './generation.js';
-import { encodePath, hostOf, joinPath, type RepoCore } from './core.js';
+import { hostOf, type RepoCore } from './core.js';
+import { encodePath, joinPath } from './repo-paths.js';
 
 export type Fetched = { status: number; bytes: Buffer | null; rec?: FileRec; base: string };
 
@@ -39,10 +40,10 @@ export async function fetchListed(core: RepoCore, rs: RootState, name: string, p
 }
 
 function storedWithPins(rs: RootState, pins: Pins): FileRec | undefined {
+  const algs = verifyingAlgs(pins);
+  if (!algs.length) return undefined;
   for (const g of rs.gens) for (const rec of Object.values(g.manifest.files)) {
-    if (rec.size !== pins.size) continue;
-    const algs = verifyingAlgs(pins);
-    if (pins.sha256 ? rec.sha256 === pins.sha256 : algs.length > 0 && algs.every((a) => rec.hashes[a] === pins[a])) return rec;
+    if (rec.size === pins.size && algs.every((a) => rec.hashes[a] === pins[a])) return rec;
   }
   return undefined;
 }

@@ -9,14 +9,13 @@ import { Readable } from 'node:stream';
 import { RepoError, type RepoFormat, type RootRef, type Classified } from '../linux-repo/format.js';
 import type { PackageEntry } from '../linux-repo/package-index.js';
 import { dbPackages } from './db.js';
+import { dirOf, joinPath } from '../linux-repo/repo-paths.js';
 
 const DATABASE = /^([^/]+)\.(db|files)(\.tar(\.[a-z0-9]+)?)?$/;
 const FILES = /\.files(\.tar(\.[a-z0-9]+)?)?$/;
-const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
 /** the root of one database: its directory plus the database name the client asks for */
-export function databaseRoot(dir: string, db: string): RootRef { return { id: `pacman:${join(dir, db)}`, layout: 'pacman', path: dir }; }
+export function databaseRoot(dir: string, db: string): RootRef { return { id: `pacman:${joinPath(dir, db)}`, layout: 'pacman', path: dir }; }
 const databaseOf = (root: RootRef) => root.id.slice(root.id.lastIndexOf('/') + 1).replace(/^pacman:/, '');
 /** `<repo>.db[.tar.*]` → `<repo>.files[.tar.*]` and back */
 const filesOf = (db: string) => db.replace(/\.db((\.tar(\.[a-z0-9]+)?)?)$/, '.files$1');
@@ -63,7 +62,7 @@ export const pacmanFormat: RepoFormat = {
   indexGroup: () => null,
   async *readIndex(name: string, body: Readable, root: RootRef): AsyncIterable<PackageEntry> {
     if (name.endsWith('.sig')) return;
-    for await (const p of dbPackages(body)) yield { path: join(root.path, p.filename), size: p.csize, ...(p.sha256 ? { sha256: p.sha256 } : {}) };
+    for await (const p of dbPackages(body)) yield { path: joinPath(root.path, p.filename), size: p.csize, ...(p.sha256 ? { sha256: p.sha256 } : {}) };
   },
   upstreamNames: (name) => [name],
 };

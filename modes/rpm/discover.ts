@@ -4,8 +4,7 @@
 // The instance is named after the repository id that first named the base. Sections with only a mirrorlist
 // or metalink are left out (the mirrors are chosen by the client at run time).
 import { repoSections, type RepoSection } from './repo-files.js';
-
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+import { claimName, slug } from '../shared/instance-names.js';
 
 /** the URL before its first path segment that holds a variable, without the trailing slash */
 export function repositoryBase(baseurl: string): string {
@@ -27,9 +26,7 @@ export function repositoryInstances(sections: RepoSection[]): { name: string; bl
   const taken = new Set<string>();
   const out: { name: string; block: Record<string, unknown> }[] = [];
   for (const { id, upstreams } of byBase.values()) {
-    let name = slug(id) || 'rpm';
-    for (let n = 2, first = name; taken.has(name); n++) name = `${first}-${n}`;
-    taken.add(name);
+    const name = claimName(taken, slug(id) || 'rpm');
     out.push({ name, block: { route: { path: `/${name}` }, upstreams } });
   }
   return out;

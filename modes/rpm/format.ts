@@ -2,7 +2,8 @@
 // repomd pins every metadata file (primary, filelists, other, sqlite and zchunk variants, updateinfo, comps, …);
 // primary.xml (any compression) is the package index. mirrorlist/metalink are passed through.
 import type { Readable } from 'node:stream';
-import { RepoError, type RepoFormat, type RootRef, type Classified, type HashAlg } from '../linux-repo/format.js';
+import { RepoError, type RepoFormat, type RootRef, type Classified } from '../linux-repo/format.js';
+import { HEX_LENGTH, algOfHexLength } from '../shared/hex-digest.js';
 import { decoded, compressionOf } from '../linux-repo/decompress.js';
 import type { PackageEntry } from '../linux-repo/package-index.js';
 import { parseRepomd, PRIMARY_HREF } from './repomd.js';
@@ -12,8 +13,7 @@ export const REPOMD = 'repodata/repomd.xml';
 export const PRIMARY = [REPOMD, `${REPOMD}.asc`, `${REPOMD}.key`] as const;
 const PRIMARY_XML = /(^|[/-])primary\.xml(\.(gz|xz|bz2|zst))?$/;
 /** createrepo's unique metadata names start with the file's checksum */
-const HASHED = /^(.*)\/([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})-[^/]+$/;
-const ALG_BY_LENGTH: Record<number, HashAlg> = { 32: 'md5', 40: 'sha1', 56: 'sha224', 64: 'sha256', 96: 'sha384', 128: 'sha512' };
+const HASHED = new RegExp(`^(.*)/(${Object.values(HEX_LENGTH).map((n) => `[0-9a-f]{${n}}`).join('|')})-[^/]+$`);
 
 export function rpmRoot(path: string): RootRef { return { id: `rpm:${path}`, layout: 'rpm', path }; }
 
@@ -21,7 +21,7 @@ export function rpmRoot(path: string): RootRef { return { id: `rpm:${path}`, lay
 function within(root: RootRef, name: string): Classified {
   if ((PRIMARY as readonly string[]).includes(name)) return { type: 'primary', root, name };
   const h = HASHED.exec(name);
-  if (h) return { type: 'digest', root, dir: h[1]!, alg: ALG_BY_LENGTH[h[2]!.length]!, hex: h[2]! };
+  if (h) return { type: 'digest', root, dir: h[1]!, alg: algOfHexLength(h[2]!.length)!, hex: h[2]! };
   return { type: 'listed', root, name };
 }
 

@@ -2,10 +2,10 @@
 // (repomd.xml.asc) are left to the client.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { RepoError, type HashAlg, type ParsedPrimary, type Pins } from '../linux-repo/format.js';
+import { HEX_LENGTH } from '../shared/hex-digest.js';
 
 /** repomd/primary checksum type → the engine's digest name ('sha' is SHA-1 in old createrepo output) */
 export const RPM_ALG: Record<string, HashAlg> = { sha256: 'sha256', sha512: 'sha512', sha384: 'sha384', sha224: 'sha224', sha1: 'sha1', sha: 'sha1', md5: 'md5' };
-export const HEX_LEN: Record<HashAlg, number> = { md5: 32, sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128 };
 
 /** the manifest attribute naming the listed file of type `primary` (every generation stores it) */
 export const PRIMARY_HREF = 'primary-href';
@@ -42,7 +42,7 @@ export function parseRepomd(bytes: Buffer): ParsedPrimary {
     const ck = d.checksum as Node | undefined;
     const alg = RPM_ALG[String(ck?.['@type'] ?? '').toLowerCase()];
     const hex = textOf(ck).toLowerCase();
-    if (!alg || hex.length !== HEX_LEN[alg] || !/^[0-9a-f]+$/.test(hex)) throw new RepoError('E_INVALID', `repomd.xml gives no usable checksum for ${name}`);
+    if (!alg || hex.length !== HEX_LENGTH[alg] || !/^[0-9a-f]+$/.test(hex)) throw new RepoError('E_INVALID', `repomd.xml gives no usable checksum for ${name}`);
     listed.set(name, { size: Number(size), [alg]: hex });
     if (type === 'primary') attrs[PRIMARY_HREF] = name;
     const ts = Number(textOf(d.timestamp));

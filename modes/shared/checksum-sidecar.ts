@@ -2,11 +2,11 @@
 // token = the hex digest) or a sums list (`SHA256SUMS`: coreutils or BSD lines). Modes read them through their own
 // instance (`ctx.fetchThrough`), so the checksum file is cached under its own kind like any other request.
 import type { HookContext } from '../../engine/mode.js';
+import { HEX_LENGTH } from './hex-digest.js';
 
 export type SidecarAlgo = 'sha512' | 'sha256' | 'sha1' | 'md5';
 export interface SidecarDigest { algo: SidecarAlgo; hex: string }
 
-export const HEX_LENGTH: Record<SidecarAlgo, number> = { sha512: 128, sha256: 64, sha1: 40, md5: 32 };
 /** the algorithms a digest's length names when the file does not say (md5 is never guessed) */
 const GUESSED_BY_LENGTH: Record<number, SidecarAlgo> = { 64: 'sha256', 128: 'sha512', 40: 'sha1' };
 
