@@ -8,12 +8,12 @@ import { gzipSync } from 'node:zlib';
 import { cleanupAll, httpGet, tmpDir } from './index.js';
 import { waitFor } from './harness/deb.js';
 import { buildGitFixture, git, repoStatus, startGitProxy, startGitUpstream, type GitFixture, type GitUpstream } from './harness/git.js';
+import { pktLine } from '../modes/git/pkt-line.js';
 
 let fx: GitFixture, up: GitUpstream, T: string;
 const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const advert = (url: string) => httpGet(`${url}/info/refs?service=git-upload-pack`);
-const pkt = (s: string) => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`;
 
 test.before(async () => {
   fx = buildGitFixture();
@@ -59,7 +59,7 @@ test('failed: 502 with the reason, no new attempt before failed_retry_after, the
 
 test('a gzip-compressed v2 ls-refs request is answered like a plain one', async () => {
   const { proxy, url } = await startGitProxy(`      upstream: "${up.url}/tools.git"\n`);
-  const body = Buffer.from(pkt('command=ls-refs\n') + '0001' + pkt('symrefs\n') + '0000');
+  const body = Buffer.from(pktLine('command=ls-refs\n') + '0001' + pktLine('symrefs\n') + '0000');
   const headers = { 'git-protocol': 'version=2', 'content-type': 'application/x-git-upload-pack-request' };
   const post = async (h: Record<string, string>, b: Buffer) => { const r = await fetch(`${url}/git-upload-pack`, { method: 'POST', headers: h, body: new Uint8Array(b) }); return { status: r.status, body: Buffer.from(await r.arrayBuffer()) }; };
   const plain = await post(headers, body);

@@ -17,11 +17,14 @@ export function configureLog(o: Partial<LogOptions>): void {
 }
 export function setLogSink(f: (line: string) => void): void { sink = f; }
 
-export function redact(text: string): string {
+/** URL userinfo and each given secret (of 3 characters or more) replaced by *** */
+export function redactWith(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of options.secrets ?? []) if (s && s.length >= 3) out = out.split(s).join('***');
-  return out.replace(/\/\/[^/@\s:]+:[^/@\s]+@/g, '//***@');
+  for (const s of secrets) if (s && s.length >= 3) out = out.split(s).join('***');
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
 }
+/** a line with the configuration's secrets and URL userinfo redacted */
+export const redact = (text: string): string => redactWith(text, options.secrets ?? []);
 
 function emit(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS[level] > LEVELS[options.level]) return;

@@ -8,7 +8,8 @@ import type { ControllerContext, ControllerTask, InstanceController, Match, Resp
 import { version } from '../../engine/metrics.js';
 import { namespaceOf, readSnapshot, type SyncResult } from './mirror.js';
 import { readUploadRequest } from './pkt-line.js';
-import { Repository, within, type Failure } from './repository.js';
+import { settleWithin } from '../../engine/wait.js';
+import { Repository, type Failure } from './repository.js';
 import { RepositoryResolver, splitGitPath } from './resolve.js';
 import type { GitSettings, RepoSpec } from './settings.js';
 import type { SyncError } from './sync-error.js';
@@ -132,13 +133,12 @@ export class GitInstance implements InstanceController {
     if (!r.mirror.snapshot) {
       const held = r.holdingOff();
       if (held) return this.failure(held);
-      const res = await within(r.sync(), this.s.cloneWaitMs);
-      if (res === undefined) return text(503, 'mirror is being cloned', { 'retry-after': '10' });
+      if (!(await settleWithin(r.sync(), this.s.cloneWaitMs))) return text(503, 'mirror is being cloned', { 'retry-after': '10' });
       if (!r.mirror.snapshot) return this.failure(r.failure!);
       return null;
     }
     const fresh = r.spec.freshForMs;
-    if (fresh !== undefined && r.age() > fresh && !r.holdingOff()) await within(r.sync(), this.s.syncWaitMs);
+    if (fresh !== undefined && r.age() > fresh && !r.holdingOff()) await settleWithin(r.sync(), this.s.syncWaitMs);
     return null;
   }
 

@@ -56,10 +56,3 @@ export function gitAvailable(): boolean {
   if (onPath === undefined) onPath = spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
   return onPath;
 }
-
-/** URL userinfo and the given secrets replaced, for logs, events and status */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
-}

@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runGit, redact, type GitOptions } from './git-process.js';
+import { redactWith as redact } from '../../engine/log.js';
+import { runGit, type GitOptions } from './git-process.js';
 import { parseForEachRef, parseLsRemote, planRefs, sameRefs, type RefMap, type RefPlan } from './refs.js';
 import { classifyGitFailure, SyncError } from './sync-error.js';
 import { upstreamAccess, type UpstreamAccess } from './upstream-access.js';
@@ -45,8 +46,8 @@ export class Mirror {
     this.access = upstreamAccess(spec);
   }
 
-  /** the upstream URL with userinfo removed (for status and logs) */
-  get upstream(): string { return redact(this.access.url); }
+  /** the upstream URL (userinfo is never part of it: credentials travel as configuration) */
+  get upstream(): string { return this.access.url; }
   get secrets(): readonly string[] { return this.access.secrets; }
 
   /** the published snapshot kept on disk, if any (restart) */

@@ -84,10 +84,3 @@ export class Repository {
     return r.outcome;
   }
 }
-
-/** resolves to the promise's value, or to undefined after ms */
-export function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  if (ms <= 0) return Promise.resolve(undefined);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); })]).finally(() => clearTimeout(timer));
-}

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../../engine/config/values.js';
-import { redact } from './git-process.js';
+import { redactWith as redact } from '../../engine/log.js';
 import type { Repository } from './repository.js';
 
 async function duBytes(dir: string): Promise<number> {
