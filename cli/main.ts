@@ -165,6 +165,16 @@ export async function main(argv: string[]): Promise<number> {
       if (cfg) code = await (await import('./tools/purge.js')).runPurge(cfg, inst, glob, o, out, err);
     });
 
+  program.command('warm <files...>').description('fetch every artifact of lockfiles through the running proxy (package-lock.json, Cargo.lock, go.sum, pom.xml)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
+    .option('--check', 'report what is cached and what is missing (HEAD requests; nothing is downloaded)')
+    .option('--json', 'machine-readable summary')
+    .action(async (files: string[], o: { config?: string; url?: string; check?: boolean; json?: boolean }) => {
+      const cfg = await toolConfig(o.config);
+      if (cfg) code = await (await import('./tools/warm/warm.js')).runWarm(cfg, files, o, out, err);
+    });
+
   const mode = program.command('mode').description('mode tools');
   mode.command('new <name>').description('scaffold a third-party mode package')
     .option('--dir <dir>', 'where to create it', '.')
