@@ -175,6 +175,13 @@ export async function main(argv: string[]): Promise<number> {
       if (cfg) code = await (await import('./tools/warm/warm.js')).runWarm(cfg, files, o, out, err);
     });
 
+  program.command('init [file]').description('write the built-in default configuration (the clients found on this machine) to a file to edit')
+    .option('--force', 'overwrite an existing file')
+    .option('--stdout', 'print it instead of writing a file')
+    .action(async (file: string | undefined, o: { force?: boolean; stdout?: boolean }) => {
+      code = await (await import('./init.js')).runInit((await modesLib()).builtinModes, file ?? 'cache-proxy.yaml', o, out, err);
+    });
+
   const mode = program.command('mode').description('mode tools');
   mode.command('new <name>').description('scaffold a third-party mode package')
     .option('--dir <dir>', 'where to create it', '.')
