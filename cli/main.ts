@@ -165,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
       if (cfg) code = await (await import('./tools/purge.js')).runPurge(cfg, inst, glob, o, out, err);
     });
 
-  program.command('warm <files...>').description('fetch every artifact of lockfiles through the running proxy (package-lock.json, Cargo.lock, go.sum, pom.xml)')
+  program.command('warm <files...>').description('fetch every artifact of lockfiles through the running proxy (package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock, go.sum, requirements.txt, poetry.lock, pom.xml)')
     .option('-c, --config <file>', 'configuration file')
     .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
     .option('--check', 'report what is cached and what is missing (HEAD requests; nothing is downloaded)')

@@ -71,8 +71,9 @@ test('after traffic, the metric, the summary and cache-proxy du agree with du -s
   const u = JSON.parse(du.stdout) as { total_bytes: number; source: string; instances: Record<string, { bytes: number; record_bytes: number; mode_bytes: number; blob_bytes: number; kinds: Record<string, { entries: number }> }> };
   assert.match(u.source, 'the proxy at');
   within1(u.total_bytes, want, 'cache-proxy du');
-  const summary = JSON.parse((await httpGet(`${proxy.url}/-/status/summary`)).body.toString()) as { storage: { used_bytes: number }; instances: { name: string; used_bytes: number }[] };
+  const summary = JSON.parse((await httpGet(`${proxy.url}/-/status/summary`)).body.toString()) as { storage: { used_bytes: number; shared_bytes: number; instance_bytes: Record<string, number> } };
   within1(summary.storage.used_bytes, want, 'summary storage.used_bytes');
+  assert.is(summary.storage.shared_bytes + summary.storage.instance_bytes.files! + summary.storage.instance_bytes.debian!, summary.storage.used_bytes);
   const metrics = (await httpGet(`${proxy.url}/metrics`)).body.toString();
   const series = [...metrics.matchAll(/^cache_proxy_storage_bytes\{instance="([^"]+)"\} (\d+)/gm)].map((x) => [x[1]!, Number(x[2])] as const);
   assert.equal(series.map(([n]) => n).sort(), ['_shared', 'debian', 'files']);
@@ -80,7 +81,7 @@ test('after traffic, the metric, the summary and cache-proxy du agree with du -s
   // per instance: the paths that name it counted whole, the blobs its entries or generations own on top
   for (const name of ['files', 'debian']) {
     within1(u.instances[name]!.record_bytes, duSb(join(proxy.backend, 'entries', name)), `${name} records`);
-    within1(summary.instances.find((i) => i.name === name)!.used_bytes, u.instances[name]!.bytes, `${name} in the summary`);
+    within1(summary.storage.instance_bytes[name]!, u.instances[name]!.bytes, `${name} in the summary`);
     within1(series.find(([n]) => n === name)![1], u.instances[name]!.bytes, `${name} metric`);
   }
   assert.ok(u.instances.files!.blob_bytes >= 1_340_900, 'the four files');
@@ -124,6 +125,18 @@ test('the admin endpoint refuses a missing or wrong token and other methods', as
   assert.is(await post(TOKEN, { instance: 'nope', glob: '*' }), 404);
   assert.is(await post(TOKEN, { instance: 'files' }), 400);
   assert.is((await httpGet(`${proxy.url}/files/a.bin`)).headers['x-cache'], 'HIT', 'nothing purged');
+});
+
+test('with the proxy stopped: purge works on the store under its lock, du measures the disk', async () => {
+  await proxy.stop();
+  const purge = await cli(['purge', 'files', 'file/b.bin', '--json']);
+  assert.is(purge.code, 0, purge.stderr);
+  assert.equal((JSON.parse(purge.stdout) as { keys: string[] }).keys, ['file/b.bin']);
+  assert.equal((JSON.parse((await cli(['ls', 'files', '--json'])).stdout) as { key: string }[]).map((e) => e.key), ['file/a.bin', 'file/dir/c.bin', 'file/dir/d.txt']);
+  const du = await cli(['du', '--json']);
+  const u = JSON.parse(du.stdout) as { total_bytes: number; source: string };
+  assert.match(u.source, 'on disk');
+  within1(u.total_bytes, duSb(proxy.backend), 'cache-proxy du on disk');
 });
 
 test.run();

@@ -37,6 +37,10 @@ test('init writes the machine default with setup comments; it validates, refuses
       assert.is(doc.headers['x-cache'], 'MISS');
       assert.is((JSON.parse(doc.body.toString()) as { name: string }).name, 'fx-cli');
       assert.is(reg.fx.requests.filter((q) => q.path === '/fx-cli').length, 1);
+      // no server.admin.token in the written file: there is no admin endpoint
+      const admin = await fetch(`${proxy.url}/-/admin/purge`, { method: 'POST', headers: { authorization: 'Bearer any-token-0123456789' }, body: '{"instance":"npm","glob":"*"}' });
+      assert.is(admin.status, 404);
+      await admin.arrayBuffer();
     } finally { await proxy.stop(); }
   } finally { await reg.stop(); }
 });

@@ -1,18 +1,19 @@
 // `cache-proxy warm` (issue 15): a package-lock.json without resolved URLs (this machine's npm form) warmed through
-// a fresh proxy, then `npm ci` with the registry stopped succeeds from the cache alone; a Cargo.lock warmed, then
-// warmed again and checked with 0 misses and no crate downloaded again.
+// a fresh proxy, then `npm ci` with the registry stopped succeeds from the cache alone; a Cargo.lock and a
+// requirements.txt warmed, then warmed again and checked with 0 misses and nothing downloaded again; what warm
+// cannot do is reported.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startNpmRegistry, startCargoRegistry, startProxy, run, appCopy, clientHome, cleanupAll, tmpDir, repoRoot,
-  type NpmRegistry, type CargoRegistry, type ProxyHandle,
+  startNpmRegistry, startCargoRegistry, startPypiIndex, startProxy, run, appCopy, clientHome, cleanupAll, tmpDir, repoRoot,
+  type NpmRegistry, type CargoRegistry, type PypiIndex, type ProxyHandle,
 } from './index.js';
 
 const T = tmpDir('warm-');
-let reg: NpmRegistry, crates: CargoRegistry, proxy: ProxyHandle;
+let reg: NpmRegistry, crates: CargoRegistry, index: PypiIndex, proxy: ProxyHandle;
 const env = clientHome().env;
 
 const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string; ms: number }>((resolve) => {
@@ -24,6 +25,7 @@ interface Summary { requests: number; cached: number; by_cache: Record<string, n
 test.before(async () => {
   reg = await startNpmRegistry();
   crates = await startCargoRegistry();
+  index = await startPypiIndex();
   proxy = await startProxy({
     config: `
 server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}", limits: { shutdown_timeout: 1s } }
@@ -35,10 +37,13 @@ instances:
   - name: cargo
     enabled: true
     cargo: { route: { path: /cargo }, upstream: "sparse+${crates.url}/" }
+  - name: pypi
+    enabled: true
+    pypi: { route: { path: /pypi }, upstream: ${index.url} }
 `,
   });
 });
-test.after(async () => { await proxy?.stop(); await reg?.stop(); await crates?.stop(); await cleanupAll(); });
+test.after(async () => { await proxy?.stop(); await reg?.stop(); await crates?.stop(); await index?.stop(); await cleanupAll(); });
 
 test('warm a package-lock.json without resolved URLs, stop the registry: npm ci against the proxy succeeds', async () => {
   // the lockfile is made against the registry itself: the proxy has seen nothing before warm
@@ -94,13 +99,30 @@ test('warm a Cargo.lock; warm again and --check: 0 misses, no crate downloaded a
   assert.is(crates.downloads().length, pkgs.length, 'no crate download after the first warm');
 });
 
-test('an unsupported format is reported, not skipped', async () => {
-  const f = join(T, 'poetry.lock');
-  writeFileSync(f, '[[package]]\nname = "x"\nversion = "1"\n');
-  const r = await cli(['warm', f]);
+test('warm a requirements.txt with hashes: the pinned files only; warmed again, 0 misses and no file fetched again', async () => {
+  const req = join(T, 'requirements.txt');
+  const whl = 'demo_lib-1.0-py3-none-any.whl', sdist = 'demo-util-1.1.tar.gz';
+  writeFileSync(req, `demo-lib==1.0 \\\n    --hash=sha256:${index.sha256(whl)}\ndemo-util==1.1 --hash=sha256:${index.sha256(sdist)}\n`);
+  const first = JSON.parse((await cli(['warm', req, '--json'])).stdout) as Summary;
+  assert.equal(first.failed, []);
+  assert.is(first.requests, 4, 'two project pages, the two pinned files');
+  assert.is(index.fileGets(), 2);
+  const second = JSON.parse((await cli(['warm', req, '--json'])).stdout) as Summary;
+  assert.is(second.by_cache.MISS ?? 0, 0, JSON.stringify(second.by_cache));
+  const check = JSON.parse((await cli(['warm', req, '--check', '--json'])).stdout) as Summary;
+  assert.equal(check.missing, []);
+  assert.is(index.fileGets(), 2, 'no file fetched again');
+});
+
+test('what warm cannot do is reported, never skipped: an unknown file, a format with no enabled instance', async () => {
+  const f = join(T, 'Gemfile.lock');
+  writeFileSync(f, 'GEM\n');
+  const g = join(T, 'go.sum');
+  writeFileSync(g, 'example.com/m v1.0.0 h1:x=\n');
+  const r = await cli(['warm', f, g]);
   assert.is(r.code, 1);
-  assert.match(r.stdout, 'unsupported: ');
-  assert.match(r.stdout, 'poetry.lock is not supported by warm yet');
+  assert.match(r.stdout, `unsupported: ${f}: not a lockfile warm knows`);
+  assert.match(r.stdout, 'unsupported: no enabled go instance in the configuration: 3 requests not made');
 });
 
 test.run();

@@ -72,11 +72,11 @@ export class StatusBoard {
         return send({
           healthy: !degraded, state: degraded ? 'degraded' : 'ok', version, uptime_s: Math.floor((Date.now() - this.started) / 1000),
           degraded_objects: 0, last_sample_at: this.disk.at(-1)?.at ?? null,
-          storage: { used_bytes: du?.total_bytes ?? u.blobBytes + u.tmpBytes, limit_bytes: Number.isFinite(this.cfg.storage.max_size) ? this.cfg.storage.max_size : null, free_bytes: u.freeBytes, entries: this.entries(), degraded },
+          storage: { used_bytes: du?.total_bytes ?? u.blobBytes + u.tmpBytes, instance_bytes: Object.fromEntries(this.cfg.instances.map((i) => [i.name, du?.instances[i.name]?.bytes ?? 0])), shared_bytes: du ? du.total_bytes - this.cfg.instances.reduce((n, i) => n + (du.instances[i.name]?.bytes ?? 0), 0) : null, limit_bytes: Number.isFinite(this.cfg.storage.max_size) ? this.cfg.storage.max_size : null, free_bytes: u.freeBytes, entries: this.entries(), degraded },
           disk_sample_interval_seconds: this.cfg.server.status.disk_sample_interval / 1000,
           disk_history_window_seconds: this.cfg.server.status.disk_history_window / 1000,
           event_limit: this.cfg.server.status.event_limit,
-          instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled', used_bytes: du?.instances[i.name]?.bytes ?? 0, ...(details.has(i.name) ? { details: details.get(i.name) } : {}) })),
+          instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled', ...(details.has(i.name) ? { details: details.get(i.name) } : {}) })),
         });
       }
       case 'usage': {

@@ -18,16 +18,21 @@ export function instanceBase(cfg: EffectiveConfig, mode: string, url?: string): 
   return proxyBase(cfg, url) + ((inst.block.route as { path?: string } | undefined)?.path ?? '');
 }
 
-async function request(base: string, item: WarmItem, head: boolean): Promise<WarmOutcome> {
+async function request(url: string, item: WarmItem, head: boolean, more: (found: WarmItem[]) => void): Promise<WarmOutcome> {
   try {
-    const r = await fetch(`${base}/${item.path}`, { method: head ? 'HEAD' : 'GET', headers: item.accept ? { accept: item.accept } : {}, signal: AbortSignal.timeout(600_000) });
-    // the body is read to its end: a fill that fails midway is a failure here too
-    if (r.body) for await (const _ of r.body) { /* drained */ }
+    // a page that names the artifacts is read even by --check: its links are the artifacts to look for
+    const r = await fetch(url, { method: head && !item.pick ? 'HEAD' : 'GET', headers: item.accept ? { accept: item.accept } : {}, signal: AbortSignal.timeout(600_000) });
+    if (item.pick && r.ok) {
+      const found = item.pick(await r.text(), url);
+      if (!found.length) return { item, status: 404, cache: r.headers.get('x-cache') ?? '-', error: 'the page lists none of the pinned files' };
+      more(found.map((f) => ({ mode: item.mode, path: f.url, label: f.label })));
+    } else if (r.body) for await (const _ of r.body) { /* drained: a fill that fails midway is a failure here too */ }
     return { item, status: r.status, cache: r.headers.get('x-cache') ?? '-' };
   } catch (e) {
     return { item, status: 0, cache: 'ERROR', error: (e as Error).message };
   }
 }
+const urlOf = (base: string, item: WarmItem) => (/^https?:\/\//.test(item.path) ? item.path : `${base}/${item.path}`);
 
 export async function runWarm(cfg: EffectiveConfig, files: string[], o: { check?: boolean; url?: string; json?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const items: WarmItem[] = [];
@@ -56,11 +61,16 @@ export async function runWarm(cfg: EffectiveConfig, files: string[], o: { check?
   bar?.start(todo.length, 0, { label: '' });
   const outcomes: WarmOutcome[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, async () => {
-    while (next < todo.length) {
+  let active = 0;
+  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+    // a worker waits while others are still running: a page they read may add artifacts
+    for (;;) {
+      if (next >= todo.length) { if (active === 0) return; await new Promise((r) => setTimeout(r, 20)); continue; }
+      active++;
       const item = todo[next++]!;
-      outcomes.push(await request(bases.get(item.mode)!, item, !!o.check));
+      outcomes.push(await request(urlOf(bases.get(item.mode)!, item), item, !!o.check, (found) => { todo.push(...found); bar?.setTotal(todo.length); }));
       bar?.increment(1, { label: item.label });
+      active--;
     }
   }));
   bar?.stop();
