@@ -132,6 +132,56 @@ export async function main(argv: string[]): Promise<number> {
       code = ok ? 0 : 1;
     });
 
+  // the cache tools read the same configuration `serve` would (its backend, bind and tokens)
+  const toolConfig = async (file?: string): Promise<EffectiveConfig | undefined> => {
+    const r = await load(findConfig(file), 'validate');
+    if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return undefined; }
+    return r.config;
+  };
+  const out = (s: string) => process.stdout.write(s);
+  const err = (s: string) => process.stderr.write(s);
+  program.command('du').description('disk use of the cache per instance and kind (all of the backend, as du -sb counts it)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
+    .option('--offline', 'measure the backend on disk without asking a running proxy')
+    .option('--json', 'machine-readable result')
+    .action(async (o: { config?: string; url?: string; offline?: boolean; json?: boolean }) => {
+      const cfg = await toolConfig(o.config);
+      if (cfg) code = await (await import('./tools/du.js')).runDu(cfg, o, out);
+    });
+  program.command('ls <instance> [glob]').description('stored entries of an instance: stored time, kind, size, key (glob: * any run, ? one character)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--json', 'machine-readable result')
+    .action(async (inst: string, glob: string | undefined, o: { config?: string; json?: boolean }) => {
+      const cfg = await toolConfig(o.config);
+      if (cfg) code = await (await import('./tools/ls.js')).runLs(cfg, inst, glob, o, out, err);
+    });
+  program.command('purge <instance> <glob>').description('remove the entries whose keys match glob (through the running proxy when one answers)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
+    .option('--json', 'machine-readable result')
+    .action(async (inst: string, glob: string, o: { config?: string; url?: string; json?: boolean }) => {
+      const cfg = await toolConfig(o.config);
+      if (cfg) code = await (await import('./tools/purge.js')).runPurge(cfg, inst, glob, o, out, err);
+    });
+
+  program.command('warm <files...>').description('fetch every artifact of lockfiles through the running proxy (package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock, go.sum, requirements.txt, poetry.lock, pom.xml)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
+    .option('--check', 'report what is cached and what is missing (HEAD requests; nothing is downloaded)')
+    .option('--json', 'machine-readable summary')
+    .action(async (files: string[], o: { config?: string; url?: string; check?: boolean; json?: boolean }) => {
+      const cfg = await toolConfig(o.config);
+      if (cfg) code = await (await import('./tools/warm/warm.js')).runWarm(cfg, files, o, out, err);
+    });
+
+  program.command('init [file]').description('write the built-in default configuration (the clients found on this machine) to a file to edit')
+    .option('--force', 'overwrite an existing file')
+    .option('--stdout', 'print it instead of writing a file')
+    .action(async (file: string | undefined, o: { force?: boolean; stdout?: boolean }) => {
+      code = await (await import('./init.js')).runInit((await modesLib()).builtinModes, file ?? 'cache-proxy.yaml', o, out, err);
+    });
+
   const mode = program.command('mode').description('mode tools');
   mode.command('new <name>').description('scaffold a third-party mode package')
     .option('--dir <dir>', 'where to create it', '.')

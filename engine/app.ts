@@ -1,5 +1,6 @@
 // Wires the engine together: store, index, upstream client, instances, listeners, scheduler, status.
 import { mkdir, access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { withGroupedKinds, type ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
@@ -17,6 +18,9 @@ import { openFsStore, isNoSpace } from './cache/fs-store.js';
 import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
 import { expireCleanup, blobGc, evict } from './cache/maintenance.js';
 import { MemoryBlobHolds } from './cache/holds.js';
+import { BackendUsage, measureBackend } from './cache/disk-usage.js';
+import { purgeEntries } from './purge.js';
+import { sendError } from './http/respond.js';
 import { Controllers } from './controller.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
@@ -101,6 +105,13 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   let degradedUntil = 0;
   const status = new StatusBoard(cfg, store.state, instances, async () => store.usage(), () => index.count());
   status.instanceBytes = (name) => index.bytes(name);
+  // what the backend takes on disk, all of it, per instance (blobs by the entries that name them or the mode that holds them)
+  const diskUsage = new BackendUsage(async (kinds) => {
+    const owners = index.blobOwners();
+    const held = holds.owners();
+    return measureBackend(resolve(backend), (hex) => owners.get(hex) ?? held.get(hex), { kinds });
+  });
+  status.diskUsage = diskUsage;
   await status.load();
   const transports = new Map(instances.map((i) => [i.name, transportOf(i.block)]));
   const upstream = createUpstreamClient({
@@ -212,16 +223,39 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       !cfg.log.access && hot.serve(hotKey(inst.name, base, req.url ?? ''), req, res, id),
     homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
     status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
+    admin: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void admin(req, res, sub).catch((e: Error) => sendError(res, 500, e.message)); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
       const u = await store.usage();
       m.storageBlobBytes.set(u.blobBytes);
       m.storageFreeBytes.set(u.freeBytes);
       m.storageLimitBytes.set(Number.isFinite(cfg.storage.max_size) ? cfg.storage.max_size : 0);
-      for (const i of instances) { m.storageBytes.set({ instance: i.name }, index.bytes(i.name)); m.storageEntries.set({ instance: i.name }, index.count(i.name)); }
+      const du = await diskUsage.get();
+      m.storageBytes.reset();
+      for (const i of instances) { m.storageBytes.set({ instance: i.name }, du.instances[i.name]?.bytes ?? 0); m.storageEntries.set({ instance: i.name }, index.count(i.name)); }
+      // what no configured instance owns (tmp/, engine state, directories, unowned blobs, removed instances' leftovers)
+      m.storageBytes.set({ instance: '_shared' }, du.total_bytes - instances.reduce((n, i) => n + (du.instances[i.name]?.bytes ?? 0), 0));
       const body = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       res.end(head ? undefined : body);
     },
+  };
+  const admin = async (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string): Promise<void> => {
+    const fail = (status: number, msg: string) => sendError(res, status, msg);
+    if (sub !== 'purge') return fail(404, `no admin action "${sub}"`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) { size += c.length; if (size > 65536) return fail(413, 'request body over 64 KiB'); chunks.push(c); }
+    let body: { instance?: unknown; glob?: unknown };
+    try { body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as typeof body; } catch { return fail(400, 'the body must be JSON: {"instance": "…", "glob": "…"}'); }
+    if (typeof body.instance !== 'string' || typeof body.glob !== 'string' || !body.glob) return fail(400, 'the body must name "instance" and a non-empty "glob"');
+    if (!instances.some((i) => i.name === body.instance)) return fail(404, `no enabled instance named "${body.instance}"`);
+    await index.ready;
+    const r = await purgeEntries(ctx, body.instance, body.glob);
+    log.info('purge', { instance: r.instance, glob: r.glob, purged: r.purged, bytes: r.bytes });
+    status.event({ instance: r.instance, result: 'purged', detail: `${r.purged} entries (${r.bytes} bytes) matching ${r.glob}` });
+    const text = JSON.stringify(r);
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   };
   const mounted: Mounted[] = instances.filter((i) => !i.block.bind).map((i) => ({ inst: i, mount: (i.block.route as { path?: string } | undefined)?.path }));
   const listeners: Listener[] = [];

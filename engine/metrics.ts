@@ -36,7 +36,7 @@ export const m = {
   joins: c('cache_proxy_singleflight_joins_total', 'Requests that joined a running fill or revalidation', ['instance', 'kind', 'via']),
   verifyFailures: c('cache_proxy_verify_failures_total', 'Bodies that failed verification', ['instance', 'kind']),
   verifySkipped: c('cache_proxy_verify_skipped_total', 'Bodies served unstored because their expected digest was unknown', ['instance', 'kind']),
-  storageBytes: g('cache_proxy_storage_bytes', 'Bytes referenced by an instance', ['instance']),
+  storageBytes: g('cache_proxy_storage_bytes', 'Bytes on disk per instance (records, state, mode data, blobs it owns); instance="_shared" is the rest: the sum is the backend\'s du -sb', ['instance']),
   storageEntries: g('cache_proxy_storage_entries', 'Entries of an instance', ['instance']),
   storageBlobBytes: g('cache_proxy_storage_blob_bytes', 'Bytes in blobs/'),
   storageFreeBytes: g('cache_proxy_storage_free_bytes', 'Free bytes on the backend filesystem'),

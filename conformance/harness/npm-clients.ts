@@ -63,6 +63,6 @@ export function run(cmd: string, args: string[], o: { cwd: string; env: NodeJS.P
 }
 
 /** npm with the flags every test wants: the registry, a cache dir, full lockfile URLs, no retries */
-export function npm(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; registry: string; cache: string }): Promise<RunResult> {
+export function npm(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; registry: string; cache: string; timeoutMs?: number }): Promise<RunResult> {
   return run('npm', [...args, '--no-audit', '--no-fund', '--registry', `${o.registry}/`, '--cache', o.cache, '--omit-lockfile-registry-resolved=false', '--fetch-retries=0', '--loglevel=error'], o);
 }

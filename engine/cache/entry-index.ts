@@ -154,6 +154,16 @@ export class EntryIndex {
   bytes(inst?: string): number { return inst ? this.perInstance.get(inst)?.bytes ?? 0 : [...this.perInstance.values()].reduce((n, s) => n + s.bytes, 0); }
   instances(): string[] { return [...this.perInstance.keys()]; }
 
+  /** each referenced blob (hex) with the instance of one entry that names it */
+  blobOwners(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const id of this.records.ids()) {
+      const hex = this.blobs.hexOf(this.blobOf[id]!);
+      if (!out.has(hex)) out.set(hex, this.instNames[this.records.tagOf(id)]!);
+    }
+    return out;
+  }
+
   /** distinct blob bytes (what the disk holds for entries) */
   totalBlobBytes(): number {
     const seen = new Map<number, number>();

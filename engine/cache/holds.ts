@@ -25,4 +25,11 @@ export class MemoryBlobHolds implements BlobHolds {
     for (const s of this.byOwner.values()) for (const d of s) out.add(d);
     return out;
   }
+
+  /** each held digest with one owner that holds it */
+  owners(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [owner, s] of this.byOwner) for (const d of s) if (!out.has(d)) out.set(d, owner);
+    return out;
+  }
 }

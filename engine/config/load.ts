@@ -324,6 +324,7 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
       bind: s.bind, backend: s.backend, public_url: s.public_url, trust_forwarded: s.trust_forwarded, trusted_proxies: s.trusted_proxies,
       access: s.access,
       status: { disk_sample_interval: dur(s.status.disk_sample_interval), disk_history_window: dur(s.status.disk_history_window), event_limit: s.status.event_limit, token: s.status.token },
+      admin: { token: (s.admin as { token?: string } | undefined)?.token },
       limits: {
         header_timeout: dur(L.header_timeout), request_timeout: dur(L.request_timeout), keep_alive_timeout: dur(L.keep_alive_timeout), client_idle_timeout: dur(L.client_idle_timeout),
         max_url_bytes: size(L.max_url_bytes), max_header_bytes: size(L.max_header_bytes), max_headers: L.max_headers, max_connections: L.max_connections, shutdown_timeout: dur(L.shutdown_timeout),

@@ -55,6 +55,7 @@ export interface EffectiveConfig {
     trusted_proxies: string[];
     access?: AccessConfig;
     status: { disk_sample_interval: number; disk_history_window: number; event_limit: number; token?: string };
+    admin: { token?: string };
     limits: {
       header_timeout: number; request_timeout: number; keep_alive_timeout: number; client_idle_timeout: number;
       max_url_bytes: number; max_header_bytes: number; max_headers: number; max_connections: number; shutdown_timeout: number;

@@ -26,6 +26,8 @@ export interface Dispatcher {
   homePage(req: IncomingMessage, res: ServerResponse, publicBase: string, only?: Instance): void;
   status(req: IncomingMessage, res: ServerResponse, sub: string): void;
   metrics(res: ServerResponse, head: boolean): Promise<void>;
+  /** POST /-/admin/<sub>, the token already checked */
+  admin(req: IncomingMessage, res: ServerResponse, sub: string): void;
 }
 
 
@@ -180,6 +182,15 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       if (cfg.server.status.token && !tokenMatches(presentedToken(req), [cfg.server.status.token])) return err(401, 'status token required', { headers: { 'www-authenticate': 'Bearer realm="status"' } });
       return d.status(req, res, path.slice('/-/status/'.length));
+    }
+    if (path === '/-/admin' || path.startsWith('/-/admin/')) {
+      // no configured token: there is no admin endpoint at all
+      if (!cfg.server.admin.token) return err(404, 'no admin endpoints (server.admin.token is not set)');
+      if (req.method !== 'POST') return err(405, `${req.method} is not allowed here`, { headers: { allow: 'POST' } });
+      const presented = presentedToken(req);
+      if (!presented) return err(401, 'admin token required', { headers: { 'www-authenticate': 'Bearer realm="admin"' } });
+      if (!tokenMatches(presented, [cfg.server.admin.token])) return err(403, 'wrong admin token');
+      return d.admin(req, res, path.slice('/-/admin/'.length));
     }
     if (path === cfg.metrics.path) {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });

@@ -5,6 +5,7 @@ import type { EffectiveConfig } from '../config/types.js';
 import type { Instance } from '../instance.js';
 import { sendError } from '../http/respond.js';
 import { version, registry } from '../metrics.js';
+import type { BackendUsage } from '../cache/disk-usage.js';
 
 export interface StatusEvent { instance?: string; storage?: string; task_type?: string; target?: string; started_at: string; finished_at?: string; duration_ms?: number; result: string; state_from?: string; reason_code?: string; detail?: string; message?: string }
 
@@ -15,6 +16,8 @@ export class StatusBoard {
   private dirty = false;
   private timer?: NodeJS.Timeout;
   degradedUntil = 0;
+  /** the backend's disk usage per instance (engine/cache/disk-usage.ts) */
+  diskUsage?: BackendUsage;
   /** mode details per instance (status hooks) */
   details?: () => Promise<Map<string, Record<string, unknown>>>;
 
@@ -63,17 +66,23 @@ export class StatusBoard {
     switch (sub) {
       case 'summary': {
         const u = await this.usage();
+        const du = await this.diskUsage?.get();
         const degraded = Date.now() < this.degradedUntil;
         const details = (await this.details?.().catch(() => undefined)) ?? new Map<string, Record<string, unknown>>();
         return send({
           healthy: !degraded, state: degraded ? 'degraded' : 'ok', version, uptime_s: Math.floor((Date.now() - this.started) / 1000),
           degraded_objects: 0, last_sample_at: this.disk.at(-1)?.at ?? null,
-          storage: { used_bytes: u.blobBytes + u.tmpBytes, limit_bytes: Number.isFinite(this.cfg.storage.max_size) ? this.cfg.storage.max_size : null, free_bytes: u.freeBytes, entries: this.entries(), degraded },
+          storage: { used_bytes: du?.total_bytes ?? u.blobBytes + u.tmpBytes, instance_bytes: Object.fromEntries(this.cfg.instances.map((i) => [i.name, du?.instances[i.name]?.bytes ?? 0])), shared_bytes: du ? du.total_bytes - this.cfg.instances.reduce((n, i) => n + (du.instances[i.name]?.bytes ?? 0), 0) : null, limit_bytes: Number.isFinite(this.cfg.storage.max_size) ? this.cfg.storage.max_size : null, free_bytes: u.freeBytes, entries: this.entries(), degraded },
           disk_sample_interval_seconds: this.cfg.server.status.disk_sample_interval / 1000,
           disk_history_window_seconds: this.cfg.server.status.disk_history_window / 1000,
           event_limit: this.cfg.server.status.event_limit,
           instances: this.cfg.instances.map((i) => ({ name: i.name, mode: i.mode, enabled: i.enabled, state: i.enabled ? 'ok' : 'disabled', ...(details.has(i.name) ? { details: details.get(i.name) } : {}) })),
         });
+      }
+      case 'usage': {
+        // ?fresh=1 walks now; ?kinds=1 also reads every entry record for its kind (operator tools: `cache-proxy du`)
+        if (!this.diskUsage) return sendError(res, 404, 'no disk usage here', { head: req.method === 'HEAD' });
+        return send(await this.diskUsage.get({ fresh: url.searchParams.get('fresh') === '1', kinds: url.searchParams.get('kinds') === '1' }));
       }
       case 'disk':
         return send({ samples: this.disk });
