@@ -50,7 +50,7 @@ export async function renderHome(b: StatusBoard, req: IncomingMessage, res: Serv
   const tokenForm = locked && enhanced
     ? `<form id="token-form" hidden><label>status token <input type="password" name="token" autocomplete="off" required></label> <button>show figures</button> <span class="note"></span></form><noscript><p class="note">Figures, charts and events need the status token: read them from <code>/-/status/dashboard</code> with <code>Authorization: Bearer &lt;token&gt;</code>, or enable JavaScript.</p></noscript>`
     : '';
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>cache-proxy</title><style>${CSS}</style></head>`
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,"><title>cache-proxy</title><style>${CSS}</style></head>`
     + `<body data-token-required="${locked}"><header><h1>cache-proxy <small>${esc(version)}</small></h1><nav><a href="#charts">charts</a> · <a href="#instances">instances</a> · <a href="#events-section">events</a> · <a href="-/status/summary">status</a> · <a href="${esc(cfg.metrics.path.replace(/^\//, ''))}">metrics</a> <span id="updated"></span></nav></header>`
     + warnings.map((w) => `<p class="warn">${w}</p>`).join('') + tokenForm
     + `<div id="live-storage">${doc ? storageHtml(doc) : ''}</div>`
