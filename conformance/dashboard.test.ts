@@ -177,6 +177,15 @@ test('with a status token: no figures in the page; the token is asked once, kept
   }
 });
 
+test("disk samples, with the cache's own size, survive a restart (persisted under the backend)", async () => {
+  if (missing) return console.log(`skipped: ${missing}`);
+  const before = (JSON.parse((await httpGet(`${proxy.url}/-/status/disk`)).body.toString()) as { samples: { at: string; cache_bytes?: number }[] }).samples;
+  assert.ok(before.length > 0 && before.at(-1)!.cache_bytes! >= 200_000, JSON.stringify(before.at(-1)));
+  await proxy.restart();
+  const after = (JSON.parse((await httpGet(`${proxy.url}/-/status/disk`)).body.toString()) as { samples: { at: string }[] }).samples;
+  assert.ok(before.every((s) => after.some((x) => x.at === s.at)), 'every sample from before the restart is still there');
+});
+
 test('the screenshot in docs/ is a PNG', () => {
   if (missing) return console.log(`skipped: ${missing}`);
   assert.ok(statSync(join(repoRoot, 'docs/dashboard.png')).size > 10_000);
