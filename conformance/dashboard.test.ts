@@ -118,11 +118,6 @@ test('the copy button puts the setup line on the clipboard', async () => {
   assert.ok(await button.isVisible());
   const line = (await page.textContent('#instance-files .setup code')) ?? '';
   assert.is(line, `curl -O ${proxy.url}/files/<path>`);
-  if (process.env.UPDATE_SCREENSHOT === '1') {
-    const shot = join(tmpDir('dashboard-shot-'), 'dashboard.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    copyFileSync(shot, join(repoRoot, 'docs/dashboard.png'));
-  }
   await button.click();
   await page.waitForFunction(() => document.querySelector('#instance-files button.copy')?.textContent === 'copied');
   assert.is(await page.evaluate(() => navigator.clipboard.readText()), line);
@@ -184,6 +179,22 @@ test("disk samples, with the cache's own size, survive a restart (persisted unde
   await proxy.restart();
   const after = (JSON.parse((await httpGet(`${proxy.url}/-/status/disk`)).body.toString()) as { samples: { at: string }[] }).samples;
   assert.ok(before.every((s) => after.some((x) => x.at === s.at)), 'every sample from before the restart is still there');
+});
+
+test('docs/dashboard.png: half a minute of traffic, then the page (UPDATE_SCREENSHOT=1 only)', async () => {
+  if (missing || process.env.UPDATE_SCREENSHOT !== '1') return;
+  const until = Date.now() + 35_000;
+  for (let n = 0; Date.now() < until; n++) {
+    await httpGet(`${proxy.url}/files/pkg/f${n % 4}.bin`);
+    if (n % 7 === 0) await httpGet(`${proxy.url}/files/pkg/absent${n}.bin`);
+    if (n % 20 === 0) await httpGet(`${proxy.url}/broken/x${n}.bin`);
+    await new Promise((r) => setTimeout(r, 40 + (n % 5) * 30));
+  }
+  const page = await open(`${proxy.url}/`);
+  const shot = join(tmpDir('dashboard-shot-'), 'dashboard.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  copyFileSync(shot, join(repoRoot, 'docs/dashboard.png'));
+  await page.close();
 });
 
 test('the screenshot in docs/ is a PNG', () => {

@@ -34,9 +34,6 @@ export class StatusBoard {
     this.timer = setInterval(() => { if (this.dirty) void this.persist(); }, 5000);
     this.timer.unref();
     this.history.start();
-    // a restart after a pause gets a disk sample now instead of up to an interval later
-    const last = this.disk.at(-1);
-    if (!last || Date.now() - Date.parse(last.at) >= this.cfg.server.status.disk_sample_interval) await this.sampleDisk().catch(() => undefined);
   }
 
   event(e: Omit<StatusEvent, 'started_at'> & { started_at?: string }): void {

@@ -158,7 +158,12 @@ export function detailsHtml(d: Record<string, unknown>): string {
       const cols = [...new Set(v.flatMap((x) => Object.keys(x as object)))];
       return `<details open><summary>${esc(k)} (${v.length})</summary><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${v.map((x) => `<tr>${cols.map((c) => `<td>${cell((x as Record<string, unknown>)[c])}</td>`).join('')}</tr>`).join('')}</table></details>`;
     }
-    if (v && typeof v === 'object' && !Array.isArray(v)) return `<details><summary>${esc(k)}</summary>${detailsHtml(v as Record<string, unknown>)}</details>`;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const flat = Object.values(v).every((x) => x === null || typeof x !== 'object');
+      return flat
+        ? `<div>${esc(k)}: ${Object.entries(v).map(([kk, vv]) => `${esc(kk)} <code>${cell(vv)}</code>`).join(' · ')}</div>`
+        : `<details><summary>${esc(k)}</summary>${detailsHtml(v as Record<string, unknown>)}</details>`;
+    }
     return `<div>${esc(k)}: ${cell(v)}</div>`;
   }).join('')}</div>`;
 }
@@ -170,12 +175,14 @@ export function matches(e: StatusEvent, f: EventFilter): boolean {
   return (!f.type || eventType(e) === f.type) && (!f.instance || eventWho(e) === f.instance) && (!f.result || e.result === f.result);
 }
 
+const EVENT_ROWS = 50;
+
 /** the events table with its filter form: a plain GET form without JavaScript, filtering in place with it */
 export function eventsHtml(events: StatusEvent[], f: EventFilter): string {
   const select = (name: keyof EventFilter, label: string, values: string[]) =>
     `<label>${label} <select name="${name}"><option value="">all</option>${[...new Set(values)].filter(Boolean).sort().map((v) => `<option${v === f[name] ? ' selected' : ''}>${esc(v)}</option>`).join('')}</select></label>`;
   const shown = events.filter((e) => matches(e, f));
-  const rows = shown.slice(0, 200).map((e) => `<tr data-type="${esc(eventType(e))}" data-instance="${esc(eventWho(e))}" data-result="${esc(e.result)}"><td>${esc(e.started_at.replace('T', ' ').slice(0, 19))}</td><td>${esc(eventWho(e))}</td><td>${esc(eventType(e))}</td><td>${esc(e.target ?? '')}</td><td><span class="pill ${/fail|error|open/.test(e.result) ? 'open' : /success|updated|unchanged|closed/.test(e.result) ? 'ok' : ''}">${esc(e.result)}</span></td><td>${e.duration_ms !== undefined ? `${e.duration_ms} ms` : ''}</td><td>${esc(e.message ?? e.detail ?? '')}</td></tr>`).join('');
-  return `<form id="event-filter" method="get" action="">${select('type', 'type', events.map(eventType))}${select('instance', 'instance', events.map(eventWho))}${select('result', 'result', events.map((e) => e.result))}<button class="nojs">filter</button> <span id="event-count">${shown.length} of ${events.length}</span></form>`
+  const rows = shown.slice(0, EVENT_ROWS).map((e) => `<tr data-type="${esc(eventType(e))}" data-instance="${esc(eventWho(e))}" data-result="${esc(e.result)}"><td>${esc(e.started_at.replace('T', ' ').slice(0, 19))}</td><td>${esc(eventWho(e))}</td><td>${esc(eventType(e))}</td><td>${esc(e.target ?? '')}</td><td><span class="pill ${/fail|error|open/.test(e.result) ? 'open' : /success|updated|unchanged|closed/.test(e.result) ? 'ok' : ''}">${esc(e.result)}</span></td><td>${e.duration_ms !== undefined ? `${e.duration_ms} ms` : ''}</td><td>${esc(e.message ?? e.detail ?? '')}</td></tr>`).join('');
+  return `<form id="event-filter" method="get" action="">${select('type', 'type', events.map(eventType))}${select('instance', 'instance', events.map(eventWho))}${select('result', 'result', events.map((e) => e.result))}<button class="nojs">filter</button> <span id="event-count">${shown.length} of ${events.length}${shown.length > EVENT_ROWS ? `, the newest ${EVENT_ROWS} listed` : ''}</span></form>`
     + `<table id="events"><thead><tr><th>started (UTC)</th><th>instance</th><th>type</th><th>target</th><th>result</th><th>took</th><th>message</th></tr></thead><tbody>${rows || '<tr><td colspan="7" class="empty">no events</td></tr>'}</tbody></table>`;
 }
