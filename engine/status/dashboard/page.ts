@@ -5,14 +5,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EffectiveConfig } from '../../config/types.js';
 import type { Instance } from '../../instance.js';
 import { version } from '../../metrics.js';
-import type { StatusBoard } from '../status.js';
-import { chartsHtml, esc, eventsHtml, instanceLiveHtml, storageHtml, type DashboardDoc, type EventFilter } from './view.js';
+import type { MetricHistory } from './history.js';
+import { chartsHtml, esc, eventsHtml, instanceLiveHtml, storageHtml, type DashboardDoc, type DiskSample, type EventFilter, type StatusEvent } from './view.js';
 
 type Details = Map<string, Record<string, unknown>>;
 
-export async function dashboardDoc(b: StatusBoard, only?: Instance, details?: Details): Promise<DashboardDoc> {
+/** what the page reads from the status board (engine/status/status.ts StatusBoard) */
+export interface DashboardSource {
+  readonly config: EffectiveConfig; readonly instances: Instance[]; readonly started: number; readonly history: MetricHistory;
+  events: StatusEvent[]; disk: DiskSample[]; degradedUntil: number;
+  usage(): Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number }>;
+  entries(): number;
+  instanceBytes?: (instance: string) => number;
+  details?: () => Promise<Details>;
+}
+
+export async function dashboardDoc(b: DashboardSource, only?: Instance, details?: Details): Promise<DashboardDoc> {
   const u = await b.usage();
   const d = details ?? (await b.details?.().catch(() => undefined)) ?? new Map<string, Record<string, unknown>>();
   const st = b.config.server.status;
@@ -26,7 +37,7 @@ export async function dashboardDoc(b: StatusBoard, only?: Instance, details?: De
   };
 }
 
-export async function renderHome(b: StatusBoard, req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Details): Promise<void> {
+export async function renderHome(b: DashboardSource, req: IncomingMessage, res: ServerResponse, base: string, only?: Instance, details?: Details): Promise<void> {
   const cfg = b.config;
   const q = new URL(req.url ?? '/', 'http://x').searchParams;
   const filter: EventFilter = { type: q.get('type') ?? '', instance: q.get('instance') ?? '', result: q.get('result') ?? '' };

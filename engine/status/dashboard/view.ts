@@ -1,8 +1,9 @@
 // The dashboard's views: pure functions from the JSON documents of /-/status/* to HTML and inline SVG. The server
 // renders the page with them (it works without JavaScript) and the browser imports this same file
 // (/-/dashboard/view.js) to re-render the live parts. No runtime imports: it must load in a browser as is.
-import type { StatusEvent } from '../status.js';
 
+/** a scheduler or upstream event as the status board keeps it (the fields the page shows) */
+export interface StatusEvent { instance?: string; storage?: string; task_type?: string; target?: string; started_at: string; duration_ms?: number; result: string; reason_code?: string; detail?: string; message?: string }
 export interface InstanceCounters { requests: number; hits: number; bytes_served: number; upstream_requests: number; upstream_errors: number; health: Record<string, number> }
 export interface HistoryDoc { interval_s: number; window_s: number; samples: { at: number; instances: Record<string, InstanceCounters>; live?: boolean }[] }
 export interface DiskSample { at: string; total_bytes: number; free_bytes: number; cache_bytes?: number }
