@@ -44,7 +44,7 @@ function childrenOf(pid: number): number[] {
   try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
 
-export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number }
+export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number; /** server.status.token of the config, for the readiness probe */ statusToken?: string }
 
 export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const dir = tmpDir('proxy-');
@@ -82,7 +82,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000); // a start takes about a second; a loaded machine can make it many
     for (;;) {
       if (c.exitCode !== null) throw new Error(`cache-proxy exited with ${c.exitCode}:\n${log}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/-/status/summary`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/-/status/summary`, { headers: o.statusToken ? { authorization: `Bearer ${o.statusToken}` } : {} }).then((r) => r.status === 200, () => false);
       if (ok) return;
       if (Date.now() > deadline) { c.kill('SIGKILL'); throw new Error(`cache-proxy not ready in time:\n${log}`); }
       await new Promise((r) => setTimeout(r, 50));

@@ -178,6 +178,11 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       return d.homePage(req, res, base);
     }
+    // the dashboard's browser modules: public (no figures in them), beside the home page
+    if (path.startsWith('/-/dashboard/')) {
+      if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
+      return d.status(req, res, path.slice('/-/'.length));
+    }
     if (path === '/-/status' || path.startsWith('/-/status/')) {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       if (cfg.server.status.token && !tokenMatches(presentedToken(req), [cfg.server.status.token])) return err(401, 'status token required', { headers: { 'www-authenticate': 'Bearer realm="status"' } });
