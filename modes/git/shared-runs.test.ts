@@ -54,7 +54,7 @@ test('requests joining a run in flight read its whole output from the first byte
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('run')), [], 'its temp file is removed');
 });
 
-test('a finished run is not reused: the next identical request starts anew', async () => {
+test('a finished run nobody reads any more is not reused: the next identical request starts anew', async () => {
   const shared = new SharedRuns({ tempPath });
   let runs = 0;
   for (const text of ['one', 'two']) {
@@ -69,6 +69,28 @@ test('a finished run is not reused: the next identical request starts anew', asy
     await tick(20);
   }
   assert.is(runs, 2);
+});
+
+test('a finished run still being read is joined, from its first byte', async () => {
+  const shared = new SharedRuns({ tempPath });
+  const data = randomBytes(2 * 1024 * 1024);
+  const run = controlled();
+  let runs = 0;
+  const a = shared.open('r', () => { runs++; return run.started; });
+  await tick();
+  run.send(data);
+  run.finish();
+  const ja = await a;
+  assert.ok(ja.data);
+  await tick(50); // finished; `a` has not read a byte yet
+  const jb = await shared.open('r', () => { runs++; return controlled().started; });
+  assert.ok(jb.data);
+  const [ra, rb] = await Promise.all([read(ja.data ? ja.body : new PassThrough()), read(jb.data ? jb.body : new PassThrough())]);
+  assert.is(sha(ra), sha(data));
+  assert.is(sha(rb), sha(data));
+  assert.is(runs, 1);
+  await tick(20);
+  assert.is(shared.size, 0, 'forgotten once its last reader is done');
 });
 
 test('a run that fails after its first bytes fails every request reading it: none sees the end of the output', async () => {

@@ -1,7 +1,9 @@
 // Identical requests in flight share one run: the first starts it, its output goes through an engine fill
-// (a temp file beside a memory window, never stored), and every request with the same key while it runs
-// reads that output from its first byte, at its own pace. A finished run is forgotten: the next identical
-// request starts anew. A run that fails (its output destroyed) fails every request reading it.
+// (a temp file beside a memory window, never stored), and every request with the same key reads that output
+// from its first byte, at its own pace. A run that fails (its output destroyed) fails every request reading
+// it. A finished run is joined only while some request still reads it (its temp file is still there); once
+// the last one is done it is forgotten and the next identical request starts anew: nothing outlives its
+// readers.
 import { PassThrough, type Readable } from 'node:stream';
 import { Fill, readFromFill, type ReadSink } from '../../engine/cache/fill.js';
 
@@ -17,7 +19,7 @@ export interface SharedRunsOptions {
   holdMaxMs?: number;
 }
 
-interface Live { ready: Promise<{ fill: Fill; first: Started['first'] }>; requests: number; arrived: () => void }
+interface Live { fill?: Fill; ready: Promise<{ fill: Fill; first: Started['first'] }>; requests: number; arrived: () => void }
 
 export class SharedRuns {
   private live = new Map<string, Live>();
@@ -29,6 +31,7 @@ export class SharedRuns {
   /** the running run of this key joined (`joined` true), or `start` called for a new one */
   async open(key: string, start: () => Started, counted: { run(): void; join(): void } = { run() {}, join() {} }): Promise<Joined> {
     let l = this.live.get(key);
+    if (l?.fill && idle(l.fill)) { this.live.delete(key); l = undefined; }
     if (l) counted.join(); else l = this.begin(key, start, counted.run);
     l.requests++;
     l.arrived();
@@ -37,7 +40,7 @@ export class SharedRuns {
     const release = fill.hold();
     const f = await first;
     if (!f.data) { release(); return f; }
-    const body = follow(fill);
+    const body = follow(fill, () => this.forgetIfIdle(key, fill));
     release();
     return { data: true, body };
   }
@@ -58,20 +61,26 @@ export class SharedRuns {
         commit: () => Promise.reject(new Error('a shared run is never stored')),
         isNoSpace: (e) => (e as NodeJS.ErrnoException)?.code === 'ENOSPC',
       });
-      const forget = () => { if (this.live.get(key) === l) this.live.delete(key); };
-      fill.once('verified', forget);
-      fill.once('failed', forget);
-      void fill.done.finally(forget);
+      l.fill = fill;
+      fill.once('failed', () => this.forgetIfIdle(key, fill));
+      void fill.done.finally(() => this.forgetIfIdle(key, fill));
       return { fill, first: s.first };
     };
     const l: Live = { ready: Promise.resolve().then(() => (gate ? gate.then(launch) : launch())), requests: 0, arrived: () => arrived() };
     this.live.set(key, l);
     return l;
   }
+
+  private forgetIfIdle(key: string, fill: Fill): void {
+    if (this.live.get(key)?.fill === fill && idle(fill)) this.live.delete(key);
+  }
 }
 
+/** failed, or finished with no reader left (its temp file may be gone): not to be joined */
+const idle = (f: Fill) => f.state === 'failed' || (f.state === 'complete' && f.readers === 0);
+
 /** the fill's bytes from offset 0 as a stream; destroyed when the run fails */
-function follow(fill: Fill): Readable {
+function follow(fill: Fill, ended: () => void): Readable {
   const out = new PassThrough();
   const sink: ReadSink = {
     write: (b) => (out.write(b) ? Promise.resolve() : new Promise<void>((r) => {
@@ -84,6 +93,6 @@ function follow(fill: Fill): Readable {
   void readFromFill(fill, sink).then((whole) => {
     if (whole) out.end();
     else out.destroy(fill.error ?? new Error('the shared run failed'));
-  }, (e: Error) => out.destroy(e));
+  }, (e: Error) => out.destroy(e)).finally(ended);
   return out;
 }
