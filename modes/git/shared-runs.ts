@@ -28,16 +28,18 @@ export class SharedRuns {
   /** runs in flight (for tests and status) */
   get size(): number { return this.live.size; }
 
-  /** the running run of this key joined (`joined` true), or `start` called for a new one */
+  /** the run of this key joined, or `start` called for a new one; its output from the first byte, or why there is none */
   async open(key: string, start: () => Started, counted: { run(): void; join(): void } = { run() {}, join() {} }): Promise<Joined> {
     let l = this.live.get(key);
     if (l?.fill && idle(l.fill)) { this.live.delete(key); l = undefined; }
     if (l) counted.join(); else l = this.begin(key, start, counted.run);
+    // counted as a reader from now on (at once when the run exists: its last reader may leave meanwhile and
+    // take the temp file along); a run nobody reads any more is stopped
+    let release = l.fill?.hold();
     l.requests++;
     l.arrived();
     const { fill, first } = await l.ready;
-    // counted as a reader from now on: a run nobody reads any more is stopped
-    const release = fill.hold();
+    release ??= fill.hold();
     const f = await first;
     if (!f.data) { release(); return f; }
     const body = follow(fill, () => this.forgetIfIdle(key, fill));
