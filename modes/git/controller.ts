@@ -14,6 +14,7 @@ import { RepositoryResolver, splitGitPath } from './resolve.js';
 import type { GitSettings, RepoSpec } from './settings.js';
 import type { SyncError } from './sync-error.js';
 import { advertise, exchange, gitProtocol, isV2 } from './upload-pack.js';
+import { SharedRuns } from './shared-runs.js';
 import { repoStatus } from './status.js';
 
 const SYNC_TASK = 'git_sync';
@@ -29,10 +30,14 @@ export class GitInstance implements InstanceController {
   private root: string;
   private agent = `cache-proxy/${version}`;
   private metric;
+  private shared: SharedRuns;
 
   constructor(private ctx: ControllerContext, private s: GitSettings) {
     this.resolver = new RepositoryResolver(s);
     this.root = join(ctx.privateDir, 'repos');
+    // test only: a new upload-pack run waits until this many identical requests share it (at most a minute)
+    const hold = Number(process.env.CACHE_PROXY_TEST_GIT_SHARE_HOLD ?? 0);
+    this.shared = new SharedRuns({ tempPath: () => ctx.blobs.tempPath(), holdUntil: hold > 1 ? hold : undefined, holdMaxMs: 60_000 });
     const m = ctx.metrics;
     const labels = ['instance', 'repo'];
     this.metric = {
@@ -42,6 +47,8 @@ export class GitInstance implements InstanceController {
       syncFailed: m.counter('cache_proxy_git_sync_failed_total', 'git mirror syncs that failed', labels),
       lastSync: m.gauge('cache_proxy_git_last_sync_timestamp_seconds', 'time of the last successful clone or sync of a git mirror', labels),
       requests: m.counter('cache_proxy_git_requests_total', 'git smart-HTTP requests served', ['instance', 'repo', 'service', 'protocol']),
+      packRuns: m.counter('cache_proxy_git_pack_runs_total', 'upload-pack runs for POSTed exchanges (identical ones in flight share one)', labels),
+      packJoins: m.counter('cache_proxy_git_pack_joins_total', 'POSTed exchanges served by joining an identical upload-pack run in flight', labels),
     };
     this.tasks = s.onDemand ? [{ type: 'git_idle_expire', intervalMs: Math.min(3_600_000, Math.max(60_000, s.idleExpireMs / 10)), run: () => this.expireIdle() }] : [];
   }
@@ -125,7 +132,8 @@ export class GitInstance implements InstanceController {
     const u = readUploadRequest(req);
     this.metric.requests.inc({ ...labels, service: u.command ?? 'upload-pack' });
     this.ctx.log.debug('git upload-pack', { instance: this.ctx.instance, repo: spec.path, snapshot: snap.n, ...u });
-    return exchange(target, req, u.command);
+    const repo = { instance: this.ctx.instance, repo: spec.path || '/' };
+    return exchange(target, req, u.command, this.shared, { run: () => this.metric.packRuns.inc(repo), join: () => this.metric.packJoins.inc(repo) });
   }
 
   /** null when a snapshot can be served; else the answer (cloning, failed) */
