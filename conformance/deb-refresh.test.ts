@@ -2,6 +2,7 @@
 // upstream per generation, L7 previous generation's by-hash, failover to the second mirror).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { aptOk as ok } from './harness/apt.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,10 +22,6 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => {
-  assert.is(r.code, 0, `${what} failed:\n${r.out}`);
-  assert.not.match(r.out, /Hash Sum mismatch|^Err:|^W: /m, `${what}:\n${r.out}`);
-};
 type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
 async function rootStatus(p: ProxyHandle, root = 'deb_distribution:dists/bookworm'): Promise<RootStatus | undefined> {
   const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };

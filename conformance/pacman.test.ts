@@ -3,6 +3,7 @@
 // in the generation of its `.db`) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, upstreamCount, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
@@ -21,7 +22,6 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 
 type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
 async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {

@@ -2,6 +2,7 @@
 // upstream is down, L4 torn mirror, L5 one upstream per generation, L8 rebuilt name, L11 storm).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, sha256, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
@@ -21,7 +22,6 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const t = (name: string, fn: () => Promise<void>) => test(name, async () => { if (missing) { console.log(`skipped: ${missing}`); return; } await fn(); });
 type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
 async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
