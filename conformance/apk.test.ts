@@ -4,6 +4,7 @@
 // The apk client rows run only where an `apk` binary is on PATH (apk-tools has no Debian bookworm package).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { watchRoot } from './harness/root-status.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,13 +26,8 @@ test.before(async () => {
 test.after(cleanupAll);
 
 const generationOf = async (u: string) => Number((await httpGet(`${u}${at(INDEX)}`, { method: 'HEAD' })).headers['x-cache-generation'] ?? 0);
-type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string };
 const ROOT = `apk:${APK_REPO_DIR}`;
-async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
-  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };
-  return s.instances.find((i) => i.name === 'apk')?.details?.roots.find((r) => r.root === ROOT);
-}
-const refreshedAfter = (p: ProxyHandle, t: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t; };
+const { status: rootStatus, refreshedAfter } = watchRoot(ROOT, 'apk');
 
 function storedEntries(p: ProxyHandle, word: string): string[] {
   const dir = join(p.backend, 'entries', 'apk');
