@@ -4,10 +4,11 @@
 // The apk client rows run only where an `apk` binary is on PATH (apk-tools has no Debian bookworm package).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { watchRoot } from './harness/root-status.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixtureServer, httpGet, cleanupAll, upstreamCount, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
+import { startFixtureServer, httpGet, cleanupAll, upstreamCount, waitFor, type FixtureServer, type GetResult, type ProxyHandle } from './index.js';
 import { buildApkFixture, startApkProxy, APK_REPO_DIR, type ApkFixture, type ApkTree } from './harness/apk.js';
 import { metricValue } from './harness/single-instance.js';
 
@@ -25,13 +26,8 @@ test.before(async () => {
 test.after(cleanupAll);
 
 const generationOf = async (u: string) => Number((await httpGet(`${u}${at(INDEX)}`, { method: 'HEAD' })).headers['x-cache-generation'] ?? 0);
-type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string };
 const ROOT = `apk:${APK_REPO_DIR}`;
-async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
-  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };
-  return s.instances.find((i) => i.name === 'apk')?.details?.roots.find((r) => r.root === ROOT);
-}
-const refreshedAfter = (p: ProxyHandle, t: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t; };
+const { status: rootStatus, refreshedAfter } = watchRoot(ROOT, 'apk');
 
 function storedEntries(p: ProxyHandle, word: string): string[] {
   const dir = join(p.backend, 'entries', 'apk');
@@ -39,16 +35,23 @@ function storedEntries(p: ProxyHandle, word: string): string[] {
     .map((n) => readFileSync(join(dir, n), 'utf8')).filter((t) => t.includes(word));
 }
 
-test('cold: the index and both packages, bytes equal, each fetched from upstream once', async () => {
+/** the index and both packages answered with tree v1's bytes; the packages' answers returned */
+async function servesV1(): Promise<GetResult[]> {
   const idx = await httpGet(`${url}${at(INDEX)}`);
   assert.is(idx.status, 200);
   assert.ok(idx.body.equals(file('v1', INDEX)));
+  const answers: GetResult[] = [];
   for (const n of [HELLO1, DATA]) {
     const r = await httpGet(`${url}${at(n)}`);
     assert.is(r.status, 200, n);
     assert.ok(r.body.equals(file('v1', n)), n);
-    assert.is(r.headers['x-cache'], 'MISS', n);
+    answers.push(r);
   }
+  return answers;
+}
+
+test('cold: the index and both packages, bytes equal, each fetched from upstream once', async () => {
+  for (const r of await servesV1()) assert.is(r.headers['x-cache'], 'MISS');
   for (const n of [INDEX, HELLO1, DATA]) assert.is(a.count('GET', at(n)), 1, n);
   assert.is(await generationOf(url), 1);
 });
@@ -154,14 +157,7 @@ test('L11 storm: 20 parallel downloads of a cold package from a throttled upstre
 test('L10 restart with the upstream stopped: the root and its generation restored, index and packages served; listed on the home page and in the summary', async () => {
   await a.stop();
   await proxy.restart();
-  const idx = await httpGet(`${url}${at(INDEX)}`);
-  assert.is(idx.status, 200);
-  assert.ok(idx.body.equals(file('v1', INDEX)));
-  for (const n of [HELLO1, DATA]) {
-    const r = await httpGet(`${url}${at(n)}`);
-    assert.is(r.status, 200, n);
-    assert.ok(r.body.equals(file('v1', n)), n);
-  }
+  await servesV1();
   assert.is(await generationOf(url), 1);
   assert.is((await rootStatus(proxy))?.generation, 1);
   assert.ok((await httpGet(`${proxy.url}/`)).body.toString().includes(ROOT), `home page lists ${ROOT}`);

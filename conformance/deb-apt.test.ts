@@ -2,6 +2,7 @@
 // L10 restart, L12 flat) against two fixture mirrors of a tree made by dpkg-deb, apt-ftparchive and gpg.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { aptOk as ok } from './harness/apt.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,10 +22,6 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => {
-  assert.is(r.code, 0, `${what} failed:\n${r.out}`);
-  assert.not.match(r.out, /Hash Sum mismatch|^Err:|^W: /m, `${what}:\n${r.out}`);
-};
 
 test('L1 cold: update + install --download-only of cp-hello and cp-data; each file fetched from upstream once', async () => {
   const c = aptClient(debSources(url, fx.key));

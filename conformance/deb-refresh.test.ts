@@ -2,6 +2,8 @@
 // upstream per generation, L7 previous generation's by-hash, failover to the second mirror).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { watchRoot } from './harness/root-status.js';
+import { aptOk as ok } from './harness/apt.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -21,16 +23,7 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => {
-  assert.is(r.code, 0, `${what} failed:\n${r.out}`);
-  assert.not.match(r.out, /Hash Sum mismatch|^Err:|^W: /m, `${what}:\n${r.out}`);
-};
-type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
-async function rootStatus(p: ProxyHandle, root = 'deb_distribution:dists/bookworm'): Promise<RootStatus | undefined> {
-  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };
-  return s.instances[0]?.details?.roots.find((r) => r.root === root);
-}
-const refreshedAfter = (p: ProxyHandle, t: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t; };
+const { status: rootStatus, refreshedAfter } = watchRoot('deb_distribution:dists/bookworm');
 const candidate = async (c: ReturnType<typeof aptClient>) => /Candidate: (\S+)/.exec((await c.policy('cp-hello')).out)?.[1];
 
 /** the served primary and the served listed files agree (by-hash and by path) */

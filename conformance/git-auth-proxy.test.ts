@@ -2,6 +2,7 @@
 // git client, tinyproxy and microsocks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,6 @@ import { buildGitFixture, git, startGitProxy, startGitUpstream, type GitFixture 
 import { singleInstanceConfig } from './harness/single-instance.js';
 
 let fx: GitFixture, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 const AUTH = '      auth: { type: basic, username: bot, password: $GIT_FIXTURE_PASSWORD }\n';

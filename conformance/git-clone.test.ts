@@ -3,13 +3,13 @@
 // several repositories under one mount, and a refused push.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { join } from 'node:path';
 import { cleanupAll, httpGet, tmpDir, type ProxyHandle } from './index.js';
 import { buildGitFixture, DEMO_EPOCH, git, startGitProxy, startGitUpstream, type GitFixture, type GitUpstream } from './harness/git.js';
 import { metricValue } from './harness/single-instance.js';
 
 let fx: GitFixture, up: GitUpstream, proxy: ProxyHandle, url: string, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 

@@ -2,13 +2,13 @@
 // full and shallow clones, a failed on-request sync included, and comes back from disk after a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { join } from 'node:path';
 import { cleanupAll, tmpDir } from './index.js';
 import { buildGitFixture, git, repoStatus, startGitProxy, startGitUpstream, type GitFixture } from './harness/git.js';
 import { metricValue } from './harness/single-instance.js';
 
 let fx: GitFixture, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 

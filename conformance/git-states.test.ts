@@ -3,6 +3,7 @@
 // retried), over max_repositories (503); and gzip-compressed request bodies.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { cleanupAll, httpGet, tmpDir } from './index.js';
@@ -11,7 +12,6 @@ import { buildGitFixture, git, repoStatus, startGitProxy, startGitUpstream, type
 import { pktLine } from '../modes/git/pkt-line.js';
 
 let fx: GitFixture, up: GitUpstream, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const advert = (url: string) => httpGet(`${url}/info/refs?service=git-upload-pack`);
 

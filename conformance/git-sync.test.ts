@@ -3,6 +3,7 @@
 // complete, then the new one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { join } from 'node:path';
 import { cleanupAll, tmpDir } from './index.js';
 import { waitFor } from './harness/deb.js';
@@ -10,7 +11,6 @@ import { buildGitFixture, git, repoStatus, startGitProxy, startGitUpstream, type
 import { metricValue } from './harness/single-instance.js';
 
 let fx: GitFixture, up: GitUpstream, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 const mainOf = async (url: string) => (await out(['ls-remote', url, 'refs/heads/main'])).split('\t')[0];

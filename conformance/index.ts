@@ -13,7 +13,8 @@ export { run, npm, appCopy, clientHome, clientAvailable, CLIENTS, type RunResult
 export { startShim, type Shim, type ShimFaults, type ShimRequest } from './harness/shim.js';
 export { startRegistry, type Registry, type RegistryAuth } from './harness/oci/registry.js';
 export { startTokenIssuer, type TokenIssuer } from './harness/oci/token-issuer.js';
-export { aptClient, type AptClient, type AptRun } from './harness/apt.js';
+export { aptClient, aptOk, type AptClient, type AptRun } from './harness/apt.js';
+export { runClient, ok, type ClientRun } from './harness/client-run.js';
 export { buildDebFixture, startDebProxy, debSources, flatSource, sha256, upstreamCount, servedGeneration, pinnedSha256, waitFor, type DebFixture } from './harness/deb.js';
 export { startPypiIndex, PYPI_FIXTURES, type PypiIndex } from './harness/pypi-index.js';
 export { startPypiProxy, metricValue, type PypiProxyOptions } from './harness/pypi-proxy.js';

@@ -3,6 +3,8 @@
 // in the generation of its `.db`) against a fixture upstream of a tree made by bsdtar, zstd and repo-add.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { watchRoot } from './harness/root-status.js';
+import { ok } from './harness/client-run.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, upstreamCount, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
@@ -21,14 +23,8 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 
-type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
-async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
-  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { details?: { roots: RootStatus[] } }[] };
-  return s.instances[0]?.details?.roots.find((r) => r.root === `pacman:${PACMAN_REPO_DIR}/fixture.db`);
-}
-const refreshedAfter = (p: ProxyHandle, t: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t; };
+const { status: rootStatus, refreshedAfter } = watchRoot(`pacman:${PACMAN_REPO_DIR}/fixture.db`);
 
 test('L1 cold: pacman -Sy + -Sw of cp-hello and cp-data; the database and each package fetched from upstream once', async () => {
   const c = pacmanClient(url);

@@ -3,6 +3,7 @@
 // variants (`*.xml.zck`, which dnf here does not read) verified and served like any listed file, Range included.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, metricValue, type FixtureServer } from './index.js';
@@ -17,7 +18,6 @@ const ups: FixtureServer[] = [];
 test.before(() => { if (!missing) fx = buildRpmFixture({ dataMiB: 1, checksums: [...ALGS] }); });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const t = (name: string, fn: () => Promise<void>) => test(name, async () => { if (missing) { console.log(`skipped: ${missing}`); return; } await fn(); });
 
 for (const alg of ALGS) {

@@ -3,6 +3,7 @@
 // rpmbuild, createrepo_c (--update for the next state) and gpg (repomd.xml.asc, checked by dnf).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, sha256, upstreamCount, waitFor, metricValue, type FixtureServer, type ProxyHandle } from './index.js';
@@ -24,7 +25,6 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const t = (name: string, fn: () => Promise<void>) => test(name, async () => { if (missing) { console.log(`skipped: ${missing}`); return; } await fn(); });
 
 t('L1 cold: dnf makecache + install --downloadonly (repomd.xml.asc checked) ; each file fetched from upstream once', async () => {

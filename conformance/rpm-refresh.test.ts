@@ -2,6 +2,8 @@
 // upstream is down, L4 torn mirror, L5 one upstream per generation, L8 rebuilt name, L11 storm).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { watchRoot } from './harness/root-status.js';
+import { ok } from './harness/client-run.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFixtureServer, httpGet, cleanupAll, sha256, waitFor, type FixtureServer, type ProxyHandle } from './index.js';
@@ -21,14 +23,8 @@ test.before(async () => {
 });
 test.after(cleanupAll);
 
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const t = (name: string, fn: () => Promise<void>) => test(name, async () => { if (missing) { console.log(`skipped: ${missing}`); return; } await fn(); });
-type RootStatus = { root: string; generation: number; outcome: string; last_refresh: string; error?: string };
-async function rootStatus(p: ProxyHandle): Promise<RootStatus | undefined> {
-  const s = JSON.parse((await httpGet(`${p.url}/-/status/summary`)).body.toString()) as { instances: { name: string; details?: { roots: RootStatus[] } }[] };
-  return s.instances[0]?.details?.roots.find((r) => r.root === 'rpm:');
-}
-const refreshedAfter = (p: ProxyHandle, t0: number, outcome: string) => async () => { const s = await rootStatus(p); return !!s && s.outcome === outcome && Date.parse(s.last_refresh) > t0; };
+const { status: rootStatus, refreshedAfter } = watchRoot('rpm:');
 const served = async (base: string) => Number((await httpGet(`${base}/repodata/repomd.xml`, { method: 'HEAD' })).headers['x-cache-generation'] ?? 0);
 
 /** every file the served repomd.xml pins is served with that size and sha256 */

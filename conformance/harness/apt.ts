@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from './launcher.js';
+import * as assert from 'uvu/assert';
+import { runClient, ok } from './client-run.js';
 
 export interface AptRun { code: number; out: string }
 export interface AptClient { dir: string; archives: string; update(): Promise<AptRun>; install(pkgs: string[]): Promise<AptRun>; download(pkgs: string[]): Promise<AptRun>; policy(pkg: string): Promise<AptRun>; debs(): string[] }
@@ -18,14 +20,7 @@ export function aptClient(sources: string[]): AptClient {
     `Dir::Etc::SourceList=${dir}/sources.list`, 'Dir::Etc::SourceParts=/dev/null', `Dir::State::Lists=${dir}/lists`, `Dir::State::status=${dir}/status`,
     `Dir::Cache=${dir}/cache`, `Dir::Cache::Archives=${dir}/archives`, 'Debug::NoLocking=1', 'APT::Sandbox::User=root', 'Acquire::Languages=none',
   ].flatMap((x) => ['-o', x]);
-  const run = (args: string[], cwd = dir): Promise<AptRun> => new Promise((resolve) => {
-    const p = spawn('apt-get', [...o, ...args], { cwd, env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' } });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('error', (e) => resolve({ code: -1, out: `${out}${e.message}` }));
-    p.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
+  const run = (args: string[], cwd = dir): Promise<AptRun> => runClient('apt-get', [...o, ...args], { cwd, env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' } });
   return {
     dir, archives: join(dir, 'archives'),
     update: () => run(['update']),
@@ -39,4 +34,10 @@ export function aptClient(sources: string[]): AptClient {
     }),
     debs: () => [...readdirSync(join(dir, 'archives')), ...readdirSync(join(dir, 'dl'))].filter((n) => n.endsWith('.deb')).sort(),
   };
+}
+
+/** apt succeeded with no hash mismatch, no failed fetch (`Err:`) and no warning */
+export function aptOk(r: AptRun, what: string): void {
+  ok(r, what);
+  assert.not.match(r.out, /Hash Sum mismatch|^Err:|^W: /m, `${what}:\n${r.out}`);
 }

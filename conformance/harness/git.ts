@@ -1,11 +1,12 @@
 // What the git conformance files share: upstream repositories built at test time with plain git
 // (`demo`: two branches, an annotated tag, 50 commits, a 5 MiB binary blob; `tools`; `team/x`), the real
 // git client isolated from this machine's configuration, and a git instance in front of an upstream.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, startProxy, type ProxyHandle } from './launcher.js';
+import { runClient } from './client-run.js';
 import { singleInstanceConfig } from './single-instance.js';
 
 export { startGitUpstream, type GitUpstream } from './git-upstream.js';
@@ -21,14 +22,7 @@ export interface GitRunResult { code: number; out: string; stdout: string }
 
 /** the real git client, asynchronously (the proxy in the same test must keep answering) */
 export function git(args: string[], o: { cwd?: string; home: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<GitRunResult> {
-  return new Promise((resolve) => {
-    const c = spawn('git', args, { cwd: o.cwd, env: clientEnv(o.home, o.env) });
-    let out = '', stdout = '';
-    c.stdout.on('data', (d) => { out += d; stdout += d; });
-    c.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => c.kill('SIGKILL'), o.timeoutMs ?? 120_000);
-    c.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, out, stdout }); });
-  });
+  return runClient('git', args, { cwd: o.cwd, env: clientEnv(o.home, o.env), timeoutMs: o.timeoutMs ?? 120_000 });
 }
 
 export interface GitFixture {

@@ -1,9 +1,10 @@
 // What the pacman conformance files share: the real-tool fixture (built at test time), a pacman instance in
 // front of fixture upstreams, and a real pacman with private root, database, cache, log and config.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
+import { runClient } from './client-run.js';
 import { singleInstanceConfig } from './single-instance.js';
 import { httpGet } from './http.js';
 
@@ -47,14 +48,7 @@ export function pacmanClient(url: string, opts: { parallelDownloads?: number } =
   writeFileSync(join(dir, 'pacman.conf'), `[options]\nArchitecture = x86_64\nSigLevel = Never\nParallelDownloads = ${opts.parallelDownloads ?? 1}\n[fixture]\nServer = ${url}/$repo/os/$arch\n`);
   const o = ['--config', join(dir, 'pacman.conf'), '--root', join(dir, 'root'), '--dbpath', join(dir, 'db'), '--cachedir', join(dir, 'cache'),
     '--logfile', join(dir, 'pacman.log'), '--gpgdir', join(dir, 'gpg'), '--noconfirm', '--noprogressbar'];
-  const run = (args: string[]): Promise<PacmanRun> => new Promise((resolve) => {
-    const p = spawn('pacman', [...o, ...args], { env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('error', (e) => resolve({ code: -1, out: `${out}${e.message}` }));
-    p.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
+  const run = (args: string[]): Promise<PacmanRun> => runClient('pacman', [...o, ...args]);
   return {
     dir, cache: join(dir, 'cache'),
     sync: () => run(['-Sy']),

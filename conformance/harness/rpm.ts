@@ -1,10 +1,11 @@
 // What the rpm conformance files share: the real-tool fixture (rpmbuild, createrepo_c, gpg, built at test
 // time), an rpm instance in front of fixture upstreams, and real dnf and zypper with private roots (recipe:
 // dnf --installroot with its own reposdir and cachedir; zypper --root). Nothing on the system changes.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, repoRoot, startProxy, type ProxyHandle } from './launcher.js';
+import { runClient } from './client-run.js';
 
 export interface RpmFixture { dir: string; key: string; tree(name: 'v1' | 'v2' | 'torn' | 'rebuilt' | 'xz' | `checksum-${string}`): string }
 export interface RpmRun { code: number; out: string }
@@ -42,16 +43,7 @@ export function rpmClientMissing(bin: 'dnf' | 'zypper'): string | null {
   }
 }
 
-function runner(bin: string, base: string[]): (args: string[]) => Promise<RpmRun> {
-  return (args) => new Promise((resolve) => {
-    const p = spawn(bin, [...base, ...args], { env: { ...process.env, LC_ALL: 'C' } });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('error', (e) => resolve({ code: -1, out: `${out}${e.message}` }));
-    p.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
+const runner = (bin: string, base: string[]) => (args: string[]): Promise<RpmRun> => runClient(bin, [...base, ...args]);
 
 const rpmsUnder = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((n) => n.endsWith('.rpm'));
 

@@ -3,6 +3,7 @@
 import { startFixtureServer } from '../harness/fixture.js';
 import { buildPacmanFixture, PACMAN_REPO_DIR } from '../harness/pacman.js';
 import { record, writeScenarios, expect, sha256 } from './scenario.js';
+import { counts as c, generation as gen, packageKept, packageMissing, packageRefusedThenKept } from './linux-repo-expect.js';
 
 const DIR = `/${PACMAN_REPO_DIR}`;
 const DB = `${DIR}/fixture.db`, SIG = `${DIR}/fixture.db.sig`, FILES = `${DIR}/fixture.files`;
@@ -22,9 +23,7 @@ export async function recordPacman(): Promise<void> {
   await up.close();
   const get = (p: string) => rec.ex(`GET ${p}`);
   const hash = (p: string) => sha256(rec.bytes(get(p)));
-  const c = (counts: Record<string, number>) => ({ upstream_counts: counts });
   const cold = { [`GET ${DB}`]: 1, [`GET ${SIG}`]: 1 };
-  const gen = (n: number) => ({ 'x-cache-generation': String(n) });
   const pkg = rec.bytes(get(PKG));
   writeScenarios(rec, [
     {
@@ -37,7 +36,7 @@ export async function recordPacman(): Promise<void> {
         expect(DB, { status: 200, x_cache: 'GENERATION', body_sha256: hash(DB), headers: gen(1), ...c(cold) }),
         expect(`HEAD ${DB}`, { status: 200, x_cache: 'GENERATION', headers: { 'content-length': String(rec.bytes(get(DB)).length) }, ...c(cold) }),
         expect(SIG, { status: 404, x_cache: 'GENERATION', ...c(cold) }),
-        // the .files database is a root of its own
+        // the .files database joins the generation of its .db
         expect(FILES, { status: 200, x_cache: 'MISS', body_sha256: hash(FILES), headers: gen(1), ...c({ ...cold, [`GET ${FILES}`]: 1 }) }),
       ],
     },
@@ -48,9 +47,7 @@ export async function recordPacman(): Promise<void> {
       expect: [
         expect(DB, { status: 200, x_cache: 'MISS', ...c(cold) }),
         // a package is cached by the engine, keyed by path, not served from a generation
-        expect(PKG, { status: 200, x_cache: 'MISS', body_sha256: sha256(pkg), headers: { 'x-cache-generation': null }, ...c({ [`GET ${PKG}`]: 1 }) }),
-        expect(PKG, { status: 200, x_cache: 'HIT', body_sha256: sha256(pkg), ...c({ [`GET ${PKG}`]: 1 }) }),
-        expect(`HEAD ${PKG}`, { status: 200, x_cache: 'HIT', headers: { 'content-length': String(pkg.length) }, ...c({ [`GET ${PKG}`]: 1, [`HEAD ${PKG}`]: 0 }) }),
+        ...packageKept(PKG, pkg),
       ],
     },
     {
@@ -60,9 +57,7 @@ export async function recordPacman(): Promise<void> {
       expect: [
         expect(DB, { status: 200, x_cache: 'MISS', ...c(cold) }),
         // the package does not match the %SHA256SUM% of its desc: 502, nothing stored, upstream again
-        expect(PKG, { status: 502, x_cache: 'ERROR', ...c({ [`GET ${PKG}`]: 1 }) }),
-        expect(PKG, { status: 200, x_cache: 'MISS', body_sha256: sha256(pkg), aborted: false, ...c({ [`GET ${PKG}`]: 2 }) }),
-        expect(PKG, { status: 200, x_cache: 'HIT', body_sha256: sha256(pkg), ...c({ [`GET ${PKG}`]: 2 }) }),
+        ...packageRefusedThenKept(PKG, pkg),
       ],
     },
     {
@@ -70,8 +65,7 @@ export async function recordPacman(): Promise<void> {
       instance,
       exchanges: [get(NO_PKG)],
       expect: [
-        expect(NO_PKG, { status: 404, x_cache: 'MISS', ...c({ [`GET ${NO_PKG}`]: 1 }) }),
-        expect(NO_PKG, { status: 404, x_cache: 'NEGATIVE', ...c({ [`GET ${NO_PKG}`]: 1 }) }),
+        ...packageMissing(NO_PKG),
       ],
     },
   ]);

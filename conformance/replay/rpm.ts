@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startFixtureServer } from '../harness/fixture.js';
 import { buildRpmFixture } from '../harness/rpm.js';
 import { record, writeScenarios, expect, sha256 } from './scenario.js';
+import { counts as c, generation as gen, packageKept, packageMissing, packageRefusedThenKept } from './linux-repo-expect.js';
 
 const REPOMD = '/repodata/repomd.xml', ASC = `${REPOMD}.asc`, KEY = `${REPOMD}.key`;
 const NO_ROOT = '/nosuch/repodata/repomd.xml';
@@ -29,9 +30,7 @@ export async function recordRpm(): Promise<void> {
   const get = (p: string) => rec.ex(`GET ${p}`);
   const hash = (p: string) => sha256(rec.bytes(get(p)));
   const primary = [get(REPOMD), get(ASC), get(KEY), get(PRIMARY)];
-  const c = (counts: Record<string, number>) => ({ upstream_counts: counts });
   const cold = { [`GET ${REPOMD}`]: 1, [`GET ${ASC}`]: 1, [`GET ${KEY}`]: 1, [`GET ${PRIMARY}`]: 1 };
-  const gen = (n: number) => ({ 'x-cache-generation': String(n) });
   const rpm = rec.bytes(get(RPM));
   writeScenarios(rec, [
     {
@@ -60,9 +59,7 @@ export async function recordRpm(): Promise<void> {
         expect(FILELISTS, { status: 200, x_cache: 'MISS', body_sha256: hash(FILELISTS), headers: gen(1), ...c({ [`GET ${FILELISTS}`]: 1 }) }),
         expect(FILELISTS, { status: 200, x_cache: 'HIT', body_sha256: hash(FILELISTS), ...c({ [`GET ${FILELISTS}`]: 1 }) }),
         // a package is cached by the engine (verified against primary's checksum), not served from a generation
-        expect(RPM, { status: 200, x_cache: 'MISS', body_sha256: sha256(rpm), headers: { 'x-cache-generation': null }, ...c({ [`GET ${RPM}`]: 1 }) }),
-        expect(RPM, { status: 200, x_cache: 'HIT', body_sha256: sha256(rpm), ...c({ [`GET ${RPM}`]: 1 }) }),
-        expect(`HEAD ${RPM}`, { status: 200, x_cache: 'HIT', headers: { 'content-length': String(rpm.length) }, ...c({ [`GET ${RPM}`]: 1, [`HEAD ${RPM}`]: 0 }) }),
+        ...packageKept(RPM, rpm),
       ],
     },
     {
@@ -72,9 +69,7 @@ export async function recordRpm(): Promise<void> {
       expect: [
         expect(REPOMD, { status: 200, x_cache: 'MISS', ...c(cold) }),
         // the .rpm does not match the sha256 primary.xml lists: 502, nothing stored, upstream again
-        expect(RPM, { status: 502, x_cache: 'ERROR', ...c({ [`GET ${RPM}`]: 1 }) }),
-        expect(RPM, { status: 200, x_cache: 'MISS', body_sha256: sha256(rpm), aborted: false, ...c({ [`GET ${RPM}`]: 2 }) }),
-        expect(RPM, { status: 200, x_cache: 'HIT', body_sha256: sha256(rpm), ...c({ [`GET ${RPM}`]: 2 }) }),
+        ...packageRefusedThenKept(RPM, rpm),
       ],
     },
     {
@@ -82,8 +77,7 @@ export async function recordRpm(): Promise<void> {
       instance,
       exchanges: [get(NO_RPM), get(NO_ROOT), get(`${NO_ROOT}.asc`), get(`${NO_ROOT}.key`)],
       expect: [
-        expect(NO_RPM, { status: 404, x_cache: 'MISS', ...c({ [`GET ${NO_RPM}`]: 1 }) }),
-        expect(NO_RPM, { status: 404, x_cache: 'NEGATIVE', ...c({ [`GET ${NO_RPM}`]: 1 }) }),
+        ...packageMissing(NO_RPM),
         // a repository no upstream has: probed once (the three primary names), the request passed through
         expect(NO_ROOT, { status: 404, x_cache: 'PASSTHROUGH', ...c({ [`GET ${NO_ROOT}`]: 2, [`GET ${NO_ROOT}.asc`]: 1, [`GET ${NO_ROOT}.key`]: 1 }) }),
         // the missing root is remembered: no new probe, only the pass-through

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { tarEntries } from './tar-entries.js';
 
 /** control segments larger than this (with the signature before them) fail the check */
 export const MAX_CONTROL_PREFIX = 8 * 1024 * 1024;
@@ -23,24 +24,6 @@ export function gzipMember(buf: Buffer, at: number): { length: number; inflated:
   const end = p + r.engine.bytesWritten + 8;
   if (end > buf.length) throw new Error('gzip member cut short');
   return { length: end - at, inflated: r.buffer };
-}
-
-/** the name of the first tar entry of a segment */
-const firstEntryName = (tarBytes: Buffer) => tarBytes.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-
-/** `key = value` lines of a .PKGINFO inside a (cut) control tar */
-function pkginfoField(controlTar: Buffer, key: string): string | undefined {
-  for (let off = 0; off + 512 <= controlTar.length;) {
-    const name = firstEntryName(controlTar.subarray(off));
-    if (!name) break;
-    const size = parseInt(controlTar.subarray(off + 124, off + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (name === '.PKGINFO') {
-      const text = controlTar.subarray(off + 512, off + 512 + size).toString('utf8');
-      return new RegExp(`^${key} = (.*)$`, 'm').exec(text)?.[1]?.trim();
-    }
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return undefined;
 }
 
 async function prefix(body: Readable, max: number): Promise<Buffer> {
@@ -67,10 +50,12 @@ export async function checkApkPackage(open: () => Readable, expectedControlSha1:
     const head = await prefix(open(), MAX_CONTROL_PREFIX);
     let at = 0;
     let m = gzipMember(head, at);
-    if (firstEntryName(m.inflated).startsWith('.SIGN.')) { at += m.length; m = gzipMember(head, at); }
+    let entries = await tarEntries(m.inflated);
+    if (entries[0]?.name.startsWith('.SIGN.')) { at += m.length; m = gzipMember(head, at); entries = await tarEntries(m.inflated); }
     const sha1 = createHash('sha1').update(head.subarray(at, at + m.length)).digest('hex');
     if (sha1 !== expectedControlSha1) return `control segment SHA-1 ${sha1} differs from the index's ${expectedControlSha1}`;
-    const datahash = pkginfoField(m.inflated, 'datahash');
+    const pkginfo = entries.find((e) => e.name === '.PKGINFO')?.data.toString('utf8') ?? '';
+    const datahash = /^datahash = (.*)$/m.exec(pkginfo)?.[1]?.trim();
     if (!datahash) return null; // packages without datahash: the control SHA-1 is all the index pins
     const got = await sha256From(open(), at + m.length);
     return got === datahash.toLowerCase() ? null : `data segment SHA-256 ${got} differs from the datahash ${datahash} of .PKGINFO`;

@@ -15,6 +15,17 @@ async function duBytes(dir: string): Promise<number> {
   return n;
 }
 
+/** the mirror's size, walked again only when its snapshot changed (a status page is asked often, a mirror changes seldom) */
+const sizes = new WeakMap<Repository, { snapshot: number | undefined; bytes: number }>();
+async function mirrorBytes(r: Repository): Promise<number> {
+  const n = r.mirror.snapshot?.n;
+  const known = sizes.get(r);
+  if (known && known.snapshot === n) return known.bytes;
+  const bytes = await duBytes(r.mirror.dir);
+  sizes.set(r, { snapshot: n, bytes });
+  return bytes;
+}
+
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 export async function repoStatus(r: Repository): Promise<Record<string, unknown>> {
@@ -28,7 +39,7 @@ export async function repoStatus(r: Repository): Promise<Record<string, unknown>
     last_sync: s?.synced_at ?? '—',
     snapshot_age: s ? formatDuration(Math.round((now - Date.parse(s.published_at)) / 1000) * 1000) || '0s' : '—',
     refs: s ? Object.keys(s.refs).length : 0,
-    size: mib(await duBytes(r.mirror.dir)),
+    size: mib(await mirrorBytes(r)),
     ...(r.failure ? { error: redact(r.failure.reason, r.mirror.secrets), next_attempt: new Date(r.failure.retryAt).toISOString() } : {}),
   };
 }

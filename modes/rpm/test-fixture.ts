@@ -1,20 +1,10 @@
-// Unit tests of the rpm parsers read the real-tool fixture (conformance/fixtures/rpm/make.sh), built once
-// per test process into a temp dir with a 1 MiB cp-data payload.
+// The rpm fixture for unit tests (built once per test process: ../linux-repo/fixture-once.ts).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../engine/paths.js';
+import { fixtureOnce } from '../linux-repo/fixture-once.js';
 
-let dir: string | undefined;
-export function rpmFixture(): string {
-  if (dir) return dir;
-  dir = mkdtempSync(join(tmpdir(), 'cp-rpmfx-'));
-  execFileSync('bash', [join(packageRoot, 'conformance/fixtures/rpm/make.sh'), dir], { stdio: 'pipe', env: { ...process.env, CP_DATA_MIB: '1' } });
-  const d = dir;
-  process.on('exit', () => rmSync(d, { recursive: true, force: true }));
-  return dir;
-}
+export const rpmFixture = fixtureOnce('rpm', 'make.sh');
 
 /** the repodata file of a tree whose name ends with `suffix` (names start with their checksum) */
 export function repodataFile(tree: string, suffix: string): string {
