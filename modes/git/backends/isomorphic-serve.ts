@@ -115,7 +115,7 @@ async function packFor(a: FetchArgs, store: ObjectStore, v: RefView, limits: Ser
 
 async function shallowLines(a: FetchArgs, store: ObjectStore): Promise<string> {
   const c = await store.closure({ wants: a.wants, depth: a.depth, commitsOnly: true, clientShallow: a.clientShallow });
-  return c.shallow.map((s) => pktLine(`shallow ${s}\n`)).join('');
+  return c.shallow.map((s) => pktLine(`shallow ${s}`)).join('');
 }
 
 const errPacket = (e: Refused) => Buffer.from(pktLine(`ERR ${e.message}\n`));
