@@ -88,6 +88,12 @@ test('G3 --depth 1 clone; deepening it and --shallow-since are refused naming ba
   await sameFiles(join(T, 's'), 'refs/heads/main');
   ok(await run(['-c', 'protocol.version=0', 'clone', '--depth', '3', `${url}/demo`, join(T, 's0')]), 'clone --depth 3 (v0)');
   assert.is(await out(['rev-list', '--count', 'HEAD'], join(T, 's0')), '3');
+  const next = fx.commit('demo', 'after the shallow clone');
+  await new Promise((r) => setTimeout(r, 1100));
+  ok(await run(['fetch', 'origin'], join(T, 's')), 'fetch into the shallow clone');
+  assert.is(await out(['rev-parse', 'origin/main'], join(T, 's')), next);
+  assert.is(await out(['rev-list', '--count', 'origin/main'], join(T, 's')), '2', 'the new commit on top of the shallow one');
+  ok(await run(['fsck'], join(T, 's')), 'fsck after the fetch');
   const deepen = await run(['fetch', '--deepen', '5'], join(T, 's'));
   assert.is.not(deepen.code, 0);
   assert.match(deepen.out, /backend: git/);
