@@ -116,7 +116,7 @@ test('G4 partial: --filter=blob:none, then checkout of the other branch fetches 
   assert.match(tree0.out, /only blob:none.*backend: git/);
 });
 
-test('G6 upstream stopped: clones are still served from the published snapshot', async () => {
+test('G6/G14 upstream stopped: clones are still served from the published snapshot, after a restart too', async () => {
   const tip = fx.rev('demo', 'refs/heads/main');
   const down = await startGitUpstream(fx.root);
   const p = await startGitProxy(`      backend: isomorphic-git\n      fresh_for: 1s\n      upstream: "${down.url}/demo.git"\n`);
@@ -129,6 +129,9 @@ test('G6 upstream stopped: clones are still served from the published snapshot',
   ok(await run(['clone', '--depth', '1', p.url, join(T, 'off-s')]), 'clone --depth 1 with the upstream down');
   assert.ok(await metricValue(p.proxy.url, 'cache_proxy_git_sync_failed_total', { instance: 'git' }) >= 1, 'the on-request sync failed');
   assert.is(await metricValue(p.proxy.url, 'cache_proxy_requests_total', { instance: 'git', status: '503' }), 0);
+  await p.proxy.restart();
+  ok(await run(['clone', p.url, join(T, 'restarted')]), 'G14: clone after a restart, upstream still down');
+  assert.is(await out(['rev-parse', 'HEAD'], join(T, 'restarted')), tip);
   await p.proxy.stop();
 });
 
@@ -142,7 +145,9 @@ test('max_pack_size: a pack over it → 503 naming backend: git; a small one is 
   const res = await fetch(`${p.url}/git-upload-pack`, { method: 'POST', body, headers: { 'git-protocol': 'version=2', 'content-type': 'application/x-git-upload-pack-request' } });
   assert.is(res.status, 503);
   assert.match(await res.text(), /over max_pack_size \(1048576 bytes\) of backend: isomorphic-git.*use `backend: git`/);
+  const before = up.requests.length;
   ok(await run(['clone', '--no-checkout', '--depth', '1', '--filter=blob:none', p.url, join(T, 'small')]), 'a clone whose pack fits');
+  assert.is(up.requests.length, before, 'G5: served from the mirror, 0 upstream requests');
   await p.proxy.stop();
 });
 
