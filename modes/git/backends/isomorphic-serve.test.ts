@@ -119,6 +119,8 @@ test('v2 fetch: acknowledgments with ready, then the packfile; blob:none leaves 
   const theirs = demux(real(body, true));
   assert.equal(ours.lines, theirs.lines);
   assert.equal(packedIds(ours.pack), [...revList(['main', '--not', base]), TAG].sort(), 'v1 points at main~3, which is sent: its tag object comes along');
+  const waiting = pktLine('command=fetch\n') + '0001' + pktLine('no-progress\n') + pktLine('wait-for-done\n') + pktLine(`want ${MAIN}\n`) + pktLine(`have ${base}\n`) + '0000';
+  assert.is(bodyOf(await fetchV2(view, Buffer.from(waiting), store, limits)).toString('latin1'), real(waiting, true).toString('latin1'), 'wait-for-done: no ready, no pack');
   const filtered = pktLine('command=fetch\n') + '0001' + pktLine(`want ${MAIN}\n`) + pktLine('filter blob:none\n') + pktLine('done\n') + '0000';
   const got = packedIds(demux(bodyOf(await fetchV2(view, Buffer.from(filtered), store, limits))).pack);
   assert.equal(got, revList(['--filter=blob:none', 'main']));

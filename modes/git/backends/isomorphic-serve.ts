@@ -171,7 +171,7 @@ export async function exchangeV0(v: RefView, body: Buffer, store: ObjectStore, l
 /** protocol v2 `command=fetch`: acknowledgments until ready or done, then shallow-info and the packfile section */
 export async function fetchV2(v: RefView, body: Buffer, store: ObjectStore, limits: ServeLimits): Promise<RespondOutput> {
   const a: FetchArgs = { wants: [], haves: [], clientShallow: [], done: false, omitBlobs: false, includeTag: false, sideband: true };
-  let args = false;
+  let args = false, waitForDone = false;
   const asked: string[] = [];
   try {
     for (const p of packets(body)) {
@@ -182,7 +182,8 @@ export async function fetchV2(v: RefView, body: Buffer, store: ObjectStore, limi
       if (l.startsWith('have ')) asked.push(l.slice(5, 45));
       else if (l === 'done') a.done = true;
       else if (l === 'include-tag') a.includeTag = true;
-      else if (/^(ofs-delta|thin-pack|no-progress|wait-for-done)$/.test(l)) continue;
+      else if (l === 'wait-for-done') waitForDone = true;
+      else if (/^(ofs-delta|thin-pack|no-progress)$/.test(l)) continue;
       else throw new Refused(`fetch argument "${l.slice(0, 60)}" is not supported by backend: isomorphic-git; ${USE_GIT}`);
     }
     await checkWants(a, store);
@@ -191,6 +192,7 @@ export async function fetchV2(v: RefView, body: Buffer, store: ObjectStore, limi
     if (!a.done) {
       out += pktLine('acknowledgments\n');
       if (!a.haves.length) return ok(RESULT, Buffer.from(out + pktLine('NAK\n') + FLUSH));
+      if (waitForDone) return ok(RESULT, Buffer.from(out + a.haves.map((h) => pktLine(`ACK ${h}\n`)).join('') + FLUSH));
       out += a.haves.map((h) => pktLine(`ACK ${h}\n`)).join('') + pktLine('ready\n') + DELIM;
     }
     if (a.depth !== undefined) out += pktLine('shallow-info\n') + (await shallowLines(a, store)) + DELIM;
