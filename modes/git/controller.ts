@@ -72,6 +72,7 @@ export class GitInstance implements InstanceController {
       this.schedule(r);
     }
     if (this.repos.size) this.ctx.log.info('git mirrors restored', { instance: this.ctx.instance, repositories: this.repos.size });
+    if (this.s.backend === 'isomorphic-git') this.ctx.log.info('git mirrors use the isomorphic-git backend (small repositories; see max_pack_size)', { instance: this.ctx.instance, max_pack_size: this.s.maxPackSize });
   }
 
   private repository(spec: RepoSpec): Repository {
