@@ -6,14 +6,17 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ControllerContext, ControllerTask, InstanceController, Match, RespondOutput, TaskResult } from '../../engine/mode.js';
 import { version } from '../../engine/metrics.js';
-import { namespaceOf, readSnapshot, type SyncResult } from './mirror.js';
+import type { BackendFactory } from './backend.js';
+import { GitBinaryBackend } from './backends/git-binary.js';
+import { IsomorphicBackend } from './backends/isomorphic.js';
+import { readSnapshot, type SyncResult } from './mirror.js';
 import { readUploadRequest } from './pkt-line.js';
 import { settleWithin } from '../../engine/wait.js';
 import { Repository, type Failure } from './repository.js';
 import { RepositoryResolver, splitGitPath } from './resolve.js';
 import type { GitSettings, RepoSpec } from './settings.js';
 import type { SyncError } from './sync-error.js';
-import { advertise, exchange, gitProtocol, isV2 } from './upload-pack.js';
+import { gitProtocol, isV2 } from './upload-pack.js';
 import { SharedRuns } from './shared-runs.js';
 import { repoStatus } from './status.js';
 
@@ -31,6 +34,7 @@ export class GitInstance implements InstanceController {
   private agent = `cache-proxy/${version}`;
   private metric;
   private shared: SharedRuns;
+  private backend: BackendFactory;
 
   constructor(private ctx: ControllerContext, private s: GitSettings) {
     this.resolver = new RepositoryResolver(s);
@@ -38,6 +42,9 @@ export class GitInstance implements InstanceController {
     // test only: a new upload-pack run waits until this many identical requests share it (at most a minute)
     const hold = Number(process.env.CACHE_PROXY_TEST_GIT_SHARE_HOLD ?? 0);
     this.shared = new SharedRuns({ tempPath: () => ctx.blobs.tempPath(), holdUntil: hold > 1 ? hold : undefined, holdMaxMs: 60_000 });
+    this.backend = s.backend === 'git'
+      ? (dir, spec) => new GitBinaryBackend(dir, spec, s.operationTimeoutMs, this.shared)
+      : (dir, spec) => new IsomorphicBackend(dir, spec, s.operationTimeoutMs, s.maxPackSize);
     const m = ctx.metrics;
     const labels = ['instance', 'repo'];
     this.metric = {
@@ -65,12 +72,13 @@ export class GitInstance implements InstanceController {
       this.schedule(r);
     }
     if (this.repos.size) this.ctx.log.info('git mirrors restored', { instance: this.ctx.instance, repositories: this.repos.size });
+    if (this.s.backend === 'isomorphic-git') this.ctx.log.info('git mirrors use the isomorphic-git backend (small repositories; see max_pack_size)', { instance: this.ctx.instance, max_pack_size: this.s.maxPackSize });
   }
 
   private repository(spec: RepoSpec): Repository {
     let r = this.repos.get(spec.path);
     if (!r) {
-      r = new Repository(spec, this.root, this.s.operationTimeoutMs, {
+      r = new Repository(spec, this.root, this.backend, {
         failedRetryAfterMs: this.s.failedRetryAfterMs,
         onSynced: (repo, first, result) => this.synced(repo, first, result),
         onFailed: (repo, first, e) => this.failed(repo, first, e),
@@ -119,11 +127,11 @@ export class GitInstance implements InstanceController {
     if (refused) return refused;
     const snap = r.mirror.snapshot!;
     const protocol = gitProtocol(m.headers['git-protocol'], this.s.protocolV2);
-    const target = { dir: r.mirror.dir, namespace: namespaceOf(snap.n), protocol, agent: this.agent };
+    const serve = { snapshot: snap, protocol, agent: this.agent };
     const labels = { instance: this.ctx.instance, repo: spec.path || '/', protocol: isV2(protocol) ? 'v2' : protocol?.includes('version=1') ? 'v1' : 'v0' };
     if (at.service === 'info-refs') {
       this.metric.requests.inc({ ...labels, service: 'info-refs' });
-      return advertise(target);
+      return r.mirror.advertise(serve);
     }
     let req = body;
     if (/gzip/i.test(m.headers['content-encoding'] ?? '')) {
@@ -133,7 +141,7 @@ export class GitInstance implements InstanceController {
     this.metric.requests.inc({ ...labels, service: u.command ?? 'upload-pack' });
     this.ctx.log.debug('git upload-pack', { instance: this.ctx.instance, repo: spec.path, snapshot: snap.n, ...u });
     const repo = { instance: this.ctx.instance, repo: spec.path || '/' };
-    return exchange(target, req, u.command, this.shared, { run: () => this.metric.packRuns.inc(repo), join: () => this.metric.packJoins.inc(repo) });
+    return r.mirror.exchange(serve, req, u.command, { run: () => this.metric.packRuns.inc(repo), join: () => this.metric.packJoins.inc(repo) });
   }
 
   /** null when a snapshot can be served; else the answer (cloning, failed) */

@@ -111,7 +111,7 @@ export class Mirror {
     const fetched = parseForEachRef(await this.must('for-each-ref', ['for-each-ref', '--format=%(objectname) %(refname)', STAGING]), STAGING);
     const plan = await planRefs(fetched, cur?.refs ?? {}, this.spec.forceOverwrite, async (a, b) => (await this.git(['merge-base', '--is-ancestor', a, b])).code === 0);
     await this.checkConnected(plan.refs, cur?.refs ?? {});
-    const head = seen.head && plan.refs[seen.head] ? seen.head : ['refs/heads/main', 'refs/heads/master'].find((r) => plan.refs[r]) ?? Object.keys(plan.refs).find((r) => r.startsWith('refs/heads/'));
+    const head = chooseHead(seen.head, plan.refs);
     if (cur && cur.head === head && sameRefs(cur.refs, plan.refs)) {
       await this.writePointer({ ...cur, upstream: { refs: fetched, head: seen.head }, synced_at: new Date().toISOString() });
       return { outcome: 'unchanged', refused: plan.refused };
@@ -161,11 +161,22 @@ export class Mirror {
   }
 
   private async writePointer(s: Snapshot): Promise<void> {
-    const tmp = join(this.dir, `${POINTER}.tmp`);
-    await writeFile(tmp, JSON.stringify(s));
-    await rename(tmp, join(this.dir, POINTER));
+    await writeSnapshot(this.dir, s);
     this.snapshot = s;
   }
+}
+
+/** the pointer naming the current snapshot, replaced atomically (temp file + rename) */
+export async function writeSnapshot(dir: string, s: Snapshot): Promise<void> {
+  const tmp = join(dir, `${POINTER}.tmp`);
+  await writeFile(tmp, JSON.stringify(s));
+  await rename(tmp, join(dir, POINTER));
+}
+
+/** the head a snapshot advertises: the upstream's when published, else main, master or the first branch */
+export function chooseHead(upstreamHead: string | undefined, refs: RefMap): string | undefined {
+  if (upstreamHead && refs[upstreamHead]) return upstreamHead;
+  return ['refs/heads/main', 'refs/heads/master'].find((r) => refs[r]) ?? Object.keys(refs).find((r) => r.startsWith('refs/heads/'));
 }
 
 /** the snapshot pointer of a mirror directory, or null */

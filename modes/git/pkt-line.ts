@@ -1,21 +1,29 @@
 // The little of the wire protocol this mode reads itself: pkt-lines of an upload-pack request, to label
-// it (v2 command) and log what it asked for. Packfiles and negotiation are git's.
+// it (v2 command) and log what it asked for, and the packets the isomorphic-git backend answers. Packfiles
+// are git's or isomorphic-git's.
 
 export const pktLine = (text: string) => `${(text.length + 4).toString(16).padStart(4, '0')}${text}`;
 
 export interface UploadRequest { command?: string; wants: number; haves: number; done: boolean; deepen?: string; filter?: string }
 
-/** pkt-lines of a request body (flush, delim and response-end packets skipped); stops at the first malformed length */
-export function* pktLines(body: Buffer): Generator<string> {
+export type Packet = { type: 'data'; line: string } | { type: 'flush' | 'delim' | 'end' };
+
+/** the packets of a request body, flush (0000), delim (0001) and response-end (0002) included; stops at the first malformed length */
+export function* packets(body: Buffer): Generator<Packet> {
   let at = 0;
   while (at + 4 <= body.length) {
     const len = Number.parseInt(body.toString('latin1', at, at + 4), 16);
     if (!Number.isFinite(len) || len === 3) return;
-    if (len < 3) { at += 4; continue; } // flush, delim, response-end
+    if (len < 3) { yield { type: len === 0 ? 'flush' : len === 1 ? 'delim' : 'end' }; at += 4; continue; }
     if (at + len > body.length) return;
-    yield body.toString('utf8', at + 4, at + len).replace(/\n$/, '');
+    yield { type: 'data', line: body.toString('utf8', at + 4, at + len).replace(/\n$/, '') };
     at += len;
   }
+}
+
+/** pkt-lines of a request body (flush, delim and response-end packets skipped) */
+export function* pktLines(body: Buffer): Generator<string> {
+  for (const p of packets(body)) if (p.type === 'data') yield p.line;
 }
 
 export function readUploadRequest(body: Buffer): UploadRequest {

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { TaskResult } from '../../engine/mode.js';
-import { Mirror, type SyncResult } from './mirror.js';
+import type { BackendFactory, GitBackend } from './backend.js';
+import type { SyncResult } from './mirror.js';
 import type { RepoSpec } from './settings.js';
 import { SyncError } from './sync-error.js';
 
@@ -26,15 +27,15 @@ export function repoKey(path: string): string {
 
 export class Repository {
   readonly key: string;
-  readonly mirror: Mirror;
+  readonly mirror: GitBackend;
   failure: Failure | null = null;
   lastRequestAt = Date.now();
   private running: Promise<SyncResult | SyncError> | null = null;
   private backoffMs = BACKOFF_START;
 
-  constructor(readonly spec: RepoSpec, root: string, timeoutMs: number, private hooks: RepositoryHooks) {
+  constructor(readonly spec: RepoSpec, root: string, backend: BackendFactory, private hooks: RepositoryHooks) {
     this.key = repoKey(spec.path);
-    this.mirror = new Mirror(join(root, `${this.key}.git`), spec, timeoutMs);
+    this.mirror = backend(join(root, `${this.key}.git`), spec);
   }
 
   get state(): RepoState {

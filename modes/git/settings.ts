@@ -1,7 +1,9 @@
 // The git block parsed once per instance: the fixed repositories (legacy `upstream` at the mount itself and
 // `repositories[]`), the on-demand rule (`upstream_base` + `allow`) and the timings every mirror uses.
 import { modeSettings, type ModeConfig } from '../../engine/mode.js';
-import { parseDuration, parseExpiration, parseFreshness } from '../../engine/config/values.js';
+import { parseDuration, parseExpiration, parseFreshness, parseSize } from '../../engine/config/values.js';
+import type { BackendName } from './backend.js';
+import { gitAvailable } from './git-process.js';
 
 export interface GitAuth { type: 'basic' | 'token'; username?: string; password: string }
 
@@ -29,17 +31,26 @@ export interface GitSettings {
   protocolV2: boolean;
   maxRepositories: number;
   idleExpireMs: number;
+  backend: BackendName;
+  /** isomorphic-git backend: the largest pack it builds (in memory) for one response */
+  maxPackSize: number;
   /** the defaults of per-repository keys, applied to on-demand mirrors */
   defaults: Pick<RepoSpec, 'auth' | 'proxy' | 'syncIntervalMs' | 'freshForMs' | 'forceOverwrite'>;
 }
 
-export const settings = modeSettings(gitSettings);
+export const settings = modeSettings((c: ModeConfig) => gitSettings(c));
 
 const trimSlashes = (p: string) => p.replace(/^\/+|\/+$/g, '');
 /** `a/b.git` and `a/b` name one repository */
 export const canonicalPath = (p: string) => trimSlashes(p).replace(/\.git$/, '');
 
-export function gitSettings(c: ModeConfig): GitSettings {
+/** the configured backend, else `git` when it can run here, else `isomorphic-git` */
+export function resolveBackend(configured: unknown, gitOnPath: () => boolean): BackendName {
+  if (configured === 'git' || configured === 'isomorphic-git') return configured;
+  return gitOnPath() ? 'git' : 'isomorphic-git';
+}
+
+export function gitSettings(c: ModeConfig, gitOnPath: () => boolean = gitAvailable): GitSettings {
   const text = (k: string) => c[k] as string | undefined;
   const fresh = (v: unknown) => (typeof v === 'string' ? parseFreshness(v) : undefined);
   const defaults: GitSettings['defaults'] = {
@@ -72,6 +83,8 @@ export function gitSettings(c: ModeConfig): GitSettings {
     protocolV2: c.protocol_v2 !== false,
     maxRepositories: (c.max_repositories as number | undefined) ?? 100,
     idleExpireMs: parseExpiration(text('idle_expire_after') ?? '720h'),
+    backend: resolveBackend(c.backend, gitOnPath),
+    maxPackSize: parseSize((c.max_pack_size as string | number | undefined) ?? '512MiB'),
     defaults,
   };
 }
@@ -89,7 +102,6 @@ export function checkGitConfig(c: ModeConfig, gitOnPath: () => boolean): { path?
     seen.set(p, i);
   });
   if (c.upstream_base !== undefined && !((c.allow as unknown[] | undefined)?.length)) out.push({ path: ['allow'], message: 'required with "upstream_base": the repository paths that may be mirrored on demand' });
-  if (c.backend === 'isomorphic-git') out.push({ path: ['backend'], message: 'the isomorphic-git backend is not available in this build; use backend: git' });
-  else if (!gitOnPath()) out.push({ path: ['backend'], message: 'the git backend needs the `git` command on PATH' });
+  if (c.backend === 'git' && !gitOnPath()) out.push({ path: ['backend'], message: 'the git backend needs the `git` command on PATH' });
   return out;
 }

@@ -3,11 +3,12 @@
 // credentials) and the secrets to redact wherever git's messages are shown.
 import type { RepoSpec } from './settings.js';
 
-export interface UpstreamAccess { url: string; config: Record<string, string>; secrets: string[] }
+export interface UpstreamAccess { url: string; config: Record<string, string>; secrets: string[]; authorization?: string }
 
 export function upstreamAccess(spec: Pick<RepoSpec, 'upstream' | 'auth' | 'proxy'>): UpstreamAccess {
   const u = new URL(spec.upstream);
   const secrets: string[] = [];
+  let authorization: string | undefined;
   let auth = spec.auth;
   if (!auth && (u.username || u.password)) auth = { type: 'basic', username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
   u.username = ''; u.password = '';
@@ -18,6 +19,7 @@ export function upstreamAccess(spec: Pick<RepoSpec, 'upstream' | 'auth' | 'proxy
   if (auth) {
     const value = auth.type === 'token' ? `Bearer ${auth.password}` : `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password}`).toString('base64')}`;
     config['http.extraHeader'] = `Authorization: ${value}`;
+    authorization = value;
     secrets.push(value.split(' ')[1]!, auth.password);
   }
   if (spec.proxy) {
@@ -25,5 +27,5 @@ export function upstreamAccess(spec: Pick<RepoSpec, 'upstream' | 'auth' | 'proxy
     const p = new URL(spec.proxy);
     if (p.password) secrets.push(decodeURIComponent(p.password), p.password);
   }
-  return { url: u.toString(), config, secrets };
+  return { url: u.toString(), config, secrets, authorization };
 }
