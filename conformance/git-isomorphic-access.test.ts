@@ -2,13 +2,13 @@
 // proxies) with the real git client, tinyproxy and microsocks: the same settings as the git backend.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { join } from 'node:path';
 import { cleanupAll, httpGet, tmpDir } from './index.js';
 import { missingTool, startMicrosocks, startTinyproxy } from './harness/forward-proxies.js';
 import { buildGitFixture, git, startGitProxy, startGitUpstream, type GitFixture } from './harness/git.js';
 
 let fx: GitFixture, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 const ISO = '      backend: isomorphic-git\n';

@@ -5,6 +5,7 @@
 // max_pack_size) with a message naming `backend: git`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ok } from './harness/client-run.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, tmpDir, type ProxyHandle } from './index.js';
@@ -13,7 +14,6 @@ import { metricValue } from './harness/single-instance.js';
 import { pktLine } from '../modes/git/pkt-line.js';
 
 let fx: GitFixture, up: GitUpstream, proxy: ProxyHandle, url: string, T: string;
-const ok = (r: { code: number; out: string }, what: string) => assert.is(r.code, 0, `${what} failed:\n${r.out}`);
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
 const upstreamGit = (args: string[]) => fx.sh(args, join(fx.root, 'demo.git'));
