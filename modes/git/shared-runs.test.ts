@@ -12,6 +12,11 @@ let n = 0;
 const tempPath = () => join(dir, `run${n++}.part`);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+/** true once `cond` holds, polled for at most `ms` (clean-ups after the last reader are asynchronous) */
+async function eventually(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; !cond(); await tick(10)) if (Date.now() > end) return false;
+  return true;
+}
 const read = async (r: Readable) => { const parts: Buffer[] = []; for await (const c of r) parts.push(c as Buffer); return Buffer.concat(parts); };
 
 /** a run whose output the test writes: `send` bytes, then `finish` (success) or `fail` */
@@ -49,9 +54,8 @@ test('requests joining a run in flight read its whole output from the first byte
   assert.is(sha(await ra), sha(data));
   assert.is(sha(await rb), sha(data));
   assert.equal({ runs, joins }, { runs: 1, joins: 1 });
-  await tick(50);
-  assert.is(shared.size, 0, 'a finished run is forgotten');
-  assert.equal(readdirSync(dir).filter((f) => f.startsWith('run')), [], 'its temp file is removed');
+  assert.ok(await eventually(() => shared.size === 0), 'a finished run is forgotten');
+  assert.ok(await eventually(() => readdirSync(dir).filter((f) => f.startsWith('run')).length === 0), 'its temp file is removed');
 });
 
 test('a finished run nobody reads any more is not reused: the next identical request starts anew', async () => {
@@ -89,8 +93,7 @@ test('a finished run still being read is joined, from its first byte', async () 
   assert.is(sha(ra), sha(data));
   assert.is(sha(rb), sha(data));
   assert.is(runs, 1);
-  await tick(20);
-  assert.is(shared.size, 0, 'forgotten once its last reader is done');
+  assert.ok(await eventually(() => shared.size === 0), 'forgotten once its last reader is done');
 });
 
 test('a run that fails after its first bytes fails every request reading it: none sees the end of the output', async () => {
