@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { watchRoot } from './harness/root-status.js';
+import { Readable } from 'node:stream';
+import { apkIndexPackages, apkIndexText } from '../modes/apk/apkindex.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -139,6 +141,13 @@ test('L8 rebuilt name: the upstream replaces cp-data under the same name with a 
   assert.is(u.count('GET', at(DATA)), 2);
   assert.ok((await httpGet(`${p.url}${at(DATA)}`)).body.equals(file('rebuilt', DATA)));
   assert.is(u.count('GET', at(DATA)), 2, 'the rebuilt package is stored');
+  // the stored copy keeps the index's control-segment SHA-1 it was checked against: a hit is re-checked by it,
+  // whatever the sizes (a rebuilt package can have the old one's size)
+  const text = await apkIndexText(Readable.from([file('rebuilt', INDEX)]));
+  let c = '';
+  for await (const e of apkIndexPackages([text])) if (e.name === 'cp-data') c = e.controlSha1 ?? '';
+  assert.ok(c);
+  assert.equal(storedEntries(p.proxy, 'cp-data').map((t) => (JSON.parse(t) as { meta?: { pin?: string } }).meta?.pin), [`check:${c}`]);
   await p.proxy.stop(); await u.close();
 });
 

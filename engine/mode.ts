@@ -292,6 +292,11 @@ export type VerifyResult = (Digests & {
   skip?: boolean;
   /** with skip: store the body all the same, unverified (still counted as verify skipped) */
   keep?: boolean;
+  /**
+   * what the source pins that no computed digest covers (e.g. an index's checksum of one part of the file): kept
+   * with the stored entry; with `cache.reverify`, an entry whose pin differs from the current one is not served
+   */
+  pin?: string;
   /** the client's message on a mismatch (hex digests) */
   describe?: (algo: string, expected: string, actual: string) => string;
   /**

@@ -77,4 +77,12 @@ test('admission: pass is a PASSTHROUGH (unless offline), an error answer fails b
   assert.equal(await decided({ kind: refuse, stored: entry() }), { type: 'fail', failure: { status: 403, message: 'no' } });
 });
 
+test('reverify: a stored entry whose recorded pin differs from the current one is fetched again; the same pin is a HIT', async () => {
+  const kind = (pin: string) => ({ cache: { reverify: true }, body: { verify: async () => ({ size: 3, pin }) } }) as unknown as Partial<KindSpec>;
+  const pinned = (pin?: string): Entry => ({ ...entry(), policy: 'immutable', ...(pin ? { meta: { pin } } : {}) });
+  assert.equal(await decided({ policy: 'immutable', stored: pinned('check:a'), kind: kind('check:a') }), { type: 'entry', entry: true, label: 'HIT' });
+  assert.equal(await decided({ policy: 'immutable', stored: pinned('check:a'), kind: kind('check:b') }), { type: 'fetch', label: 'MISS' }, 'same size, another pin: a rebuilt file');
+  assert.equal(await decided({ policy: 'immutable', stored: pinned(), kind: kind('check:a') }), { type: 'fetch', label: 'MISS' }, 'a copy stored with no pin is not trusted');
+});
+
 test.run();

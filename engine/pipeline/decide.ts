@@ -57,5 +57,6 @@ async function contradictsVerify(ctx: EngineCtx, w: Work, e: Entry): Promise<boo
   try { want = await expectationOf(ctx, w) ?? null; } catch { return false; }
   if (!want) return false;
   if (want.size !== undefined && want.size !== e.size) return true;
+  if (want.pin !== undefined && e.meta?.pin !== want.pin) return true;
   return (['sha256', 'sha512', 'sha1', 'md5'] as const).some((a) => want[a] !== undefined && e.digests[a] !== undefined && want[a] !== e.digests[a]);
 }

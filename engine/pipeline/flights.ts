@@ -81,9 +81,10 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
       const r = await ctx.store.blobs.commit(temp, digest, data);
       const now = fill.verifiedAt ?? Date.now(); // the commit runs after the response: freshness counts from the body's arrival
       const also = [...(extras.also ?? [])];
-      let meta: Record<string, unknown> | undefined;
+      const pin = (await expected?.catch(() => null))?.pin;
+      let meta: Record<string, unknown> | undefined = pin !== undefined ? { pin } : undefined;
       const target = kind.bind?.to(w.match, resp.headers, digests);
-      if (target) { const tw = targetWork(w, target); meta = { bound: tw.key }; also.push({ w: tw }); }
+      if (target) { const tw = targetWork(w, target); meta = { ...meta, bound: tw.key }; also.push({ w: tw }); }
       const base = {
         blob: `sha256:${digest}`, size, status: 200, headers: head.headers, etag: head.headers.etag, last_modified: head.headers['last-modified'], digests, upstream: resp.origin,
         fetched_at: iso(now), validated_at: iso(now), last_used_at: iso(now),

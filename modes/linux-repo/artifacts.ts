@@ -20,7 +20,9 @@ export class ArtifactIndex {
     if (!e) return null;
     // an index that pins only sha224 leaves the size: the fill computes no sha224
     const digests = Object.fromEntries(verifyingAlgs(e, FILL_ALGS).map((a) => [a, e[a]]));
-    return { size: e.size, ...digests, source: 'the repository index' };
+    // what the fill cannot compute still tells a stored copy from a rebuilt one (apk's control-segment SHA-1)
+    const pin = e.check ? `check:${e.check}` : undefined;
+    return { size: e.size, ...digests, ...(pin ? { pin } : {}), source: 'the repository index' };
   }
 
   async check(path: string, open: () => Readable): Promise<string | null> {
@@ -55,6 +57,7 @@ export class ArtifactIndex {
       for (const g of rs.gens) { entry = await g.index?.lookup(path); if (entry) break; }
       if (entry) break;
     }
+    if (epoch !== core.indexEpoch) return entry; // the view changed while we looked: not remembered
     if (this.memo.size >= 10_000) this.memo.delete(this.memo.keys().next().value!);
     this.memo.set(path, { epoch, entry });
     return entry;

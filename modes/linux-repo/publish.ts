@@ -40,9 +40,9 @@ export function publish(core: RepoCore, rs: RootState, cand: Candidate): Promise
     g.index = await buildIndex(core, rs, g);
     rs.maxN = n;
     rs.gens = [g, ...rs.gens].slice(0, core.s.generationKeep);
+    core.indexEpoch++; // the view changed: lookups remembered before it are void (before any await: requests see it now)
     rs.stored = [manifest, ...rs.stored];
     await core.saveGenerations(rs);
-    core.indexEpoch++; // generations left the view
     // entries the new primary no longer lists leave the wanted set
     for (const name of Object.keys(rs.doc.wanted)) if (!cand.parsed.listed.has(name) && !(name in cand.primary)) delete rs.doc.wanted[name];
     core.markDirty();

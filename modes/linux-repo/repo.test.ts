@@ -24,6 +24,8 @@ const fetched: string[] = [];
 const tasks: string[] = [];
 const noop = () => undefined;
 let dryRun = false;
+/** while set, the mode's state documents wait for it before they are written (a slow disk) */
+let stateGate: Promise<void> | undefined;
 
 function fetch(o: UpstreamFetch): Promise<UpstreamReply> {
   fetched.push(o.path);
@@ -39,7 +41,7 @@ function ctx(): ControllerContext {
     config, settings, instance: 'debian', log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     fetchThrough: async () => null, privateDir: join(dir, 'modes', 'debian'),
     pins: { get: async () => null, merge: async () => undefined }, targetAllowed: () => true, count: noop,
-    state: t.state, blobs: t.blobs,
+    state: { read: (n) => t.state.read(n), write: async (n, d) => { await stateGate; return t.state.write(n, d); } }, blobs: t.blobs,
     fetch, tasks: { add: (t) => tasks.push(t.target), remove: noop, trigger: noop },
     metrics: { counter: () => ({ inc: noop }), histogram: () => ({ observe: noop }), gauge: () => ({ set: noop }) },
     events: { emit: noop }, cache: { list: async function* () { /* no artifacts */ }, delete: async () => undefined },
@@ -82,10 +84,19 @@ test('rollback check: an upstream serving an older Release is "behind"; the gene
 
 test('a newer state publishes generation 2 with the wanted files; cleanup drops generation 1 (generation_keep 1)', async () => {
   tree = 'v3';
-  const out = await repo.refresh(ROOT, signal);
-  assert.is(out, 'updated');
+  const CP_DATA = 'pool/main/c/cp-data/cp-data_1.0_all.deb';
+  assert.ok(await repo.expected(CP_DATA), 'generation 1 lists cp-data (the answer is remembered)');
+  let open!: () => void;
+  stateGate = new Promise((r) => { open = r; });
+  const refreshed = repo.refresh(ROOT, signal);
+  for (let i = 0; i < 500 && (await generation()) !== 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.is(await generation(), 2, 'generation 2 is served while its state document is still being written');
+  assert.is(await repo.expected(CP_DATA), null, 'what is served is what artifacts are checked against, from that moment');
+  open();
+  stateGate = undefined;
+  assert.is(await refreshed, 'updated');
   assert.is(await generation(), 2);
-  assert.is(await repo.expected('pool/main/c/cp-data/cp-data_1.0_all.deb'), null, 'v3 no longer lists cp-data');
+  assert.is(await repo.expected(CP_DATA), null, 'v3 no longer lists cp-data');
   const stored = async () => ((await t.state.read(`gen-${ridOf(ROOT)}`)) as RootGenerations).manifests;
   const [two, one] = await stored();
   dryRun = true;
