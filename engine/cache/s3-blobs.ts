@@ -44,9 +44,11 @@ export function s3Blobs(o: S3BlobsOptions): BlobStore & { uploadedBytes(): numbe
     }
   }
 
-  async function get(hex: string, range?: { start: number; end: number }): Promise<Readable> {
+  async function get(hex: string, range?: { start: number; end: number }): Promise<{ body: Readable; whole: boolean }> {
     const r = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(hex), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
-    return r.Body as Readable;
+    // a range from the first to the last byte is the whole blob (how a plain 200 asks)
+    const total = /\/(\d+)$/.exec(r.ContentRange ?? '')?.[1];
+    return { body: r.Body as Readable, whole: !range || (range.start === 0 && total !== undefined && range.end === Number(total) - 1) };
   }
 
   async function upload(temp: string, hex: string): Promise<void> {
@@ -69,14 +71,14 @@ export function s3Blobs(o: S3BlobsOptions): BlobStore & { uploadedBytes(): numbe
       await cache.ready;
       const fh = await cache.openFile(hex);
       if (fh) return fh.createReadStream({ highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) }) as Readable;
-      if (range) return get(hex, range);
-      return cache.tee(await get(hex), hex);
+      const { body, whole } = await get(hex, range);
+      return whole ? cache.tee(body, hex) : body;
     },
     async localFile(hex) {
       await cache.ready;
       const fh = await cache.openFile(hex);
       if (fh) { await fh.close(); return cache.path(hex); }
-      await cache.store(await get(hex), hex);
+      await cache.store((await get(hex)).body, hex);
       return cache.path(hex);
     },
     async commit(temp, hex, data) {

@@ -21,7 +21,8 @@ const open = (localDir: string, retryMs = 120_000) => openS3Store({
   settings: { endpoint: s3.endpoint, region: 'us-east-1', force_path_style: true, access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey, local_dir: localDir, local_cache_size: 1 << 20 },
   writeRetryMs: retryMs,
 });
-const objects = (rel: string) => { try { return readdirSync(join(s3.dir, 'cache', 'node', 'a', rel)); } catch { return []; } };
+const SUFFIX = '._S3rver_object';
+const objects = (rel: string) => { try { return readdirSync(join(s3.dir, 'cache', 'node', 'a', rel)).filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length)); } catch { return []; } };
 
 async function commitBody(store: Store, body: Buffer): Promise<string> {
   const temp = store.tempPath('.part');
@@ -45,7 +46,7 @@ test('commit uploads the blob, keeps the file as the local copy; stat/open/range
     const body = Buffer.alloc(200_000, 5);
     body.write('head', 0);
     const hex = await commitBody(store, body);
-    assert.ok(objects('blobs/sha256').some((n) => n.startsWith(hex)), 'the object is in the bucket');
+    assert.ok(objects('blobs/sha256').includes(hex), 'the object is in the bucket');
     assert.equal(await store.blobs.stat(hex), { size: body.length });
     assert.ok((await streamToBuffer(await store.blobs.open(hex))).equals(body));
     assert.ok((await streamToBuffer(await store.blobs.open(hex, { start: 0, end: 3 }))).equals(Buffer.from('head')));
@@ -111,7 +112,7 @@ test('the bucket paused: a commit waits and lands after it resumes; a record rea
     assert.ok(existsSync(temp), 'the verified file is kept while the upload waits');
     s3.resume();
     assert.is(await committing, 'stored');
-    assert.ok(objects('blobs/sha256').some((n) => n.startsWith(hex)));
+    assert.ok(objects('blobs/sha256').includes(hex));
   } finally { s3.resume(); await store.close(); }
 });
 
