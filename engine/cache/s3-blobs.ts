@@ -22,6 +22,11 @@ export interface S3BlobsOptions {
   tempPath: (suffix: string) => string;
   /** how long a commit keeps retrying an unreachable store */
   commitRetryMs: number;
+  /** every blob the bucket's entry records name, other nodes' included (read fresh, at most every `refsMaxAgeMs`) */
+  referencedInBucket: () => Promise<Set<string>>;
+  refsMaxAgeMs?: number;
+  /** a bucket object younger than this is never deleted (another node may have just stored it) */
+  deleteGraceMs?: number;
   onRetry?: (op: string, err: Error, attempt: number) => void;
 }
 
@@ -33,6 +38,15 @@ export function s3Blobs(o: S3BlobsOptions): BlobStore & { uploadedBytes(): numbe
     return s3Key(loc, `blobs/sha256/${hex}`);
   };
   let uploaded = 0;
+  let refs: { at: number; set: Promise<Set<string>> } | undefined;
+  const bucketRefs = () => {
+    if (!refs || Date.now() - refs.at > (o.refsMaxAgeMs ?? 10 * 60_000)) {
+      const set = o.referencedInBucket();
+      refs = { at: Date.now(), set };
+      set.catch(() => { refs = undefined; });
+    }
+    return refs.set;
+  };
 
   async function head(hex: string, signal?: { abortSignal: AbortSignal }): Promise<{ size: number } | null> {
     try {
@@ -97,9 +111,16 @@ export function s3Blobs(o: S3BlobsOptions): BlobStore & { uploadedBytes(): numbe
       else await unlink(temp).catch(() => undefined);
       return result;
     },
+    // the node drops its copy; the bucket's object goes only when no node's record names it: the bucket is shared,
+    // and this node's index knows only the records it has seen
     async delete(hex) {
       await cache.remove(hex);
-      await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(hex) })).catch(() => undefined);
+      try {
+        const h = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(hex) }), quickly());
+        if (Date.now() - (h.LastModified?.getTime() ?? Date.now()) < (o.deleteGraceMs ?? 3600_000)) return;
+        if ((await bucketRefs()).has(hex)) return;
+        await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(hex) }), quickly());
+      } catch { /* gone already, or the bucket does not answer: the next blob GC tries again */ }
     },
     async *list(after) {
       const base = s3Key(loc, 'blobs/sha256/');

@@ -16,10 +16,10 @@ let s3: S3rverHandle;
 let dirs: string[] = [];
 const local = () => { const d = mkdtempSync(join(tmpdir(), 'cp-s3local-')); dirs.push(d); return d; };
 
-const open = (localDir: string, retryMs = 120_000) => openS3Store({
+const open = (localDir: string, retryMs = 120_000, deleteGraceMs?: number) => openS3Store({
   loc: { bucket: 'cache', prefix: 'node/a' },
   settings: { endpoint: s3.endpoint, region: 'us-east-1', force_path_style: true, access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey, local_dir: localDir, local_cache_size: 1 << 20 },
-  writeRetryMs: retryMs,
+  writeRetryMs: retryMs, deleteGraceMs,
 });
 const SUFFIX = '._S3rver_object';
 const objects = (rel: string) => { try { return readdirSync(join(s3.dir, 'cache', 'node', 'a', rel)).filter((n) => n.endsWith(SUFFIX)).map((n) => n.slice(0, -SUFFIX.length)); } catch { return []; } };
@@ -114,6 +114,30 @@ test('the bucket paused: a commit waits and lands after it resumes; a record rea
     assert.is(await committing, 'stored');
     assert.ok(objects('blobs/sha256').includes(hex));
   } finally { s3.resume(); await store.close(); }
+});
+
+test('delete drops the local copy; the bucket object goes only when no record in the bucket names it', async () => {
+  const a = await open(local(), 120_000, 0);
+  const b = await open(local(), 120_000, 0);
+  try {
+    const named = Buffer.from('named by a record of node b');
+    const orphan = Buffer.from('named by nothing');
+    const hexNamed = await commitBody(b, named);
+    await b.entries.put(entry(hexNamed, named.length, sha(Buffer.from('k3'))));
+    const hexOrphan = await commitBody(a, orphan);
+    await a.blobs.delete(hexNamed);
+    await a.blobs.delete(hexOrphan);
+    assert.ok(objects('blobs/sha256').includes(hexNamed), 'another node\'s record keeps it');
+    assert.not.ok(objects('blobs/sha256').includes(hexOrphan));
+    // a young object is kept whatever the records say
+    const c = await open(local(), 120_000, 3600_000);
+    try {
+      const young = Buffer.from('just stored');
+      const hexYoung = await commitBody(c, young);
+      await c.blobs.delete(hexYoung);
+      assert.ok(objects('blobs/sha256').includes(hexYoung));
+    } finally { await c.close(); }
+  } finally { await a.close(); await b.close(); }
 });
 
 test.run();

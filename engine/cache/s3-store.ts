@@ -24,6 +24,8 @@ export interface S3StoreOptions {
   /** a client of its own (tests); else one is built from settings */
   client?: S3Client;
   writeRetryMs?: number;
+  /** a bucket blob younger than this is never deleted (default 1 h) */
+  deleteGraceMs?: number;
   onRetry?: (op: string, err: Error, attempt: number) => void;
 }
 
@@ -52,8 +54,13 @@ export async function openS3Store(o: S3StoreOptions): Promise<Store> {
 
   const retryMs = o.writeRetryMs ?? S3_WRITE_RETRY_MS;
   const cache = new LocalBlobCache(dirs.blobs, o.settings.local_cache_size, tempPath);
-  const blobs = s3Blobs({ client, loc, cache, tempPath, commitRetryMs: retryMs, onRetry: o.onRetry });
   const entries = s3Entries({ client, loc, localRoot: root, tempPath, putRetryMs: retryMs, onRetry: o.onRetry });
+  const referencedInBucket = async () => {
+    const out = new Set<string>();
+    for (const inst of await entries.instances()) for await (const e of entries.list(inst)) out.add(e.blob.replace(/^sha256:/, ''));
+    return out;
+  };
+  const blobs = s3Blobs({ client, loc, cache, tempPath, commitRetryMs: retryMs, onRetry: o.onRetry, referencedInBucket, deleteGraceMs: o.deleteGraceMs });
 
   async function writeLocal(file: string, data: string | Buffer): Promise<void> {
     const temp = tempPath('.w');
