@@ -4,6 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { S3Settings } from '../config/types.js';
 
 export function s3Client(s: Omit<S3Settings, 'local_dir' | 'local_cache_size'>): S3Client {
+  // the pinned SDK supports Node 20; its start-up warning is about later SDK versions
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     region: s.region,
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),

@@ -24,6 +24,8 @@ export interface S3StoreOptions {
   /** a client of its own (tests); else one is built from settings */
   client?: S3Client;
   writeRetryMs?: number;
+  /** a view for tools beside a running node (ls, du): no lock taken, tmp/ left alone */
+  readOnly?: boolean;
   /** a bucket blob younger than this is never deleted (default 1 h) */
   deleteGraceMs?: number;
   onRetry?: (op: string, err: Error, attempt: number) => void;
@@ -38,7 +40,7 @@ export async function openS3Store(o: S3StoreOptions): Promise<Store> {
   const dirs = { tmp: join(root, 'tmp'), blobs: join(root, 'blobs', 'sha256'), state: join(root, 'state'), modes: join(root, 'modes'), entries: join(root, 'entries') };
   await mkdir(root, { recursive: true, mode: 0o755 });
   const lockFile = join(root, 'lock');
-  await acquireLock(lockFile, root);
+  if (!o.readOnly) await acquireLock(lockFile, root);
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true, mode: 0o755 });
 
   // tmp/ is emptied at start and the directory is locked: a per-process prefix and a counter make unique names
@@ -50,7 +52,7 @@ export async function openS3Store(o: S3StoreOptions): Promise<Store> {
     for (const n of names) await rm(join(dirs.tmp, n), { recursive: true, force: true });
     return names.length;
   }
-  await clearTmp();
+  if (!o.readOnly) await clearTmp();
 
   const retryMs = o.writeRetryMs ?? S3_WRITE_RETRY_MS;
   const cache = new LocalBlobCache(dirs.blobs, o.settings.local_cache_size, tempPath);
@@ -131,7 +133,7 @@ export async function openS3Store(o: S3StoreOptions): Promise<Store> {
     },
     async close() {
       client.destroy();
-      await releaseLock(lockFile);
+      if (!o.readOnly) await releaseLock(lockFile);
     },
   } as Store;
 }
