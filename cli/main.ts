@@ -116,8 +116,10 @@ export async function main(argv: string[]): Promise<number> {
       const valid = !!r.config && r.errors.length === 0;
       if (valid && r.config) {
         const { checkBackendWritable } = await import('../engine/app.js');
-        const problem = await checkBackendWritable(r.config.server.backend);
-        if (problem) r.errors.push(`server.backend: ${problem}`);
+        const { localDirOf } = await import('../engine/cache/open-store.js');
+        const { isS3Backend } = await import('../engine/cache/s3-location.js');
+        const problem = await checkBackendWritable(localDirOf(r.config));
+        if (problem) r.errors.push(`${isS3Backend(r.config.server.backend) ? 'storage.s3.local_dir' : 'server.backend'}: ${problem}`);
       }
       const ok = valid && r.errors.length === 0;
       if (o.json) {

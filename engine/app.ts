@@ -1,6 +1,5 @@
 // Wires the engine together: store, index, upstream client, instances, listeners, scheduler, status.
-import { mkdir, access, constants } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, constants } from 'node:fs/promises';
 import { withGroupedKinds, type ModeDefinition } from './mode.js';
 import type { EffectiveConfig, TransportConfig } from './config/types.js';
 import { parseDuration, expandHome } from './config/values.js';
@@ -14,11 +13,12 @@ import type { EngineCtx } from './pipeline/context.js';
 import { createPipelineState } from './pipeline/state.js';
 import type { ModeTasks } from './mode.js';
 import { NegativeCache } from './cache/negative.js';
-import { openFsStore, isNoSpace } from './cache/fs-store.js';
+import { isNoSpace } from './cache/fs-store.js';
+import { openStore } from './cache/open-store.js';
 import { EntryIndex, SNAPSHOT_NAME } from './cache/entry-index.js';
 import { expireCleanup, blobGc, evict } from './cache/maintenance.js';
 import { MemoryBlobHolds } from './cache/holds.js';
-import { BackendUsage, measureBackend } from './cache/disk-usage.js';
+import { BackendUsage } from './cache/disk-usage.js';
 import { purgeEntries } from './purge.js';
 import { sendError } from './http/respond.js';
 import { Controllers } from './controller.js';
@@ -86,9 +86,7 @@ export interface RunningEngine { listeners: Listener[]; stop(reason?: string): P
 export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefinition[]): Promise<RunningEngine> {
   configureLog({ level: cfg.log.level, format: cfg.log.format, secrets: cfg.secrets });
   const log = logger();
-  const backend = expandHome(cfg.server.backend);
-  await mkdir(backend, { recursive: true, mode: 0o755 });
-  const store = await openFsStore(backend);
+  const store = await openStore(cfg, { onRetry: (op, err, attempt) => log.warn('storage write retried: the store did not answer', { op, attempt, err: err.message }) });
   // plugins written with the first DSL's flat kind fields run unchanged
   const byName = new Map(modes.map((d) => [d.name, withGroupedKinds(d)]));
   const instances = cfg.instances.filter((i) => i.enabled).map((i) => new Instance(byName.get(i.mode)!, i));
@@ -109,7 +107,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
   const diskUsage = new BackendUsage(async (kinds) => {
     const owners = index.blobOwners();
     const held = holds.owners();
-    return measureBackend(resolve(backend), (hex) => owners.get(hex) ?? held.get(hex), { kinds });
+    return store.diskUsage((hex) => owners.get(hex) ?? held.get(hex), { kinds });
   });
   status.diskUsage = diskUsage;
   await status.load();

@@ -72,6 +72,7 @@ export function instanceBlobs(owner: string, deps: Pick<ControllersDeps, 'blobs'
       if (!blobs.localPath) throw new Error('this store keeps no local blob files');
       return blobs.localPath(sha256);
     },
+    localFile: (sha256) => blobs.localFile(sha256),
     hold: (sha256s) => holds.set(owner, sha256s),
   };
 }

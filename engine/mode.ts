@@ -414,8 +414,11 @@ export interface InstanceBlobs {
   /** move a completed, fsynced temp file in under its sha256 (hex); held from now on */
   commit(tempFile: string, sha256: string): Promise<void>;
   has(sha256: string): Promise<boolean>;
-  /** the local file of a stored blob (served by the engine with Range and conditionals) */
+  /** the file of a stored blob on a store that keeps every blob on this machine (throws on a remote store) */
   path(sha256: string): string;
+  /** a local file holding a stored blob on any store (a remote store fetches it into its local cache first);
+   *  what the engine serves with Range and conditionals */
+  localFile(sha256: string): Promise<string>;
   /** every blob this instance keeps beyond its cache entries (replaces the previous set) */
   hold(sha256s: Iterable<string>): void;
 }

@@ -1,9 +1,8 @@
 // `cache-proxy du`: the backend's disk use per instance and kind, from the running proxy (what its metrics
 // report) or, when none answers, measured on disk with blob owners read from the entry records.
-import { resolve } from 'node:path';
 import type { EffectiveConfig } from '../../engine/config/types.js';
-import { expandHome } from '../../engine/config/values.js';
-import { measureBackend, blobOwnersOnDisk, type DiskUsage } from '../../engine/cache/disk-usage.js';
+import type { DiskUsage } from '../../engine/cache/disk-usage.js';
+import { measureOffline } from '../../engine/cache/open-store.js';
 import { humanBytes, proxyApi, proxyRunning } from './proxy-api.js';
 
 export async function runDu(cfg: EffectiveConfig, o: { json?: boolean; url?: string; offline?: boolean }, out: (s: string) => void): Promise<number> {
@@ -16,10 +15,9 @@ export async function runDu(cfg: EffectiveConfig, o: { json?: boolean; url?: str
     u = (await r.json()) as DiskUsage;
     source = `the proxy at ${api.base}`;
   } else {
-    const root = resolve(expandHome(cfg.server.backend));
-    const owners = await blobOwnersOnDisk(root);
-    u = await measureBackend(root, (h) => owners.get(h), { kinds: true });
-    source = `${root} on disk (no proxy answered at ${api.base}; blobs only a mode holds count as shared)`;
+    const m = await measureOffline(cfg);
+    u = m.usage;
+    source = `${m.source} (no proxy answered at ${api.base}; blobs only a mode holds count as shared)`;
   }
   if (o.json) { out(JSON.stringify({ source, ...u }, null, 2) + '\n'); return 0; }
   const modeOf = new Map(cfg.instances.map((i) => [i.name, i.mode]));

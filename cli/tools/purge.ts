@@ -1,10 +1,10 @@
 // `cache-proxy purge <instance> <glob>`: through the running proxy (POST /-/admin/purge, so its in-memory index
 // and remembered answers follow); with no proxy answering, on the backend directly under the store's lock
 // (records removed; their blobs go at the next start's blob GC).
-import { resolve } from 'node:path';
 import type { EffectiveConfig } from '../../engine/config/types.js';
-import { expandHome } from '../../engine/config/values.js';
-import { openFsStore } from '../../engine/cache/fs-store.js';
+import { resolve } from 'node:path';
+import { openStore, localDirOf } from '../../engine/cache/open-store.js';
+import { isS3Backend } from '../../engine/cache/s3-location.js';
 import { keyGlob } from '../../engine/cache/key-glob.js';
 import { humanBytes, proxyApi, proxyRunning } from './proxy-api.js';
 
@@ -22,9 +22,9 @@ export async function runPurge(cfg: EffectiveConfig, inst: string, glob: string,
     where = `through the proxy at ${api.base}`;
   } else {
     if (!cfg.instances.some((i) => i.name === inst)) { err(`cache-proxy purge: no instance named "${inst}" in the configuration\n`); return 1; }
-    const backend = resolve(expandHome(cfg.server.backend));
+    const backend = isS3Backend(cfg.server.backend) ? cfg.server.backend : resolve(localDirOf(cfg));
     // the lock refuses when a proxy holds the store but did not answer (another bind, or still starting)
-    const store = await openFsStore(backend);
+    const store = await openStore(cfg);
     try {
       const match = keyGlob(glob);
       const hits: { keyHash: string; key: string; size: number }[] = [];

@@ -1,8 +1,10 @@
 // The filesystem store: content-addressed blobs, one JSON record per entry,
 // atomic writes (temp + fsync + rename + directory fsync), an exclusive lock, tmp/ emptied at start.
-import { open, mkdir, readFile, readdir, rm, stat, unlink, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, unlink, statfs, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { CommitWorker } from './commit-worker.js';
+import { StoreError, acquireLock, releaseLock } from './store-lock.js';
+import { measureBackend } from './disk-usage.js';
 import { join, resolve, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -10,9 +12,7 @@ import type { Store, Entry, BlobStore, EntryStore, StateStore, SnapshotStore } f
 
 const LIST_WINDOW = 64;
 
-export class StoreError extends Error {
-  constructor(public code: 'E_FORMAT' | 'E_LOCKED', message: string) { super(message); }
-}
+export { StoreError };
 
 const FORMAT = 1;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -20,10 +20,6 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export function isNoSpace(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO';
-}
-
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 /** where an entry record lives under a backend directory */
@@ -48,19 +44,7 @@ export async function openFsStore(backend: string): Promise<Store> {
   }
   // exclusive lock
   const lockFile = join(root, 'lock');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fh = await open(lockFile, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
-      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new StoreError('E_LOCKED', `${root} is in use by process ${pid}`);
-      await unlink(lockFile).catch(() => undefined);
-    }
-  }
+  await acquireLock(lockFile, root);
   for (const d of Object.values(dirs)) await mkdir(d, { recursive: true, mode: 0o755 });
 
   let blobBytes = 0;
@@ -90,6 +74,7 @@ export async function openFsStore(backend: string): Promise<Store> {
       return createReadStream(blobPath(d), { highWaterMark: 256 * 1024, ...(range ? { start: range.start, end: range.end } : {}) }) as Readable;
     },
     localPath: (d) => blobPath(d),
+    localFile: async (d) => blobPath(d),
     async commit(temp, d, data) {
       const r = await committer.run({ op: 'blob', temp, target: blobPath(d), data });
       if (r.existed) return 'existed';
@@ -203,6 +188,7 @@ export async function openFsStore(backend: string): Promise<Store> {
       if (!d.startsWith(dirs.modes + sep)) throw new Error('privateDir escapes the store');
       return d;
     },
+    diskUsage: (blobOwner, o) => measureBackend(root, blobOwner, o),
     async usage() {
       const names = await readdir(dirs.tmp).catch(() => []);
       tmpBytes = 0;
@@ -212,8 +198,7 @@ export async function openFsStore(backend: string): Promise<Store> {
     },
     async close() {
       await committer.close();
-      const pid = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (pid === process.pid) await unlink(lockFile).catch(() => undefined);
+      await releaseLock(lockFile);
     },
   } as Store & { usage(): Promise<{ blobBytes: number; tmpBytes: number; freeBytes: number; totalBytes: number }> };
 }

@@ -1,6 +1,7 @@
-// Narrow storage interfaces (layout on disk: docs/architecture.md). The filesystem store implements them now;
-// an S3 store must be a drop-in later (it fills via the local tmp/ directory too).
+// Narrow storage interfaces (layout on disk: docs/architecture.md). The filesystem store (fs-store.ts) and the
+// S3 store (s3-store.ts, docs/scale-out.md) implement them; both fill through a local tmp/ directory.
 import type { Readable } from 'node:stream';
+import type { DiskUsage } from './disk-usage.js';
 
 export interface Entry {
   inst: string;
@@ -27,7 +28,11 @@ export interface Entry {
 export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | null>;
   open(digest: string, range?: { start: number; end: number }): Promise<Readable>;
+  /** where the blob always is as a file (a store that keeps every blob on this machine) */
   localPath?(digest: string): string;
+  /** a file on this machine holding the blob, fetched into a local cache first when the store is remote
+   *  (a caller that needs a path: sendfile, a mode reading a generation's files) */
+  localFile(digest: string): Promise<string>;
   /** makes the verified body in `tempFile` (fsynced by its writer) or, when given, `data` (written to `tempFile` first)
    *  the blob `digest`; 'existed' if the blob was already there (temp removed) */
   commit(tempFile: string, digest: string, data?: Buffer[]): Promise<'stored' | 'existed'>;
@@ -91,6 +96,8 @@ export interface Store extends StoreUsage, TempArea {
   snapshots: SnapshotStore;
   /** directory for mode-private data of an instance (created on demand) */
   privateDir(inst: string): string;
+  /** what the store takes, per area and instance; `blobOwner` names the instance a blob belongs to */
+  diskUsage(blobOwner: (hex: string) => string | undefined, o?: { kinds?: boolean }): Promise<DiskUsage>;
   close(): Promise<void>;
 }
 

@@ -9,6 +9,7 @@ import type { ModeDefinition } from '../mode.js';
 import type { EffectiveConfig, InstanceConfig, AccessConfig } from './types.js';
 import { readSchema } from '../paths.js';
 import { sharedAjv, modeValidator, FORMAT_HINTS } from './schema.js';
+import { isS3Backend, parseS3Backend } from '../cache/s3-location.js';
 import { parseDuration, parseSize, parseHostPort, isLegacyFreshness, isLegacyExpiration, formatDuration, formatSize } from './values.js';
 
 export interface Issue { file?: string; line?: number; col?: number; path: string; message: string }
@@ -208,6 +209,11 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
       }
     }
   };
+  // an s3:// backend gets the storage.s3 defaults even when the block is not written
+  if (isS3Backend(String((topCopy.server as Record<string, unknown> | undefined)?.backend ?? ''))) {
+    const st = ((topCopy.storage ??= {}) as Record<string, unknown>);
+    st.s3 ??= {};
+  }
   if (!validateTop(topCopy)) { fixBools(validateTop.errors, topCopy, []); }
   if (!validateTop(topCopy)) reportAjv(validateTop.errors, [], get(data), schemaKeysAt(top));
   if (o.pluginsOnly) return { config: errors.length ? undefined : ({ plugins: (topCopy.plugins as string[]) ?? [] } as EffectiveConfig), errors, warnings };
@@ -287,6 +293,7 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
     });
   });
 
+  checkS3(topCopy, errors, warnings, issue);
   const orphan = (topCopy.storage as Record<string, unknown>)?.orphan_policy;
   if (orphan !== undefined && orphan !== 'keep' && orphan !== 'auto') issue(warnings, ['storage', 'orphan_policy'], `unknown orphan_policy "${String(orphan)}": treated as "keep"`);
   try {
@@ -303,6 +310,23 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
   errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   if (errors.length) return { errors, warnings };
   return { config: resolve(topCopy, instances, secrets, o.file), errors, warnings };
+}
+
+/** an s3:// backend: a valid bucket and prefix, both keys or neither; storage.s3 without one is only a warning */
+function checkS3(d: Record<string, unknown>, errors: Issue[], warnings: Issue[], issue: (list: Issue[], p: Path, message: string, key?: string) => void): void {
+  const backend = (d.server as Record<string, unknown> | undefined)?.backend;
+  const s3 = (d.storage as Record<string, unknown> | undefined)?.s3 as Record<string, unknown> | undefined;
+  if (typeof backend !== 'string') return;
+  if (!isS3Backend(backend)) {
+    if (s3) issue(warnings, ['storage', 's3'], 'ignored: server.backend is a directory, not s3://bucket/prefix');
+    return;
+  }
+  const loc = parseS3Backend(backend);
+  if (typeof loc === 'string') issue(errors, ['server', 'backend'], loc);
+  if (s3 && (s3.access_key_id === undefined) !== (s3.secret_access_key === undefined)) {
+    issue(errors, ['storage', 's3'], 'access_key_id and secret_access_key are set together (or neither, for the SDK\'s default credentials)');
+  }
+  if (s3 && typeof s3.local_dir === 'string' && isS3Backend(s3.local_dir)) issue(errors, ['storage', 's3', 'local_dir'], 'must be a directory on this node');
 }
 
 const safe = <T>(f: () => T): T | undefined => { try { return f(); } catch { return undefined; } };
@@ -342,6 +366,11 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
       },
       max_size: size(st.max_size), min_free: size(st.min_free), max_object_size: size(st.max_object_size),
       negative_ttl: dur(st.negative_ttl), offline: st.offline,
+      ...(st.s3 && isS3Backend(String(s.backend)) ? { s3: {
+        endpoint: st.s3.endpoint, region: st.s3.region, force_path_style: st.s3.force_path_style,
+        access_key_id: st.s3.access_key_id, secret_access_key: st.s3.secret_access_key,
+        local_dir: st.s3.local_dir, local_cache_size: parseSize(st.s3.local_cache_size),
+      } } : {}),
     },
     scheduler: { max_concurrent: (d.scheduler as Record<string, number>).max_concurrent! },
     log: d.log as EffectiveConfig['log'],

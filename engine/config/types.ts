@@ -29,6 +29,17 @@ export interface HealthConfig {
   consecutive_failures: number;
 }
 
+/** storage.s3: the object store of an s3:// backend (local_cache_size in bytes; local_dir as written, `~/` expanded where it is used) */
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  force_path_style: boolean;
+  access_key_id?: string;
+  secret_access_key?: string;
+  local_dir: string;
+  local_cache_size: number;
+}
+
 export interface AccessConfig { tokens: string[]; anonymous: boolean }
 
 export interface InstanceConfig {
@@ -73,6 +84,8 @@ export interface EffectiveConfig {
     };
     max_size: number; min_free: number; max_object_size: number;
     negative_ttl: number; offline: boolean;
+    /** set when server.backend is s3://… */
+    s3?: S3Settings;
   };
   scheduler: { max_concurrent: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access: boolean };

@@ -96,7 +96,7 @@ function startFill(ctx: EngineCtx, w: Work, resp: UpstreamResponse, extras: Fill
         ctx.negative.delete(x.w.flightKey);
         ctx.index.added(entry);
       }
-      return { result: r === 'existed' ? 'deduplicated' : 'stored', path: ctx.store.blobs.localPath!(digest) };
+      return { result: r === 'existed' ? 'deduplicated' : 'stored', path: await ctx.store.blobs.localFile(digest) };
     },
   });
   // counted as the clients see it: the end of `done` (commit, temp file removal) comes after their responses

@@ -21,12 +21,18 @@ export class GenerationStore {
   private pending = new Map<string, number>();
   constructor(private blobs: InstanceBlobs, private state: ModeState) {}
 
+  /** the blob's file where the store always keeps it (a filesystem store) */
   path(sha256: string): string {
     if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('bad metadata digest');
     return this.blobs.path(sha256);
   }
+  /** a local file holding the blob, on any store (a remote store copies it into its local cache first) */
+  localFile(sha256: string): Promise<string> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('bad metadata digest');
+    return this.blobs.localFile(sha256);
+  }
   has(sha256: string): Promise<boolean> { return this.blobs.has(sha256); }
-  read(sha256: string): Promise<Buffer> { return readFile(this.path(sha256)); }
+  async read(sha256: string): Promise<Buffer> { return readFile(await this.localFile(sha256)); }
 
   async readRoots(): Promise<RootDoc[]> { return ((await this.state.read('roots')) as { roots?: RootDoc[] } | null)?.roots ?? []; }
   writeRoots(roots: RootDoc[]): Promise<void> { return this.state.write('roots', { version: 1, roots }); }

@@ -57,7 +57,7 @@ export async function loadGeneration(core: RepoCore, rs: RootState, m: Manifest)
   for (const [name, rec] of Object.entries(m.primary)) files.set(name, 'absent' in rec ? null : await core.store.read(rec.sha256));
   const parsed = await core.format.parsePrimary(files, rs.ref, { acceptTorn: true });
   const g: Generation = { n: m.n, manifest: m, parsed, byDigest: digestMap(parsed) };
-  g.index = m.index && (await core.store.has(m.index)) ? await PackageIndex.open(core.store.path(m.index)) : await buildIndex(core, rs, g);
+  g.index = m.index && (await core.store.has(m.index)) ? await PackageIndex.open(await core.store.localFile(m.index)) : await buildIndex(core, rs, g);
   return g;
 }
 
@@ -78,7 +78,7 @@ export async function buildIndex(core: RepoCore, rs: RootState, g: Generation): 
   const entries: PackageEntry[] = [];
   for (const { name, rec } of indexSources(core, g.manifest)) {
     try {
-      for await (const e of core.format.readIndex(name, createReadStream(core.store.path(rec.sha256)), rs.ref)) entries.push(e);
+      for await (const e of core.format.readIndex(name, createReadStream(await core.store.localFile(rec.sha256)), rs.ref)) entries.push(e);
     } catch (e) {
       const w = `${name}: index not parseable (${(e as Error).message}); its artifacts are treated as unindexed`;
       if (!g.manifest.warnings.includes(w)) g.manifest.warnings.push(w);
@@ -87,7 +87,7 @@ export async function buildIndex(core: RepoCore, rs: RootState, g: Generation): 
   const file = core.store.tempPath();
   await writePackageIndex(file, entries);
   g.manifest.index = await core.store.commitFile(file);
-  const idx = await PackageIndex.open(core.store.path(g.manifest.index));
+  const idx = await PackageIndex.open(await core.store.localFile(g.manifest.index));
   core.indexEpoch++;
   return idx;
 }

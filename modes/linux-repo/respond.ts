@@ -66,7 +66,7 @@ export class MetadataResponder {
     return this.passthrough(m);
   }
 
-  private serve(g: Generation, rec: FileRec, cache: string): RespondOutput {
+  private async serve(g: Generation, rec: FileRec, cache: string): Promise<RespondOutput> {
     return {
       status: 200,
       headers: {
@@ -75,7 +75,7 @@ export class MetadataResponder {
         etag: rec.etag && !rec.etag.startsWith('W/') ? rec.etag : `"${rec.sha256.slice(0, 32)}"`,
         'x-cache': cache, 'x-cache-generation': String(g.n),
       },
-      file: { path: this.core.store.path(rec.sha256), size: rec.size },
+      file: { path: await this.core.store.localFile(rec.sha256), size: rec.size },
     };
   }
 
