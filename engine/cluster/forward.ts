@@ -57,7 +57,7 @@ export class Forwarder {
    * that it cannot serve now (its own 503 while starting or stopping, which carries no X-Cache). A node that
    * stalls after its head is cut by the idle timeout (60 s), like an upstream.
    */
-  async send(node: string, w: Work, path: string): Promise<HopResult> {
+  async send(node: string, w: Work, path: string, retried = false): Promise<HopResult> {
     try {
       const res = await request(node + path, { method: 'GET', headers: hopHeaders(w, this.self), dispatcher: this.agent });
       if (res.statusCode === 503 && res.headers['x-cache'] === undefined) { res.body.resume(); return { type: 'unreachable', reason: 'answered 503 (starting or stopping)' }; }
@@ -65,7 +65,10 @@ export class Forwarder {
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       return { type: 'answered', resp: { status: res.statusCode, headers, body: res.body, url: node + path, origin: node, release: () => undefined } };
     } catch (e) {
-      return { type: 'unreachable', reason: shortError(e) };
+      // a kept-alive connection the node had closed: once more on a new one before calling the node unreachable
+      const reason = shortError(e);
+      if (!retried && (reason === 'UND_ERR_SOCKET' || reason === 'ECONNRESET')) return this.send(node, w, path, true);
+      return { type: 'unreachable', reason };
     }
   }
 
