@@ -44,7 +44,10 @@ export class ClusterCoordinator implements FillCoordinator {
 
   async claim(w: Work): Promise<FillClaim> {
     // one hop: a request another node sent is answered here
-    const path = w.match.headers[HOP_HEADER] === undefined ? hopPath(w) : undefined;
+    const fromPeer = w.match.headers[HOP_HEADER] !== undefined;
+    const path = fromPeer ? undefined : hopPath(w);
+    // a key no node forwards (HEAD, rewritten kinds, an instance on its own listener) is each node's own fill
+    if (!fromPeer && path === undefined) return { type: 'local' };
     if (path !== undefined) {
       for (let tries = 0; tries < this.cfg.nodes.length; tries++) {
         const owner = ownerOf(w.flightKey, this.peers.healthy())!;

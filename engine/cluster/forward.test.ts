@@ -5,18 +5,19 @@ import type { AddressInfo } from 'node:net';
 import type { Work } from '../pipeline/work.js';
 import { Forwarder, HOP_HEADER, hopHeaders, hopPath } from './forward.js';
 
-const work = (o: { block?: Record<string, unknown>; raw?: string[]; query?: string; slash?: boolean; method?: string; headers?: Record<string, string> } = {}) => ({
-  inst: { block: o.block ?? { route: { path: '/files' } } }, method: o.method ?? 'GET', requestId: 'r1',
+const work = (o: { kind?: string; block?: Record<string, unknown>; raw?: string[]; query?: string; slash?: boolean; method?: string; headers?: Record<string, string> } = {}) => ({
+  inst: { block: o.block ?? { route: { path: '/files' } }, def: { kinds: { file: {}, doc: { body: { rewrite: () => null } } } } }, kind: o.kind ?? 'file', method: o.method ?? 'GET', requestId: 'r1',
   target: { segments: o.raw ?? ['a', 'b c'], rawSegments: o.raw ?? ['a', 'b%20c'], trailingSlash: o.slash ?? false, query: o.query ?? '' },
   match: { headers: o.headers ?? {} },
 }) as unknown as Work;
 
-test('the hop asks the same mount and raw target; instances on a listener of their own and HEAD are not forwarded', () => {
+test('the hop asks the same mount and raw target; instances on a listener of their own, HEAD and rewritten kinds are not forwarded', () => {
   assert.is(hopPath(work()), '/files/a/b%20c');
   assert.is(hopPath(work({ query: 'x=1', slash: true })), '/files/a/b%20c/?x=1');
   assert.is(hopPath(work({ raw: [] })), '/files');
   assert.is(hopPath(work({ block: { bind: '127.0.0.1:9000' } })), undefined);
   assert.is(hopPath(work({ method: 'HEAD' })), undefined);
+  assert.is(hopPath(work({ kind: 'doc' })), undefined);
 });
 
 test('hop headers: the client’s, without hop-by-hop, ranges and conditionals, plus the marker', () => {

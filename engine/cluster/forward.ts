@@ -18,10 +18,14 @@ function mountOf(inst: Instance): string | undefined {
   return (inst.block.route as { path?: string } | undefined)?.path;
 }
 
-/** the path and query to ask another node for, or undefined when the request cannot be forwarded */
+/**
+ * The path and query to ask another node for, or undefined when the request is not forwarded: HEAD, an instance
+ * on a listener of its own, and kinds with a `rewrite` (the owner would answer with its own links; such
+ * documents are small and each node fetches them itself).
+ */
 export function hopPath(w: Work): string | undefined {
   const mount = mountOf(w.inst);
-  if (mount === undefined || !w.target || w.method !== 'GET') return undefined;
+  if (mount === undefined || !w.target || w.method !== 'GET' || w.inst.def.kinds[w.kind]?.body?.rewrite) return undefined;
   const t = w.target;
   const path = mount.replace(/\/$/, '') + (t.rawSegments.length ? '/' + t.rawSegments.join('/') : '') + (t.trailingSlash ? '/' : '');
   return (path || '/') + (t.query ? `?${t.query}` : '');
