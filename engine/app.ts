@@ -147,7 +147,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     event: (e) => status.event({ result: 'event', ...e } as Parameters<StatusBoard['event']>[0]),
   };
   // several nodes: a miss may be another node's to fetch (engine/cluster); a single node has no coordinator
-  const cluster = cfg.cluster ? new ClusterCoordinator(cfg.cluster, log) : undefined;
+  const cluster = cfg.cluster ? new ClusterCoordinator(cfg.cluster, log, (i) => !!(i.cfg.access ?? cfg.server.access)?.tokens?.length || !!i.def.clientAuth?.required?.(i.block)) : undefined;
   if (cluster) ctx.fills = cluster;
 
   const quotas = new Map(instances.filter((i) => i.cfg.max_size !== undefined).map((i) => [i.name, i.cfg.max_size!]));

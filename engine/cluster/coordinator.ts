@@ -3,6 +3,7 @@
 // node that sees a different ring at the same moment.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterConfig } from '../config/types.js';
+import type { Instance } from '../instance.js';
 import { m } from '../metrics.js';
 import type { Logger } from '../mode.js';
 import type { FillClaim, FillCoordinator } from '../pipeline/fill-claim.js';
@@ -20,7 +21,8 @@ export class ClusterCoordinator implements FillCoordinator {
   private events: { at: string; node: string; up: boolean; reason: string }[] = [];
   forwarded = 0;
 
-  constructor(private cfg: ClusterConfig, private log: Logger) {
+  /** `guarded`: instances whose clients present tokens; their misses are not forwarded (the hop carries no client credentials) */
+  constructor(private cfg: ClusterConfig, log: Logger, private guarded: (inst: Instance) => boolean = () => false) {
     this.forwarder = new Forwarder(cfg.self, cfg.connect_timeout);
     this.peers = new Peers({
       self: cfg.self, nodes: cfg.nodes, intervalMs: cfg.probe_interval, timeoutMs: cfg.probe_timeout, downAfter: cfg.down_after,
@@ -45,7 +47,7 @@ export class ClusterCoordinator implements FillCoordinator {
   async claim(w: Work): Promise<FillClaim> {
     // one hop: a request another node sent is answered here
     const fromPeer = w.match.headers[HOP_HEADER] !== undefined;
-    const path = fromPeer ? undefined : hopPath(w);
+    const path = fromPeer || this.guarded(w.inst) ? undefined : hopPath(w);
     // a key no node forwards (HEAD, rewritten kinds, an instance on its own listener) is each node's own fill
     if (!fromPeer && path === undefined) return { type: 'local' };
     if (path !== undefined) {
