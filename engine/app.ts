@@ -25,6 +25,7 @@ import { Controllers } from './controller.js';
 import { createUpstreamClient } from './upstream/client.js';
 import { Scheduler } from './scheduler.js';
 import { StatusBoard } from './status/status.js';
+import { ClusterCoordinator } from './cluster/coordinator.js';
 import { registry, m } from './metrics.js';
 import { HotHits, hotKey } from './hot-hits.js';
 import { settleWithin } from './wait.js';
@@ -143,6 +144,9 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     },
     event: (e) => status.event({ result: 'event', ...e } as Parameters<StatusBoard['event']>[0]),
   };
+  // several nodes: a miss may be another node's to fetch (engine/cluster); a single node has no coordinator
+  const cluster = cfg.cluster ? new ClusterCoordinator(cfg.cluster, log, (i) => !!(i.cfg.access ?? cfg.server.access)?.tokens?.length || !!i.def.clientAuth?.required?.(i.block)) : undefined;
+  if (cluster) ctx.fills = cluster;
 
   const quotas = new Map(instances.filter((i) => i.cfg.max_size !== undefined).map((i) => [i.name, i.cfg.max_size!]));
   let evictTimer: NodeJS.Timeout | undefined;
@@ -220,7 +224,10 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     serveHot: (inst: Instance, req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, id: string) =>
       !cfg.log.access && hot.serve(hotKey(inst.name, base, req.url ?? ''), req, res, id),
     homePage: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], base: string, only?: Instance) => { void modeDetails(only).then((d) => status.homePage(req, res, base, only, d)); },
-    status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void status.handle(req, res, sub); },
+    status: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => {
+      if (cluster && (sub === 'cluster' || sub === 'cluster/health')) return cluster.handle(req, res, sub === 'cluster' ? 'status' : 'health');
+      void status.handle(req, res, sub);
+    },
     admin: (req: Parameters<typeof handleInstance>[2], res: Parameters<typeof handleInstance>[3], sub: string) => { void admin(req, res, sub).catch((e: Error) => sendError(res, 500, e.message)); },
     metrics: async (res: Parameters<typeof handleInstance>[3], head: boolean) => {
       const u = await store.usage();
@@ -271,6 +278,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
     (e: Error) => log.error('index rebuild failed', { err: e.message }),
   );
   scheduler.start();
+  cluster?.start();
   ready = true;
   log.info('configuration', {
     file: cfg.file ?? '(built-in default)', backend: cfg.server.backend, access_log: cfg.log.access,
@@ -290,6 +298,7 @@ export async function startEngine(cfg: EffectiveConfig, modes: readonly ModeDefi
       const commits = [...busyKeys].map((k) => state.flights.get(k)?.fill).filter((f) => f?.committing).map((f) => f!.done);
       await settleWithin(Promise.all(commits), cfg.server.limits.shutdown_timeout);
       await scheduler.stop();
+      await cluster?.stop();
       await controllers.stop();
       for (const inst of instances) await inst.def.hooks?.stop?.(hookContext(ctx, inst)).catch((e: Error) => log.warn('instance stop failed', { instance: inst.name, err: e.message }));
       await index.flushTouches?.(store).catch(() => undefined);

@@ -52,6 +52,10 @@ export const m = {
   taskOverdue: g('cache_proxy_scheduler_task_overdue_seconds', 'How late a task started', ['instance', 'task_type']),
   buildInfo: g('cache_proxy_build_info', 'Build information', ['version', 'node']),
   workerRestarts: c('cache_proxy_worker_restarts_total', 'Times the supervisor restarted a dead worker process', []),
+  clusterForwarded: c('cache_proxy_cluster_forwarded_total', 'Misses sent to the node that owns the key (result: forwarded, owner_unreachable, holder)', ['instance', 'result']),
+  clusterLeaseWaits: c('cache_proxy_cluster_lease_waits_total', "Misses that found another node's fill lease in Redis (result: forwarded, filled, timeout, taken_over)", ['result']),
+  clusterOwnerChanges: c('cache_proxy_cluster_owner_changes_total', 'Changes of the set of healthy nodes (keys then move between owners)', []),
+  clusterNodeUp: g('cache_proxy_cluster_node_up', 'A cluster node as this node sees it: 1 up, 0 down', ['node']),
 };
 
 export const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;

@@ -163,7 +163,7 @@ async function prepare(ctx: EngineCtx, inst: Instance, rq: RequestFacts): Promis
     type: 'work',
     w: {
       inst, method: rq.method as 'GET' | 'HEAD', kind: kindName, resolved, key, keyHash, flightKey: `${inst.name}/${keyHash}`,
-      candidates, upstreamHeaders, match, subject, authScope: spec.authScope?.(match), requestId: rq.requestId, publicBase: rq.publicBase, started: performance.now(),
+      candidates, upstreamHeaders, match, subject, authScope: spec.authScope?.(match), requestId: rq.requestId, publicBase: rq.publicBase, started: performance.now(), target: t,
       keyParts: classes && { head: key.slice(0, varyStart), classes, tail: key.slice(varyEnd) },
     },
   };

@@ -44,13 +44,13 @@ function childrenOf(pid: number): number[] {
   try { return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
 
-export interface ProxyOptions { config: string | Record<string, unknown>; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number; /** server.status.token of the config, for the readiness probe */ statusToken?: string }
+export interface ProxyOptions { config: string | Record<string, unknown>; /** the port of ${PORT} (default: a free one) */ port?: number; env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; readyTimeoutMs?: number; /** server.status.token of the config, for the readiness probe */ statusToken?: string }
 
 export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const dir = tmpDir('proxy-');
   const backend = join(dir, 'backend');
   mkdirSync(backend, { recursive: true });
-  const port = await freePort();
+  const port = o.port ?? await freePort();
   let text = typeof o.config === 'string' ? o.config : stringify(o.config);
   text = text.replace(/\$\{PORT\}/g, String(port)).replace(/\$\{BACKEND\}/g, backend);
   const ports = [...text.matchAll(/\$\{PORT(\d+)\}/g)].map((x) => x[1]!);

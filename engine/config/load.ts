@@ -11,6 +11,7 @@ import { readSchema } from '../paths.js';
 import { sharedAjv, modeValidator, FORMAT_HINTS } from './schema.js';
 import { isS3Backend, parseS3Backend } from '../cache/s3-location.js';
 import { parseDuration, parseSize, parseHostPort, isLegacyFreshness, isLegacyExpiration, formatDuration, formatSize } from './values.js';
+import { checkCluster, clusterSettings } from '../cluster/config.js';
 
 export interface Issue { file?: string; line?: number; col?: number; path: string; message: string }
 export interface LoadResult { config?: EffectiveConfig; errors: Issue[]; warnings: Issue[] }
@@ -302,6 +303,13 @@ export function loadConfigText(text: string, o: LoadOptions): LoadResult {
     if (hp.host !== '127.0.0.1' && hp.host !== 'localhost' && hp.host !== '::1' && !tokens?.length) issue(warnings, ['server', 'bind'], `listens on a non-loopback address without access tokens`);
   } catch { /* reported by the schema */ }
 
+  const clusterRaw = topCopy.cluster as Record<string, unknown> | undefined;
+  if (clusterRaw && typeof clusterRaw === 'object') {
+    const c = checkCluster(clusterRaw, serverBind);
+    for (const e of c.errors) issue(errors, e.path, e.message);
+    for (const w of c.warnings) issue(warnings, w.path, w.message);
+  }
+
   if (!instances.some((i) => i.enabled)) {
     if (instancesRaw.length) issue(warnings, ['instances'], 'no instance is enabled: the proxy would serve nothing (set "enabled: true" on one)');
     else warnings.push({ file, line: 1, col: 1, path: '', message: 'no instances are configured: the proxy would serve nothing (add some under "instances:")' });
@@ -376,6 +384,7 @@ function resolve(d: Record<string, unknown>, instances: InstanceConfig[], secret
     log: d.log as EffectiveConfig['log'],
     plugins: (d.plugins as string[]) ?? [],
     instances,
+    ...(d.cluster ? { cluster: clusterSettings(d.cluster as Record<string, unknown>) } : {}),
     secrets,
   };
 }

@@ -91,6 +91,17 @@ export interface EffectiveConfig {
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text'; access: boolean };
   plugins: string[];
   instances: InstanceConfig[];
+  /** several nodes sharing one cache (engine/cluster); undefined: a single node */
+  cluster?: ClusterConfig;
   /** secret values to redact from logs and outputs */
   secrets: string[];
+}
+
+export interface ClusterConfig {
+  /** this node's URL (an origin, no trailing slash), one of nodes */
+  self: string;
+  nodes: string[];
+  redis?: string;
+  probe_interval: number; probe_timeout: number; down_after: number; connect_timeout: number;
+  lease_ttl: number; lease_wait: number; redis_timeout: number;
 }

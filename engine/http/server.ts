@@ -183,6 +183,8 @@ export async function listen(cfg: EffectiveConfig, bind: string, d: Dispatcher, 
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       return d.status(req, res, path.slice('/-/'.length));
     }
+    // a cluster peer's health probe (engine/cluster): public, it tells nothing but "this node serves"
+    if (path === '/-/cluster/health' && methodOk) return d.status(req, res, 'cluster/health');
     if (path === '/-/status' || path.startsWith('/-/status/')) {
       if (!methodOk) return err(405, `${req.method} is not allowed here`, { headers: { allow: 'GET, HEAD' } });
       if (cfg.server.status.token && !tokenMatches(presentedToken(req), [cfg.server.status.token])) return err(401, 'status token required', { headers: { 'www-authenticate': 'Bearer realm="status"' } });

@@ -5,6 +5,7 @@ import type { Instance } from '../instance.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { HookContext, Logger, ModeTasks } from '../mode.js';
 import type { HotHits } from '../hot-hits.js';
+import type { FillCoordinator } from './fill-claim.js';
 import type { PipelineState } from './state.js';
 import type { EntryIndexHooks, UpstreamLike } from './work.js';
 
@@ -28,6 +29,8 @@ export interface EngineCtx {
   tasks?: (instance: string) => ModeTasks;
   /** per-process request state: flights, entry caches, memos, auth and hook contexts */
   state: PipelineState;
+  /** who fetches a missing key (engine/cluster); undefined: always this process */
+  fills?: FillCoordinator;
   /** remembered answers for repeated plain hits */
   hot: HotHits;
   /** a GET of another key of an instance through the whole pipeline (the engine's internal entry), buffered */

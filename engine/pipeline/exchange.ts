@@ -5,6 +5,8 @@ import type { Entry } from '../cache/store.js';
 import type { Answer } from './actions.js';
 import { bindIfCached, revalidateWithHead, revalidated } from './bindings.js';
 import type { EngineCtx } from './context.js';
+import { lookup } from './entries.js';
+import type { FillClaim, FillCoordinator } from './fill-claim.js';
 import { fillOutcome, settleNonOk, trackFlight } from './flights.js';
 import { headOf, upstreamRequest } from './upstream.js';
 import { type Flight, type FlightOutcome, type UpstreamResponse, type Work, asFailure } from './work.js';
@@ -14,6 +16,27 @@ export function startFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): 
 }
 
 async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
+  if (!stale && ctx.fills) return claimedMiss(ctx, w, ctx.fills);
+  return fromUpstream(ctx, w, stale);
+}
+
+/** a miss the engine's coordinator may give to another process: its answer streams through, stored there */
+async function claimedMiss(ctx: EngineCtx, w: Work, fills: FillCoordinator): Promise<FlightOutcome> {
+  const claim: FillClaim = await fills.claim(w).catch((): FillClaim => ({ type: 'local' }));
+  if (claim.type === 'peer') return claim.resp.status === 200 ? fillOutcome(ctx, w, claim.resp, { pass: true }) : settleNonOk(ctx, w, undefined, claim.resp);
+  const settled = claim.settled ?? (() => undefined);
+  if (claim.type === 'recheck') {
+    const entry = await lookup(ctx, w);
+    if (entry) { settled(true); return { type: 'entry', entry, label: 'HIT' }; }
+  }
+  let o: FlightOutcome;
+  try { o = await fromUpstream(ctx, w, undefined); } catch (e) { settled(false); throw e; }
+  if (o.type === 'fill') void o.fill.done.then((r) => settled(r === 'stored' || r === 'deduplicated'), () => settled(false));
+  else settled(false);
+  return o;
+}
+
+async function fromUpstream(ctx: EngineCtx, w: Work, stale: Entry | undefined): Promise<FlightOutcome> {
   if (stale && w.inst.def.kinds[w.kind]!.upstream?.revalidateWith === 'head') {
     const byHead = await revalidateWithHead(ctx, w, stale);
     if (byHead) return byHead;

@@ -37,7 +37,7 @@ export function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: 
     ctx.log.warn('upstream response refused; nothing was cached', { instance: w.inst.name, kind: w.kind, key: w.key.slice(0, 256), err: verdict.reject });
     return { type: 'error', failure: { status: 502, message: verdict.reject } };
   }
-  const fill = startFill(ctx, w, resp, { ...o, pass: verdict === 'pass' });
+  const fill = startFill(ctx, w, resp, { ...o, pass: o.pass === true || verdict === 'pass' });
   return { type: 'fill', fill, head, release: fill.hold() };
 }
 

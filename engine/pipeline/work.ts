@@ -72,6 +72,8 @@ export interface Work {
   requestId: string;
   publicBase: string;
   started: number;
+  /** the request target within the instance as received (raw segments, query): what another node is asked for */
+  target?: Target;
   /** kinds with `alternates`: the key around its vary classes, to name the key's other representations */
   keyParts?: { head: string; classes: Record<string, string>; tail: string };
 }
