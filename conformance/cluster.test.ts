@@ -1,11 +1,13 @@
-// Scale-out, cluster part: 3 proxy nodes (each on its own disk), Redis for fill leases, one counting origin.
-// A miss on a non-owner is streamed from the key's owner, so the cluster fetches each object once.
+// Scale-out: 3 proxy nodes sharing one S3 bucket (s3rver), each with its own local directory, Redis for fill
+// leases, one counting origin. A miss on a non-owner is streamed from the key's owner, so the cluster fetches each
+// object once; what the owner stored is a hit on every node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { startFixtureServer, startProxy, freePort, httpGet, cleanupAll, type FixtureServer, type ProxyHandle, type GetResult } from './index.js';
 import { track } from './harness/cleanup.js';
+import { startS3rver, type S3rverHandle } from './harness/s3rver.js';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
@@ -32,8 +34,16 @@ async function startRedis(): Promise<{ proc: ChildProcess; port: number }> {
   return { proc, port };
 }
 
-const nodeConfig = (self: string, nodes: string[], origin: string, redisPort: number) => `
-server: { bind: "127.0.0.1:\${PORT}", backend: "\${BACKEND}" }
+const nodeConfig = (self: string, nodes: string[], origin: string, redisPort: number, s3: S3rverHandle) => `
+server: { bind: "127.0.0.1:\${PORT}", backend: "s3://cache/cluster" }
+storage:
+  s3:
+    endpoint: ${s3.endpoint}
+    force_path_style: true
+    access_key_id: ${s3.accessKeyId}
+    secret_access_key: ${s3.secretAccessKey}
+    local_dir: "\${BACKEND}/local"
+    local_cache_size: 512MiB
 log: { level: warn }
 cluster:
   self: ${self}
@@ -67,10 +77,11 @@ async function until(what: string, cond: () => Promise<boolean>, ms: number): Pr
 test.before(async () => {
   const up = await startFixtureServer();
   const { proc, port: redisPort } = await startRedis();
+  const s3 = await startS3rver();
   const ports = [await freePort(), await freePort(), await freePort()];
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   const nodes: ProxyHandle[] = [];
-  for (const [i, p] of ports.entries()) nodes.push(await startProxy({ port: p, config: nodeConfig(urls[i]!, urls, up.url, redisPort), args: ['--no-supervisor'] }));
+  for (const [i, p] of ports.entries()) nodes.push(await startProxy({ port: p, config: nodeConfig(urls[i]!, urls, up.url, redisPort, s3), args: ['--no-supervisor'] }));
   c = { nodes, up, redis: proc, redisPort };
   await until('every node sees 3 healthy nodes and Redis ready', async () => {
     const s = await Promise.all(nodes.map(clusterStatus));
@@ -107,13 +118,20 @@ test('60 clients over 3 nodes on one cold 64 MiB object at 16 MiB/s: 1 upstream 
   up.clearFaults();
 });
 
-test('20 objects, each requested through all 3 nodes (at once, then again): 1 upstream GET per object', async () => {
+test('20 objects, each requested through all 3 nodes (at once, then again): 1 upstream GET per object; the second round HITs from the shared bucket on every node', async () => {
   const { up, nodes } = c;
   const objects = Array.from({ length: 20 }, (_, i) => ({ path: `/obj/${i}.bin`, data: randomBytes(64 * 1024 + i * 4099) }));
   for (const o of objects) up.set(o.path, { body: o.data });
+  const forwarded = async () => (await Promise.all(nodes.map(clusterStatus))).reduce((n, st) => n + st.forwarded, 0);
   for (let round = 0; round < 2; round++) {
+    const before = await forwarded();
     const rs = await Promise.all(objects.flatMap((o) => nodes.map((n) => httpGet(`${n.url}/files${o.path}`).then((r) => ({ o, r })))));
     for (const { o, r } of rs) { assert.is(r.status, 200); assert.is(r.sha256, sha(o.data), `${o.path} intact`); }
+    if (round === 1) {
+      // what the owners stored is in the shared bucket: every node answers it itself
+      assert.equal([...new Set(rs.map(({ r }) => r.headers['x-cache']))], ['HIT']);
+      assert.is(await forwarded(), before, 'no request forwarded for a stored object');
+    }
   }
   const counts = objects.map((o) => up.count('GET', o.path));
   console.log(`cluster spread: 20 objects × 3 nodes × 2 rounds — upstream GETs per object ${counts.join(',')}`);

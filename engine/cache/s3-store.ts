@@ -116,6 +116,7 @@ export async function openS3Store(o: S3StoreOptions): Promise<Store> {
 
   return {
     blobs, entries, state, snapshots,
+    shared: true,
     tempPath,
     clear: clearTmp,
     privateDir(inst) {

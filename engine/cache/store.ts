@@ -96,6 +96,8 @@ export interface Store extends StoreUsage, TempArea {
   snapshots: SnapshotStore;
   /** directory for mode-private data of an instance (created on demand) */
   privateDir(inst: string): string;
+  /** other processes add records too (several nodes on one bucket): a key this process never saw may be stored */
+  readonly shared?: boolean;
   /** what the store takes, per area and instance; `blobOwner` names the instance a blob belongs to */
   diskUsage(blobOwner: (hex: string) => string | undefined, o?: { kinds?: boolean }): Promise<DiskUsage>;
   close(): Promise<void>;

@@ -30,7 +30,8 @@ export function expiresAt(w: Work, base: number): string | null {
 export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
   let e: Entry | null | undefined = ctx.state.entries.get(w.flightKey);
   if (!e) {
-    if (ctx.index.knownAbsent?.(w.inst.name, w.keyHash)) return null;
+    // this process's index lists every record only when no other process writes any
+    if (!ctx.store.shared && ctx.index.knownAbsent?.(w.inst.name, w.keyHash)) return null;
     // first sight of this record since start: its blob must exist with the right size
     e = await ctx.store.entries.get(w.inst.name, w.keyHash);
     if (!e) return null;
