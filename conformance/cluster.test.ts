@@ -1,13 +1,12 @@
-// Scale-out: 3 proxy nodes sharing one S3 bucket (s3rver), each with its own local directory, Redis for fill
-// leases, one counting origin. A miss on a non-owner is streamed from the key's owner, so the cluster fetches each
-// object once; what the owner stored is a hit on every node.
+// Scale-out, cluster part: 3 proxy nodes (each on its own disk), Redis for fill leases, one counting origin.
+// A miss on a non-owner is streamed from the key's owner, so the cluster fetches each object once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { startFixtureServer, startProxy, freePort, httpGet, cleanupAll, type FixtureServer, type ProxyHandle, type GetResult } from './index.js';
-import { track } from './harness/cleanup.js';
-import { startS3rver, type S3rverHandle } from './harness/s3rver.js';
+import { startFixtureServer, httpGet, cleanupAll, type FixtureServer, type ProxyHandle, type GetResult } from './index.js';
+import { startRedis } from './harness/redis.js';
+import { startNodes, clusterStatus } from './harness/cluster.js';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
@@ -18,53 +17,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Cluster { nodes: ProxyHandle[]; up: FixtureServer; redis: ChildProcess; redisPort: number }
 let c: Cluster;
 
-async function startRedis(): Promise<{ proc: ChildProcess; port: number }> {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
-  const failed = new Promise<never>((_, rej) => { proc.once('error', rej); proc.once('exit', (code) => rej(new Error(`redis-server exited with ${code}: ${out}`))); });
-  track(() => { proc.kill('SIGCONT'); proc.kill('SIGKILL'); }, () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
-  const deadline = Date.now() + 20_000;
-  while (!/Ready to accept connections/.test(out)) {
-    if (Date.now() > deadline) throw new Error(`redis-server not ready: ${out}`);
-    await Promise.race([sleep(50), failed]);
-  }
-  return { proc, port };
-}
-
-const nodeConfig = (self: string, nodes: string[], origin: string, redisPort: number, s3: S3rverHandle) => `
-server: { bind: "127.0.0.1:\${PORT}", backend: "s3://cache/cluster" }
-storage:
-  s3:
-    endpoint: ${s3.endpoint}
-    force_path_style: true
-    access_key_id: ${s3.accessKeyId}
-    secret_access_key: ${s3.secretAccessKey}
-    local_dir: "\${BACKEND}/local"
-    local_cache_size: 512MiB
-log: { level: warn }
-cluster:
-  self: ${self}
-  nodes: [${nodes.join(', ')}]
-  redis: redis://127.0.0.1:${redisPort}
-  probe_interval: 300ms
-  probe_timeout: 2s
-  down_after: 2
-instances:
-  - name: files
-    enabled: true
-    file:
-      route: { path: /files }
-      upstreams: [${origin}]
-      default_policy: immutable
-      busy_policy: join
-`;
-
-async function clusterStatus(n: ProxyHandle): Promise<{ healthy: string[]; forwarded: number; redis: { state: string; leases: Record<string, number> } }> {
-  return (await fetch(`${n.url}/-/status/cluster`)).json() as never;
-}
 
 async function until(what: string, cond: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -77,11 +29,7 @@ async function until(what: string, cond: () => Promise<boolean>, ms: number): Pr
 test.before(async () => {
   const up = await startFixtureServer();
   const { proc, port: redisPort } = await startRedis();
-  const s3 = await startS3rver();
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-  const nodes: ProxyHandle[] = [];
-  for (const [i, p] of ports.entries()) nodes.push(await startProxy({ port: p, config: nodeConfig(urls[i]!, urls, up.url, redisPort, s3), args: ['--no-supervisor'] }));
+  const nodes = await startNodes(3, { origin: up.url, redis: `redis://127.0.0.1:${redisPort}` });
   c = { nodes, up, redis: proc, redisPort };
   await until('every node sees 3 healthy nodes and Redis ready', async () => {
     const s = await Promise.all(nodes.map(clusterStatus));
@@ -109,7 +57,9 @@ test('60 clients over 3 nodes on one cold 64 MiB object at 16 MiB/s: 1 upstream 
   const forwarded = (await Promise.all(nodes.map(clusterStatus))).map((s) => s.forwarded);
   console.log(`cluster storm: 60 clients × 64 MiB @ 16 MiB/s over 3 nodes — upstream GETs ${gets}, lone ${l.totalMs.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, ratio ${(slowest / l.totalMs).toFixed(2)}, forwarded per node ${forwarded.join('/')}, CPU ms per node ${nodeCpu.join('/')}, test process ${((testCpu.user + testCpu.system) / 1000).toFixed(0)} ms`);
   assert.is(gets, 1, 'one upstream GET for the whole cluster');
-  for (const r of results) { assert.is(r.status, 200); assert.ok(r.matches, `a body differs (${r.size} bytes)`); }
+  const bad = results.map((r, i) => ({ node: i % 3, status: r.status, size: r.size, firstByteMs: Math.round(r.firstByteMs), totalMs: Math.round(r.totalMs) })).filter((r) => r.status !== 200);
+  assert.equal(bad, [], 'every client answered 200');
+  for (const r of results) assert.ok(r.matches, `a body differs (${r.size} bytes)`);
   // the target is 1.3× on an otherwise idle machine (CACHE_PROXY_STRICT_TIMING=1 asserts it); on 2 shared, loaded
   // cores a single node alone measures about 2.3× here and this test up to 4.7× beside the rest of `npm test`
   // (each node spends under 2 s of CPU), so the default bound is a sanity limit
@@ -118,20 +68,13 @@ test('60 clients over 3 nodes on one cold 64 MiB object at 16 MiB/s: 1 upstream 
   up.clearFaults();
 });
 
-test('20 objects, each requested through all 3 nodes (at once, then again): 1 upstream GET per object; the second round HITs from the shared bucket on every node', async () => {
+test('20 objects, each requested through all 3 nodes (at once, then again): 1 upstream GET per object', async () => {
   const { up, nodes } = c;
   const objects = Array.from({ length: 20 }, (_, i) => ({ path: `/obj/${i}.bin`, data: randomBytes(64 * 1024 + i * 4099) }));
   for (const o of objects) up.set(o.path, { body: o.data });
-  const forwarded = async () => (await Promise.all(nodes.map(clusterStatus))).reduce((n, st) => n + st.forwarded, 0);
   for (let round = 0; round < 2; round++) {
-    const before = await forwarded();
     const rs = await Promise.all(objects.flatMap((o) => nodes.map((n) => httpGet(`${n.url}/files${o.path}`).then((r) => ({ o, r })))));
     for (const { o, r } of rs) { assert.is(r.status, 200); assert.is(r.sha256, sha(o.data), `${o.path} intact`); }
-    if (round === 1) {
-      // what the owners stored is in the shared bucket: every node answers it itself
-      assert.equal([...new Set(rs.map(({ r }) => r.headers['x-cache']))], ['HIT']);
-      assert.is(await forwarded(), before, 'no request forwarded for a stored object');
-    }
   }
   const counts = objects.map((o) => up.count('GET', o.path));
   console.log(`cluster spread: 20 objects × 3 nodes × 2 rounds — upstream GETs per object ${counts.join(',')}`);

@@ -50,13 +50,18 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const dir = tmpDir('proxy-');
   const backend = join(dir, 'backend');
   mkdirSync(backend, { recursive: true });
-  const port = o.port ?? await freePort();
-  let text = typeof o.config === 'string' ? o.config : stringify(o.config);
-  text = text.replace(/\$\{PORT\}/g, String(port)).replace(/\$\{BACKEND\}/g, backend);
-  const ports = [...text.matchAll(/\$\{PORT(\d+)\}/g)].map((x) => x[1]!);
-  for (const n of new Set(ports)) text = text.split(`\${PORT${n}}`).join(String(await freePort()));
+  let port = 0;
   const configFile = join(dir, 'cache-proxy.yaml');
-  writeFileSync(configFile, text);
+  // a free port can be taken by another process before the proxy binds it: then the config is written again
+  const writeConfig = async () => {
+    port = o.port ?? await freePort();
+    let text = typeof o.config === 'string' ? o.config : stringify(o.config);
+    text = text.replace(/\$\{PORT\}/g, String(port)).replace(/\$\{BACKEND\}/g, backend);
+    const ports = [...text.matchAll(/\$\{PORT(\d+)\}/g)].map((x) => x[1]!);
+    for (const n of new Set(ports)) text = text.split(`\${PORT${n}}`).join(String(await freePort()));
+    writeFileSync(configFile, text);
+  };
+  await writeConfig();
   let child: ChildProcess | undefined;
   let log = '';
   let exited: Promise<number> = Promise.resolve(0);
@@ -88,7 +93,14 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  await launch();
+  for (let attempt = 1; ; attempt++) {
+    try { await launch(); break; } catch (e) {
+      const taken = o.port === undefined && /EADDRINUSE/.test((e as Error).message);
+      if (!taken || attempt >= 5) throw e;
+      log = '';
+      await writeConfig();
+    }
+  }
   const handle: ProxyHandle = {
     url: `http://127.0.0.1:${port}`, port, backend, configFile,
     get pid() { const p = child?.pid ?? 0; return childrenOf(p)[0] ?? p; },

@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { startRedis } from '../../conformance/harness/redis.js';
+import { freePort } from '../../conformance/harness/launcher.js';
 import { Leases } from './leases.js';
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} } as never;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
 
 let redis: ChildProcess | undefined;
 let url = '';
@@ -15,13 +15,9 @@ const leases = (self: string) => { const l = new Leases(url, self, 2000, 300, qu
 async function ready(l: Leases): Promise<void> { for (let i = 0; i < 100 && l.state !== 'ready'; i++) await sleep(50); assert.is(l.state, 'ready'); }
 
 test.before(async () => {
-  const port = await freePort();
-  url = `redis://127.0.0.1:${port}`;
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  redis.stdout!.on('data', (d) => { out += d; });
-  for (let i = 0; i < 200 && !/Ready to accept/.test(out); i++) await sleep(50);
-  assert.match(out, /Ready to accept/);
+  const r = await startRedis();
+  redis = r.proc;
+  url = r.url;
 });
 
 test.after(() => {
