@@ -31,7 +31,7 @@ export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
   let e: Entry | null | undefined = ctx.state.entries.get(w.flightKey);
   if (!e) {
     // this process's index lists every record only when no other process writes any
-    if (!ctx.store.shared && ctx.index.knownAbsent?.(w.inst.name, w.keyHash)) return null;
+    if (ctx.index.knownAbsent?.(w.inst.name, w.keyHash) && !ctx.store?.shared) return null;
     // first sight of this record since start: its blob must exist with the right size
     e = await ctx.store.entries.get(w.inst.name, w.keyHash);
     if (!e) return null;
