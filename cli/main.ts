@@ -140,6 +140,11 @@ export async function main(argv: string[]): Promise<number> {
     if (!r.config || r.errors.length) { for (const e of r.errors) process.stderr.write(`${e}\n`); code = 1; return undefined; }
     return r.config;
   };
+  /** an operator tool on the loaded configuration: its exit code, or 1 with the configuration's errors */
+  const withConfig = async (file: string | undefined, run: (cfg: EffectiveConfig) => Promise<number>) => {
+    const cfg = await toolConfig(file);
+    if (cfg) code = await run(cfg);
+  };
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
   program.command('du').description('disk use of the cache per instance and kind (all of the backend, as du -sb counts it)')
@@ -148,23 +153,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('--offline', 'measure the backend on disk without asking a running proxy')
     .option('--json', 'machine-readable result')
     .action(async (o: { config?: string; url?: string; offline?: boolean; json?: boolean }) => {
-      const cfg = await toolConfig(o.config);
-      if (cfg) code = await (await import('./tools/du.js')).runDu(cfg, o, out);
+      await withConfig(o.config, async (cfg) => await (await import('./tools/du.js')).runDu(cfg, o, out));
     });
   program.command('ls <instance> [glob]').description('stored entries of an instance: stored time, kind, size, key (glob: * any run, ? one character)')
     .option('-c, --config <file>', 'configuration file')
     .option('--json', 'machine-readable result')
     .action(async (inst: string, glob: string | undefined, o: { config?: string; json?: boolean }) => {
-      const cfg = await toolConfig(o.config);
-      if (cfg) code = await (await import('./tools/ls.js')).runLs(cfg, inst, glob, o, out, err);
+      await withConfig(o.config, async (cfg) => await (await import('./tools/ls.js')).runLs(cfg, inst, glob, o, out, err));
     });
   program.command('purge <instance> <glob>').description('remove the entries whose keys match glob (through the running proxy when one answers)')
     .option('-c, --config <file>', 'configuration file')
     .option('--url <url>', 'the running proxy (default: http://<server.bind>)')
     .option('--json', 'machine-readable result')
     .action(async (inst: string, glob: string, o: { config?: string; url?: string; json?: boolean }) => {
-      const cfg = await toolConfig(o.config);
-      if (cfg) code = await (await import('./tools/purge.js')).runPurge(cfg, inst, glob, o, out, err);
+      await withConfig(o.config, async (cfg) => await (await import('./tools/purge.js')).runPurge(cfg, inst, glob, o, out, err));
     });
 
   program.command('warm <files...>').description('fetch every artifact of lockfiles through the running proxy (package-lock.json, pnpm-lock.yaml, yarn.lock, Cargo.lock, go.sum, requirements.txt, poetry.lock, pom.xml)')
@@ -173,8 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--check', 'report what is cached and what is missing (HEAD requests; nothing is downloaded)')
     .option('--json', 'machine-readable summary')
     .action(async (files: string[], o: { config?: string; url?: string; check?: boolean; json?: boolean }) => {
-      const cfg = await toolConfig(o.config);
-      if (cfg) code = await (await import('./tools/warm/warm.js')).runWarm(cfg, files, o, out, err);
+      await withConfig(o.config, async (cfg) => await (await import('./tools/warm/warm.js')).runWarm(cfg, files, o, out, err));
     });
 
   program.command('init [file]').description('write the built-in default configuration (the clients found on this machine) to a file to edit')
