@@ -4,29 +4,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok } from './harness/client-run.js';
 import { cleanupAll, tmpDir, type ProxyHandle } from './index.js';
 import { waitFor } from './harness/deb.js';
-import { buildGitFixture, clientEnv, git, startGitProxy, startGitUpstream, type GitFixture, type GitUpstream } from './harness/git.js';
+import { buildGitFixture, clientEnv, git, mirrorDir, repackedWithBitmap, startGitProxy, startGitUpstream, type GitFixture, type GitUpstream } from './harness/git.js';
 
 let fx: GitFixture, up: GitUpstream, proxy: ProxyHandle, url: string, T: string;
 const run = (args: string[], cwd?: string) => git(args, { cwd, home: fx.home });
 const out = async (args: string[], cwd?: string) => { const r = await run(args, cwd); ok(r, args.join(' ')); return r.stdout.trim(); };
-
-/** the mirror's directory in the proxy's store: the bare repository holding the snapshot pointer */
-function mirrorDir(root: string): string | undefined {
-  for (const e of readdirSync(root, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    const p = join(root, e.name);
-    if (e.name.endsWith('.git') && readdirSync(p).includes('cache-proxy-snapshot.json')) return p;
-    const found = mirrorDir(p);
-    if (found) return found;
-  }
-  return undefined;
-}
-const packFiles = (dir: string) => readdirSync(join(dir, 'objects', 'pack'));
 
 test.before(async () => {
   fx = buildGitFixture();
@@ -40,8 +26,7 @@ test('after the first clone the mirror gets one pack with a bitmap index, in the
   ok(await run(['clone', '--quiet', `${url}/demo`, join(T, 'first')]), 'first clone');
   const dir = mirrorDir(proxy.backend);
   assert.ok(dir, 'the mirror is in the store');
-  await waitFor('a bitmap index in the mirror', async () => packFiles(dir).some((f) => f.endsWith('.bitmap')), 120_000);
-  await waitFor('the repack to finish', async () => packFiles(dir).filter((f) => f.endsWith('.pack')).length === 1 && !packFiles(dir).some((f) => f.startsWith('.tmp')), 120_000);
+  await waitFor('one pack with a bitmap index in the mirror', async () => repackedWithBitmap(dir), 120_000);
   ok(await run(['clone', '--quiet', `${url}/demo`, join(T, 'after')]), 'clone after the repack');
   assert.is(await out(['rev-parse', 'HEAD'], join(T, 'after')), fx.rev('demo', 'refs/heads/main'));
   assert.is(await out(['rev-parse', 'origin/dev'], join(T, 'after')), fx.rev('demo', 'refs/heads/dev'));
