@@ -1,14 +1,20 @@
 // git mode: 50 parallel `git clone` of a ≥ 50 MiB repository (400 commits editing text files, 24 random
 // binaries, some of them edited: deltas of both kinds) through a warm proxy vs straight from `git
 // http-backend` behind nginx + fcgiwrap; then one clone alone. Server-side CPU seconds count the whole
-// process trees (the proxy with its upload-pack children; nginx, fcgiwrap and their git children), pack
-// computations are upload-pack runs for POSTed exchanges (the proxy's metric; nginx's access log).
+// process trees (the proxy with its upload-pack children; nginx, fcgiwrap and each http-backend with its git
+// children, timed by /usr/bin/time), pack
+// computations are upload-pack runs for POSTed exchanges (the proxy's metric; nginx's access log). Client CPU
+// seconds are each `git clone`'s user + system time with its children (index-pack, remote-http), as
+// /usr/bin/time reports them: with clients and servers on the same cores, (client + server CPU) / cores is
+// the shortest wall time a side can have.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpGet, tmpDir, type ProxyHandle } from '../../conformance/index.js';
-import { git, startGitProxy } from '../../conformance/harness/git.js';
+import { clientEnv, mirrorDir, repackedWithBitmap, startGitProxy } from '../../conformance/harness/git.js';
+import { runClient } from '../../conformance/harness/client-run.js';
 import { metricValue } from '../../conformance/harness/single-instance.js';
 import { ensureDebianPackage } from '../peers/nginx.js';
 import { median } from '../load.js';
@@ -65,7 +71,7 @@ export async function buildRepository(bare: string, home: string): Promise<void>
   sh(['config', 'http.receivepack', 'false'], bare);
 }
 
-interface Direct { url: string; pids(): number[]; posts(): number; stop(): Promise<void> }
+interface Direct { url: string; pids(): number[]; cgiCpu(): number; posts(): number; stop(): Promise<void> }
 
 /** `git http-backend` behind nginx + fcgiwrap (a process per request, up to CLONES at once) */
 async function startDirect(root: string, d: string): Promise<Direct> {
@@ -73,6 +79,11 @@ async function startDirect(root: string, d: string): Promise<Direct> {
   ensureDebianPackage('fcgiwrap', 'fcgiwrap');
   mkdirSync(join(d, 'tmp'), { recursive: true });
   const sock = join(d, 'fcgi.sock');
+  // fcgiwrap's workers ignore SIGCHLD: their CGI processes are reaped by the kernel and their CPU time never
+  // reaches the workers' children times. Each http-backend (with its upload-pack and pack-objects) therefore
+  // runs under /usr/bin/time, which appends its user + system seconds to a log.
+  const cgiLog = join(d, 'cgi.time'), cgi = join(d, 'http-backend.sh');
+  writeFileSync(cgi, `#!/bin/sh\nexec /usr/bin/time -a -o ${cgiLog} -f 'CPU %U %S' /usr/lib/git-core/git-http-backend\n`, { mode: 0o755 });
   const fcgi = spawn('fcgiwrap', ['-c', String(CLONES), '-s', `unix:${sock}`], { stdio: 'ignore', detached: true });
   for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
   const port = await freePort();
@@ -81,7 +92,7 @@ async function startDirect(root: string, d: string): Promise<Direct> {
 events { worker_connections 4096; }
 http { log_format m '$request_method $uri'; access_log ${log} m; client_body_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp;
   server { listen 127.0.0.1:${port}; location / {
-    include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+    include /etc/nginx/fastcgi_params; fastcgi_param SCRIPT_FILENAME ${cgi};
     fastcgi_param GIT_PROJECT_ROOT ${root}; fastcgi_param GIT_HTTP_EXPORT_ALL 1;
     fastcgi_param PATH_INFO $uri; fastcgi_param GIT_PROTOCOL $http_git_protocol; fastcgi_pass unix:${sock}; } } }
 `);
@@ -95,6 +106,7 @@ http { log_format m '$request_method $uri'; access_log ${log} m; client_body_tem
   return {
     url: `http://127.0.0.1:${port}`,
     pids: () => [nginx.pid!, ...children(nginx.pid!), fcgi.pid!, ...children(fcgi.pid!)],
+    cgiCpu: () => (existsSync(cgiLog) ? [...readFileSync(cgiLog, 'utf8').matchAll(/CPU ([\d.]+) ([\d.]+)/g)].reduce((n, m) => n + Number(m[1]) + Number(m[2]), 0) : 0),
     posts: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('POST ') && l.endsWith('/git-upload-pack')).length : 0),
     stop: async () => {
       nginx.kill('SIGTERM');
@@ -116,7 +128,15 @@ function treeCpu(pids: number[]): number {
   return sum;
 }
 
-interface Round { ms: number; cpu: number; runs: number }
+interface Round { ms: number; cpu: number; clientCpu: number; runs: number }
+
+/** user + system seconds that /usr/bin/time wrote for one client (its children included) */
+function clientCpu(file: string): number {
+  const m = /CPU ([\d.]+) ([\d.]+)/.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`no CPU times in ${file}`);
+  return Number(m[1]) + Number(m[2]);
+}
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 export async function gitBench(): Promise<Row[]> {
   const T = tmpDir('bench-git-');
@@ -136,45 +156,59 @@ export async function gitBench(): Promise<Row[]> {
     const warm = await httpGet(`${ours}/info/refs?service=git-upload-pack`, { headers: { 'git-protocol': 'version=2' } });
     if (warm.status !== 200) throw new Error(`warming the proxy failed: ${warm.status}`);
     process.stderr.write(`  proxy warmed (mirror cloned) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    // the clones measure the mirror at rest: after the background repack that follows its first clone
+    const mirror = mirrorDir(proxy.backend);
+    if (!mirror) throw new Error('the mirror is not in the proxy store');
+    for (const end = Date.now() + 600_000; !repackedWithBitmap(mirror); await new Promise((r) => setTimeout(r, 200)))
+      if (Date.now() > end) throw new Error('the mirror was not repacked with a bitmap within 10 min');
+    process.stderr.write(`  mirror repacked with a bitmap ${((performance.now() - t0) / 1000).toFixed(1)} s after the warming request\n`);
     let n = 0;
     const runsOf = async () => (proxy ? metricValue(proxy.url, 'cache_proxy_git_pack_runs_total', { instance: 'git', repo: 'big' }) : 0);
-    const side = (url: string, pids: () => number[], runs: () => Promise<number> | number) => async (count: number): Promise<Round> => {
+    const side = (url: string, serverCpu: () => number, runs: () => Promise<number> | number) => async (count: number): Promise<Round> => {
       const dirs = Array.from({ length: count }, () => join(work, `c${n++}`));
-      const [cpu0, runs0] = [treeCpu(pids()), await runs()];
+      const [cpu0, runs0] = [serverCpu(), await runs()];
       const t = performance.now();
-      const rs = await Promise.all(dirs.map((d) => git(['clone', '--quiet', '--no-checkout', url, d], { home, timeoutMs: 900_000 })));
+      const rs = await Promise.all(dirs.map((d) => runClient('/usr/bin/time', ['-f', 'CPU %U %S', '-o', `${d}.time`, 'git', 'clone', '--quiet', '--no-checkout', url, d], { env: clientEnv(home), timeoutMs: 900_000 })));
       const ms = performance.now() - t;
-      const cpu = treeCpu(pids()) - cpu0;
+      const cpu = serverCpu() - cpu0;
+      const clients = dirs.reduce((sum, d) => sum + clientCpu(`${d}.time`), 0);
       const bad = rs.findIndex((r) => r.code !== 0);
       if (bad >= 0) throw new Error(`clone of ${url} failed: ${rs[bad]!.out.slice(0, 500)}`);
       const tip = spawnSync('git', ['--git-dir', join(dirs[0]!, '.git'), 'rev-parse', 'HEAD']).stdout.toString().trim();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      for (const d of dirs) { rmSync(d, { recursive: true, force: true }); rmSync(`${d}.time`, { force: true }); }
       if (!/^[0-9a-f]{40}$/.test(tip)) throw new Error(`the clone of ${url} has no HEAD`);
-      return { ms, cpu, runs: (await runs()) - runs0 };
+      return { ms, cpu, clientCpu: clients, runs: (await runs()) - runs0 };
     };
-    const viaProxy = side(ours, () => [proxy!.pid], runsOf);
-    const viaDirect = side(theirs, () => direct.pids(), () => direct.posts());
+    const viaProxy = side(ours, () => treeCpu([proxy!.pid]), runsOf);
+    const viaDirect = side(theirs, () => treeCpu(direct.pids()) + direct.cgiCpu(), () => direct.posts());
     // one clone alone, alternating; then the parallel runs, alternating
+    const loadBefore = load();
     const lone: Record<'ours' | 'direct', Round[]> = { ours: [], direct: [] };
     for (let i = 0; i < 3; i++) { lone.ours.push(await viaProxy(1)); lone.direct.push(await viaDirect(1)); }
     const many: Record<'ours' | 'direct', Round[]> = { ours: [], direct: [] };
     const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
     for (let i = 0; i < rounds; i++) { many.direct.push(await viaDirect(CLONES)); many.ours.push(await viaProxy(CLONES)); }
     const med = (rs: Round[], k: keyof Round) => median(rs.map((r) => r[k]));
+    const cores = availableParallelism();
+    process.stderr.write(`  load average (1, 5, 15 min) before the clones: ${loadBefore}; after: ${load()}\n`);
+    for (const [side, rs] of [['ours', many.ours], ['direct', many.direct]] as const) {
+      const floor = (med(rs, 'clientCpu') + med(rs, 'cpu')) / cores;
+      process.stderr.write(`  ${CLONES} clones, ${side}: clients CPU ${med(rs, 'clientCpu').toFixed(1)} s + server CPU ${med(rs, 'cpu').toFixed(1)} s over ${cores} cores = at least ${floor.toFixed(1)} s of wall time\n`);
+    }
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const desc = `${(size / 2 ** 20).toFixed(0)} MiB, ${COMMITS} commits`;
     return [
       {
         bench: `git: ${CLONES} parallel clones (${desc}, --no-checkout)`,
-        ours: `${s(med(many.ours, 'ms'))}, server CPU ${med(many.ours, 'cpu').toFixed(1)} s, ${med(many.ours, 'runs')} upload-pack runs for ${CLONES * 2} POSTs`,
-        reference: `nginx + fcgiwrap + git http-backend ${s(med(many.direct, 'ms'))}, server CPU ${med(many.direct, 'cpu').toFixed(1)} s, ${med(many.direct, 'runs')} upload-pack runs`,
+        ours: `${s(med(many.ours, 'ms'))}, server CPU ${med(many.ours, 'cpu').toFixed(1)} s, clients CPU ${med(many.ours, 'clientCpu').toFixed(1)} s, ${med(many.ours, 'runs')} upload-pack runs for ${CLONES * 2} POSTs`,
+        reference: `nginx + fcgiwrap + git http-backend ${s(med(many.direct, 'ms'))}, server CPU ${med(many.direct, 'cpu').toFixed(1)} s, clients CPU ${med(many.direct, 'clientCpu').toFixed(1)} s, ${med(many.direct, 'runs')} upload-pack runs`,
         ratio: `${(med(many.ours, 'ms') / med(many.direct, 'ms')).toFixed(2)}× time`,
         goal: '≤ 0.5× time; 1 pack computation',
       },
       {
         bench: `git: one clone alone (${desc}, --no-checkout)`,
-        ours: `${s(med(lone.ours, 'ms'))}, server CPU ${med(lone.ours, 'cpu').toFixed(2)} s`,
-        reference: `nginx + fcgiwrap + git http-backend ${s(med(lone.direct, 'ms'))}, server CPU ${med(lone.direct, 'cpu').toFixed(2)} s`,
+        ours: `${s(med(lone.ours, 'ms'))}, server CPU ${med(lone.ours, 'cpu').toFixed(2)} s, client CPU ${med(lone.ours, 'clientCpu').toFixed(2)} s`,
+        reference: `nginx + fcgiwrap + git http-backend ${s(med(lone.direct, 'ms'))}, server CPU ${med(lone.direct, 'cpu').toFixed(2)} s, client CPU ${med(lone.direct, 'clientCpu').toFixed(2)} s`,
         ratio: `${(med(lone.direct, 'ms') / med(lone.ours, 'ms')).toFixed(2)}× speed`,
         goal: '≥ 0.9× direct',
       },

@@ -3,7 +3,7 @@
 // git client isolated from this machine's configuration, and a git instance in front of an upstream.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir, startProxy, type ProxyHandle } from './launcher.js';
 import { runClient } from './client-run.js';
@@ -129,4 +129,22 @@ export interface RepoStatusRow { repository: string; state: string; snapshot: nu
 export async function repoStatus(proxyUrl: string, repo: string): Promise<RepoStatusRow | undefined> {
   const s = await (await fetch(`${proxyUrl}/-/status/summary`)).json() as { instances: { name: string; details?: { repositories: RepoStatusRow[] } }[] };
   return s.instances.find((i) => i.name === 'git')?.details?.repositories.find((r) => r.repository === repo);
+}
+
+/** a git mirror in a proxy's store (`proxy.backend`): the bare repository holding the snapshot pointer */
+export function mirrorDir(root: string): string | undefined {
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = join(root, e.name);
+    if (e.name.endsWith('.git') && readdirSync(p).includes('cache-proxy-snapshot.json')) return p;
+    const found = mirrorDir(p);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** the mirror's pack directory holds one pack, with a bitmap index, and no repack under way */
+export function repackedWithBitmap(dir: string): boolean {
+  const files = readdirSync(join(dir, 'objects', 'pack'));
+  return files.filter((f) => f.endsWith('.pack')).length === 1 && files.some((f) => f.endsWith('.bitmap')) && !files.some((f) => f.startsWith('.tmp'));
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, existsSync, readFileSync, renameSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { Fill, readFromFill, type ReadSink } from './fill.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fill-test-'));
@@ -255,6 +256,63 @@ test('an unknown digest with keep: stored all the same, the fill marked unverifi
   assert.ok(f.unverified);
   assert.is(commits, 1);
   assert.ok(s.bytes().equals(data));
+});
+
+/** counts the temp files synced while `run` goes on (FileHandle.sync, wrapped on its prototype) */
+async function countingSyncs<T>(run: () => Promise<T>): Promise<{ value: T; syncs: number }> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  rmSync(join(dir, 'probe'));
+  const original = proto.sync;
+  let syncs = 0;
+  proto.sync = function (this: unknown) { syncs++; return original.call(this); };
+  try { return { value: await run(), syncs }; } finally { proto.sync = original; }
+}
+
+test('a transient body (a spool, never stored): identical bytes to every reader, no digest, no sync, no commit, its temp file gone', async () => {
+  const data = randomBytes(3 * 1024 * 1024);
+  let commits = 0;
+  const commit = async () => { commits++; return { result: 'stored' as const, path: '' }; };
+  const { value: f, syncs } = await countingSyncs(async () => {
+    const f = fill(data, { contentLength: undefined, transient: true, expected: Promise.resolve({ skip: true }), commit });
+    const a = sink(), b = sink();
+    const pa = readFromFill(f, a);
+    await new Promise((r) => setTimeout(r, 20));
+    const pb = readFromFill(f, b); // joins late: its first bytes come from the temp file
+    assert.ok(await pa); assert.ok(await pb);
+    assert.is(sha(a.bytes()), sha(data)); assert.is(sha(b.bytes()), sha(data));
+    await f.done;
+    return f;
+  });
+  assert.is(f.result, 'unverified');
+  assert.equal(f.digests, {}, 'nothing hashed');
+  assert.is(syncs, 0, 'the spool is never synced');
+  assert.is(commits, 0, 'never committed');
+  assert.not.ok(existsSync(f.tempPath), 'the spool is removed once read');
+  // the same body kept (not transient) is hashed, synced and committed: what the option leaves out
+  const kept = await countingSyncs(async () => {
+    const k = fill(data, { contentLength: undefined, expected: Promise.resolve({ skip: true, keep: true }), commit });
+    assert.ok(await readFromFill(k, sink()));
+    await k.done;
+    return k;
+  });
+  assert.is(kept.value.digests.sha256, sha(data));
+  assert.ok(kept.syncs >= 1);
+  assert.is(commits, 1);
+});
+
+test('a transient body still verifies the digests its expectation names', async () => {
+  const data = randomBytes(200 * 1024);
+  const good = fill(data, { transient: true, expected: Promise.resolve({ sha256: sha(data) }) });
+  const s = sink();
+  assert.ok(await readFromFill(good, s));
+  assert.ok(s.bytes().equals(data));
+  assert.ok(['too_large', 'unverified'].includes(await good.done) && good.verified, 'verified and served, not stored');
+  assert.equal(good.digests, { sha256: sha(data) });
+  const bad = fill(data, { transient: true, expected: Promise.resolve({ sha256: '0'.repeat(64) }) });
+  assert.not.ok(await readFromFill(bad, sink()));
+  assert.is(await bad.done, 'verify_failed');
 });
 
 test.run();

@@ -34,6 +34,12 @@ export interface FillOptions {
   detachedBudget: number;
   /** store the body? false → pass-through only (too large, store degraded) */
   store: boolean;
+  /**
+   * the body is never stored, its temp file (with `store`) only a spool its readers follow at their own pace:
+   * no digest is computed beyond those an expectation names, the temp file is not synced, `commit` is never
+   * called and the fill takes no slot among the bodies waiting for their commit
+   */
+  transient?: boolean;
   /** checks the complete temp file before commit; throws VerifyError to fail the fill */
   check?: (tempPath: string, size: number) => Promise<void>;
   /** commits the verified body: the temp file, or `data` when the body never went to one; returns the outcome */
@@ -104,7 +110,7 @@ export class Fill extends EventEmitter {
   /** when the body was complete and verified (ms since the epoch) */
   verifiedAt?: number;
   digests: Record<string, string> = {};
-  private hashes: Record<string, Hash> = { sha256: createHash('sha256') };
+  private hashes: Record<string, Hash>;
   private expectedDigests: Expectation | null | undefined;
   /** resolves to the verify expectation (undefined when the kind does not verify) */
   get expectation(): Promise<Expectation | null> | undefined { return this.o.expected; }
@@ -139,7 +145,8 @@ export class Fill extends EventEmitter {
     this.setMaxListeners(0);
     this.opened = new Promise((r) => { this.markOpened = r; });
     this.diskBacked = o.store;
-    this.inline = o.store && !o.check && o.contentLength !== undefined && o.contentLength <= INLINE_BODY;
+    this.hashes = o.transient ? {} : { sha256: createHash('sha256') };
+    this.inline = o.store && !o.transient && !o.check && o.contentLength !== undefined && o.contentLength <= INLINE_BODY;
     this.done = this.run();
     this.done.catch(() => undefined);
   }
@@ -216,7 +223,7 @@ export class Fill extends EventEmitter {
       const expectedP = o.expected?.then((e) => {
         this.expectedDigests = e ?? null;
         // only while no chunk has been hashed yet
-        if (this.hashedBytes === 0) for (const algo of ['sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] = createHash(algo);
+        if (this.hashedBytes === 0) for (const algo of ['sha256', 'sha512', 'sha384', 'sha1', 'md5'] as const) if (e?.[algo]) this.hashes[algo] ??= createHash(algo);
         if (e?.size !== undefined && o.contentLength !== undefined && e.size !== o.contentLength)
           throw new VerifyError(`size mismatch: expected ${e.size}, upstream sent Content-Length ${o.contentLength}`, String(e.size), String(o.contentLength));
         return e;
@@ -249,7 +256,7 @@ export class Fill extends EventEmitter {
         await this.hashLate(expected);
         await this.checkOrReconsider(expected);
       }
-      storing = o.store && (!expected?.skip || expected.keep === true);
+      storing = o.store && !o.transient && (!expected?.skip || expected.keep === true);
       if (o.check && storing) {
         await this.settleWrites();
         if (!this.spilled) await o.check(o.tempPath, this.received);
@@ -263,7 +270,7 @@ export class Fill extends EventEmitter {
       if (this.state !== 'running') await this.cleanUp();
     }
     if (this.state !== 'running') return this.result!; // aborted while verifying
-    const slot = await uncommittedSlot();
+    const slot = o.transient ? () => undefined : await uncommittedSlot();
     if (this.state !== 'running') { slot(); await this.cleanUp(); return this.result!; }
     // verified: readers get the withheld tail and end their responses now. Writing the temp file, the
     // durable commit (fsync, rename, entry) follow off their path; until they are done `done` stays
@@ -284,7 +291,7 @@ export class Fill extends EventEmitter {
       // a large body's readers go on from the file: only small bodies stay in memory until committed
       if (this.received > SMALL_BODY) { this.recent = []; this.recentBytes = 0; }
       if (this.writer) {
-        await this.writer.sync();
+        if (storing) await this.writer.sync();
         await this.writer.close();
         this.writer = undefined;
       }
@@ -339,7 +346,7 @@ export class Fill extends EventEmitter {
 
   /** digests the expectation names but the stream did not compute (it arrived late): hash the temp file */
   private async hashLate(expected: Digests): Promise<void> {
-    const late = (['sha512', 'sha384', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
+    const late = (['sha256', 'sha512', 'sha384', 'sha1', 'md5'] as const).filter((a) => expected[a] && !this.digests[a]);
     if (!late.length) return;
     await this.settleWrites();
     const hs = late.map((a) => [a, createHash(a)] as const);

@@ -43,7 +43,8 @@ export class GitInstance implements InstanceController {
     const hold = Number(process.env.CACHE_PROXY_TEST_GIT_SHARE_HOLD ?? 0);
     this.shared = new SharedRuns({ tempPath: () => ctx.blobs.tempPath(), holdUntil: hold > 1 ? hold : undefined, holdMaxMs: 60_000 });
     this.backend = s.backend === 'git'
-      ? (dir, spec) => new GitBinaryBackend(dir, spec, s.operationTimeoutMs, this.shared)
+      ? (dir, spec) => new GitBinaryBackend(dir, spec, s.operationTimeoutMs, this.shared,
+        (err) => ctx.log.warn('git mirror repack failed', { instance: ctx.instance, repo: spec.path, err }))
       : (dir, spec) => new IsomorphicBackend(dir, spec, s.operationTimeoutMs, s.maxPackSize);
     const m = ctx.metrics;
     const labels = ['instance', 'repo'];

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitEnv } from './git-process.js';
@@ -71,6 +71,36 @@ test('operation_timeout caps a whole sync: a transient failure, no snapshot', as
   const e = await m.sync().then(() => null, (x: Error & { permanent?: boolean }) => x);
   assert.equal([e?.message, e?.permanent], ['operation timed out after 1 ms (operation_timeout)', false]);
   assert.is(m.snapshot, null);
+});
+
+test('after a sync, a background repack leaves one pack with a bitmap index; clones of the mirror while it runs are complete', async () => {
+  commit();
+  const failures: string[] = [];
+  const m = new Mirror(join(dir, 'm5.git'), spec(true), 0, (e) => failures.push(e));
+  await m.sync();
+  // clones of the mirror (upload-pack on its packs) started while the repack runs
+  const clones: Promise<number>[] = [];
+  let pending = true;
+  void m.maintenance.then(() => { pending = false; });
+  for (let i = 0; pending && i < 50; i++) {
+    clones.push(new Promise((resolve) => execFile('git', ['clone', '--quiet', '--mirror', '--no-local', m.dir, join(dir, `m5-clone${i}`)], { env: gitEnv() }, (err) => resolve(err ? 1 : 0))));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await m.maintenance;
+  assert.equal(failures, []);
+  const packs = readdirSync(join(m.dir, 'objects', 'pack'));
+  assert.is(packs.filter((f) => f.endsWith('.pack')).length, 1, packs.join(' '));
+  assert.is(packs.filter((f) => f.endsWith('.bitmap')).length, 1, packs.join(' '));
+  const tips = Object.values(m.snapshot!.refs);
+  sh(['--git-dir', m.dir, 'rev-list', '--objects', '--quiet', ...tips]);
+  assert.ok(clones.length >= 1);
+  assert.equal(await Promise.all(clones), clones.map(() => 0), 'every clone made while the repack ran succeeded');
+  for (let i = 0; i < clones.length; i++) sh(['--git-dir', join(dir, `m5-clone${i}`), 'fsck', '--connectivity-only', '--no-dangling']);
+  // a later sync with nothing new finds the bitmap there: no second repack
+  const before = readdirSync(join(m.dir, 'objects', 'pack')).sort();
+  assert.is((await m.sync()).outcome, 'unchanged');
+  await m.maintenance;
+  assert.equal(readdirSync(join(m.dir, 'objects', 'pack')).sort(), before);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

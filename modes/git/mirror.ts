@@ -8,7 +8,7 @@
 // the current snapshot. A request takes the current n when it starts and keeps it: upload-pack processes
 // already running go on with their namespace, whose refs stay until the snapshot after next is published.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactWith as redact } from '../../engine/log.js';
 import { runGit, type GitOptions } from './git-process.js';
@@ -42,9 +42,14 @@ export class Mirror {
   private access: UpstreamAccess;
   /** the running sync's signal: its caller's, ended early by operation_timeout */
   private signal?: AbortSignal;
-  constructor(readonly dir: string, private spec: RepoSpec, private timeoutMs: number) {
+  private repacking: Promise<void> = Promise.resolve();
+  /** `onMaintenanceFailed`: a background repack failed (logged; the mirror serves on as it was) */
+  constructor(readonly dir: string, private spec: RepoSpec, private timeoutMs: number, private onMaintenanceFailed: (message: string) => void = () => undefined) {
     this.access = upstreamAccess(spec);
   }
+
+  /** the background repack after a sync, resolved once none runs (it never rejects) */
+  get maintenance(): Promise<void> { return this.repacking; }
 
   /** the upstream URL (userinfo is never part of it: credentials travel as configuration) */
   get upstream(): string { return this.access.url; }
@@ -81,10 +86,14 @@ export class Mirror {
 
   /** clone (first time) or sync: fetch into staging, verify, publish the next snapshot; operation_timeout caps the whole */
   async sync(signal?: AbortSignal): Promise<SyncResult> {
+    // one thing at a time changes the repository: a sync waits for the previous sync's repack
+    await this.repacking;
     const limit = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
     this.signal = signal && limit ? AbortSignal.any([signal, limit]) : signal ?? limit;
     try {
-      return await this.syncSteps();
+      const r = await this.syncSteps();
+      this.repacking = this.maintain().catch((e: Error) => this.onMaintenanceFailed(redact(e.message, this.secrets)));
+      return r;
     } catch (e) {
       if (limit?.aborted) throw new SyncError(`operation timed out after ${this.timeoutMs} ms (operation_timeout)`, false);
       throw e;
@@ -117,20 +126,25 @@ export class Mirror {
       return { outcome: 'unchanged', refused: plan.refused };
     }
     await this.publish((cur?.n ?? 0) + 1, plan.refs, head, { refs: fetched, head: seen.head });
-    await this.maintain();
     return { outcome: 'updated', refused: plan.refused };
   }
 
   /**
-   * Every fetch adds a pack or loose objects; past a few, one repack makes a single pack with a bitmap (fast
-   * clones). Objects no ref reaches any more are loosened, not dropped, and pruned only after an hour, so a
-   * client that was advertised an older snapshot can still fetch them.
+   * After a sync, in the background (requests go on being served meanwhile: an upload-pack already running
+   * keeps reading the packs it opened, and git looks again for a pack replaced under it). The first fetch
+   * leaves a pack with no bitmap index (every clone then walks the whole history), and every later fetch adds
+   * a pack or loose objects; then one repack makes a single pack with a bitmap. Objects no ref reaches any
+   * more are loosened, not dropped, and pruned only after an hour, so a client that was advertised an older
+   * snapshot can still fetch them. operation_timeout caps it like a sync.
    */
   private async maintain(): Promise<void> {
-    const counts = Object.fromEntries((await this.must('count-objects', ['count-objects', '-v'])).split('\n').map((l) => l.split(': ')).filter((kv) => kv.length === 2).map(([k, v]) => [k, Number(v)]));
-    if ((counts.packs ?? 0) <= MAX_PACKS && (counts.count ?? 0) <= MAX_LOOSE) return;
-    await this.must('repack', ['repack', '-A', '-d', '-q', '--write-bitmap-index']);
-    await this.must('prune', ['prune', '--expire=1.hour.ago']);
+    const signal = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
+    const counts = Object.fromEntries((await this.must('count-objects', ['count-objects', '-v'], { signal })).split('\n').map((l) => l.split(': ')).filter((kv) => kv.length === 2).map(([k, v]) => [k, Number(v)]));
+    const packFiles = await readdir(join(this.dir, 'objects', 'pack')).catch(() => [] as string[]);
+    const bitmap = packFiles.some((f) => f.endsWith('.bitmap'));
+    if (bitmap && (counts.packs ?? 0) <= MAX_PACKS && (counts.count ?? 0) <= MAX_LOOSE) return;
+    await this.must('repack', ['repack', '-A', '-d', '-q', '--write-bitmap-index'], { signal, config: { 'pack.writeBitmapHashCache': 'true' } });
+    await this.must('prune', ['prune', '--expire=1.hour.ago'], { signal });
   }
 
   /** every object reachable from the new tips is present (what git's own post-fetch check runs) */

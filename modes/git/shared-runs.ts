@@ -56,10 +56,10 @@ export class SharedRuns {
     const launch = () => {
       run();
       const s = start();
-      // the temp file is read by the requests only: expected `skip` = served, never stored; its last 64 KiB
-      // reach them once the output ended, i.e. once the run succeeded
+      // the temp file is a spool read by the requests only (transient: never hashed, synced or stored);
+      // expected `skip`: its last 64 KiB reach them once the output ended, i.e. once the run succeeded
       const fill = new Fill({
-        body: s.output, tempPath: this.o.tempPath(), store: true, expected: Promise.resolve({ skip: true }), detachedBudget: 0,
+        body: s.output, tempPath: this.o.tempPath(), store: true, transient: true, expected: Promise.resolve({ skip: true }), detachedBudget: 0,
         commit: () => Promise.reject(new Error('a shared run is never stored')),
         isNoSpace: (e) => (e as NodeJS.ErrnoException)?.code === 'ENOSPC',
       });

@@ -1,6 +1,6 @@
 // The default backend: the mirror operated by the system `git` (mirror.ts: fetch into staging refs, snapshots
-// as ref namespaces) and served by `git upload-pack --stateless-rpc` (upload-pack.ts), identical exchanges in
-// flight sharing one run.
+// as ref namespaces, a background repack with a bitmap index after a sync) and served by `git upload-pack
+// --stateless-rpc` (upload-pack.ts), identical exchanges in flight sharing one run.
 import type { RespondOutput } from '../../../engine/mode.js';
 import type { ExchangeCounters, GitBackend, ServeRequest } from '../backend.js';
 import { Mirror, namespaceOf } from '../mirror.js';
@@ -9,8 +9,8 @@ import type { SharedRuns } from '../shared-runs.js';
 import { advertise, exchange, type ServeTarget } from '../upload-pack.js';
 
 export class GitBinaryBackend extends Mirror implements GitBackend {
-  constructor(dir: string, spec: RepoSpec, timeoutMs: number, private shared: SharedRuns) {
-    super(dir, spec, timeoutMs);
+  constructor(dir: string, spec: RepoSpec, timeoutMs: number, private shared: SharedRuns, onMaintenanceFailed?: (message: string) => void) {
+    super(dir, spec, timeoutMs, onMaintenanceFailed);
   }
 
   private target(r: ServeRequest): ServeTarget {
