@@ -315,4 +315,35 @@ test('a transient body still verifies the digests its expectation names', async 
   assert.is(await bad.done, 'verify_failed');
 });
 
+test('a fill without a disk copy is joinable until its first bytes leave memory; a stored fill stays joinable', async () => {
+  const data = randomBytes(4 * 1024 * 1024);
+  const passed = fill(data, { store: false });
+  let told = 0;
+  passed.on('unjoinable', () => { told++; });
+  const early = sink();
+  const reading = readFromFill(passed, early);
+  for (const end = Date.now() + 10_000; passed.joinable && Date.now() < end;) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(!passed.joinable, 'the reader passed bytes nobody else holds');
+  assert.is(told, 1, 'told once');
+  // a reader attached anyway cannot get the first byte: refused, never served from the middle
+  const late = sink();
+  assert.is(await readFromFill(passed, late), false);
+  assert.is(late.bytes().length, 0);
+  assert.ok(await reading);
+  assert.is(sha(early.bytes()), sha(data), 'the early reader got every byte');
+  await passed.done;
+  assert.is(told, 1);
+
+  const stored = fill(data);
+  const a = sink();
+  const pa = readFromFill(stored, a);
+  await new Promise((r) => setTimeout(r, 20));
+  const b = sink();
+  assert.ok(stored.joinable, 'bytes that left memory are in the temp file');
+  assert.ok(await readFromFill(stored, b));
+  assert.ok(await pa);
+  assert.is(sha(b.bytes()), sha(data));
+  assert.is(await stored.done, 'stored');
+});
+
 test.run();

@@ -104,6 +104,12 @@ export class Fill extends EventEmitter {
   result?: FillResult;
   error?: Error;
   readers = 0;
+  /**
+   * A reader that starts now gets the whole body. False (and 'unjoinable' emitted) once bytes it would need left
+   * memory with no copy on disk (a fill that does not store, or spilled): a late reader is sent elsewhere, it is
+   * never attached to a body it cannot have from its first byte.
+   */
+  joinable = true;
   verified = false;
   /** the kind verifies, but no digest was known for this body: served, not stored */
   unverified = false;
@@ -499,7 +505,9 @@ export class Fill extends EventEmitter {
     let lowest = Infinity;
     for (const v of this.readerOffsets.values()) lowest = Math.min(lowest, v);
     if (lowest === Infinity) lowest = this.received;
-    while (this.memory.length && this.memory[0]!.offset + this.memory[0]!.buf.length <= lowest) this.memory.shift();
+    let dropped = false;
+    while (this.memory.length && this.memory[0]!.offset + this.memory[0]!.buf.length <= lowest) { this.memory.shift(); dropped = true; }
+    if (dropped && this.joinable) { this.joinable = false; this.emit('unjoinable'); }
     this.emit('drained');
   }
 

@@ -32,8 +32,26 @@ export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
   if (!e) {
     // this process's index lists every record only when no other process writes any
     if (ctx.index.knownAbsent?.(w.inst.name, w.keyHash) && !ctx.store?.shared) return null;
-    // first sight of this record since start: its blob must exist with the right size
-    e = await ctx.store.entries.get(w.inst.name, w.keyHash);
+    e = await firstSight(ctx, w);
+    if (!e) return null;
+  }
+  if (e.expires_at && timesOf(e).expires <= Date.now()) return null;
+  return e;
+}
+
+/**
+ * First sight of a record since start: read from the store, kept only when its blob exists with the right size.
+ * Requests for one key at once share one read: with a shared store it is a bucket round trip, and a storm's
+ * requests should neither multiply it nor come out of it seconds apart.
+ */
+const readsInFlight = new WeakMap<object, Map<string, Promise<Entry | null>>>();
+function firstSight(ctx: EngineCtx, w: Work): Promise<Entry | null> {
+  let reads = readsInFlight.get(ctx.state);
+  if (!reads) readsInFlight.set(ctx.state, reads = new Map());
+  const running = reads.get(w.flightKey);
+  if (running) return running;
+  const read = (async () => {
+    const e = await ctx.store.entries.get(w.inst.name, w.keyHash);
     if (!e) return null;
     const st = await ctx.store.blobs.stat(e.blob.slice(7));
     if (!st || st.size !== e.size) {
@@ -41,9 +59,10 @@ export async function lookup(ctx: EngineCtx, w: Work): Promise<Entry | null> {
       return null;
     }
     cacheEntry(ctx, e);
-  }
-  if (e.expires_at && timesOf(e).expires <= Date.now()) return null;
-  return e;
+    return e;
+  })().finally(() => reads.delete(w.flightKey));
+  reads.set(w.flightKey, read);
+  return read;
 }
 
 export function cacheEntry(ctx: EngineCtx, e: Entry): void {

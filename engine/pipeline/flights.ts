@@ -23,7 +23,8 @@ export function trackFlight(ctx: EngineCtx, flightKey: string, flight: Flight): 
   const clear = () => { if (flights.get(flightKey) === flight) { flights.delete(flightKey); ctx.busyKeys.delete(flightKey); } };
   flight.outcome.then((o) => {
     // a failed fill takes no more joiners while it cleans up: the next request fetches anew
-    if (o.type === 'fill') { flight.fill = o.fill; o.fill.once('failed', clear); o.fill.done.finally(clear); } else clear();
+    // so does a fill without a disk copy once its first bytes left memory: a later request starts its own flight
+    if (o.type === 'fill') { flight.fill = o.fill; o.fill.once('failed', clear); o.fill.once('unjoinable', clear); if (!o.fill.joinable) clear(); o.fill.done.finally(clear); } else clear();
   }, clear);
   return flight;
 }
