@@ -11,6 +11,7 @@ import type { UpstreamResponse, Work } from '../pipeline/work.js';
 import { redactWith } from '../log.js';
 import { answerHeaders, Forwarder, HOP_HEADER, hopPath, mountedPath } from './forward.js';
 import { Leases, type Lease } from './leases.js';
+import { RedisNegatives } from './negatives.js';
 import { HEALTH_PATH, Peers } from './peers.js';
 import { ownerOf } from './rendezvous.js';
 
@@ -18,6 +19,7 @@ export class ClusterCoordinator implements FillCoordinator {
   readonly peers: Peers;
   private forwarder: Forwarder;
   readonly leases?: Leases;
+  readonly negatives?: RedisNegatives;
   private events: { at: string; node: string; up: boolean; reason: string }[] = [];
   forwarded = 0;
 
@@ -33,7 +35,10 @@ export class ClusterCoordinator implements FillCoordinator {
         log.warn(up ? 'cluster node up' : 'cluster node down', { node, reason, healthy: this.peers.healthy().length });
       },
     });
-    if (cfg.redis) this.leases = new Leases(cfg.redis, cfg.self, cfg.lease_ttl, cfg.redis_timeout, log);
+    if (cfg.redis) {
+      this.leases = new Leases(cfg.redis, cfg.self, cfg.lease_ttl, cfg.redis_timeout, log);
+      this.negatives = new RedisNegatives(this.leases);
+    }
   }
 
   start(): void { this.peers.start(); }

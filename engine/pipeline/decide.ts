@@ -6,6 +6,7 @@ import type { Action } from './actions.js';
 import type { EngineCtx } from './context.js';
 import { isFresh, lookup } from './entries.js';
 import { expectationOf } from './expectation.js';
+import { sharedGone } from './gone.js';
 import { hookContext } from './hook-context.js';
 import type { Work } from './work.js';
 
@@ -45,6 +46,9 @@ export async function decide(ctx: EngineCtx, w: Work): Promise<Action> {
     if (resolved.busy === 'bypass' && resolved.policy !== 'immutable') return { type: 'bypass', label: 'BYPASS' };
     return { type: 'join', flight };
   }
+  // a miss another process learned is gone (a cluster's shared negatives): not asked upstream again
+  const shared = await sharedGone(ctx, w);
+  if (shared) return { type: 'negative', record: shared };
   if (w.method === 'HEAD' && !kind.body?.rewrite) return { type: 'probe' };
   return { type: 'fetch', label: 'MISS' };
 }
