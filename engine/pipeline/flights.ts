@@ -41,8 +41,10 @@ export function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: 
   return { type: 'fill', fill, head, release: fill.hold() };
 }
 
-/** an upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through */
-/** `share`: false when the answer came from another process (which shared it already) */
+/**
+ * An upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through.
+ * `share`: false when the answer came from another process (which shared it already).
+ */
 export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefined, resp: UpstreamResponse, share = true): Promise<FlightOutcome> {
   const st = resp.status;
   const body = await readSmall(resp.body);
