@@ -173,6 +173,12 @@ export interface RouteSpec {
   query?: QueryMode | ((config: ModeConfig) => QueryMode);
   headers?: (m: Match) => Record<string, string>;
   respond?: RespondHook;
+  /**
+   * A respond route's OWNER KEY: the name of the per-instance state the answer comes from (a git repository, a
+   * repository metadata root). In a cluster the request is answered by the node that owns that name, reached in
+   * one hop, so one node keeps that state and asks its upstream; undefined: answered here, as on a single node.
+   */
+  owner?: (m: Match, ctx: HookContext) => string | undefined | Promise<string | undefined>;
   /** scope of this request for upstream auth challenges (OCI `repository:<name>:pull`) */
   authScope?: (m: Match) => string;
   status?: 403 | 404 | 405 | 410;
@@ -526,6 +532,7 @@ export function defineMode<T extends ModeDefinition>(def: T): Readonly<T> {
   for (const [i, r] of def.routes.entries()) {
     if (r.kind && !def.kinds[r.kind]) throw new Error(`mode ${def.name}: route ${i} names unknown kind "${r.kind}"`);
     if (!r.kind && !r.respond && !r.status) throw new Error(`mode ${def.name}: route ${i} needs kind, respond or status`);
+    if (r.owner && !r.respond) throw new Error(`mode ${def.name}: route ${i} names an owner key without a respond hook`);
   }
   return Object.freeze(def);
 }

@@ -18,6 +18,7 @@ import { bufferAnswer } from './pipeline/buffered.js';
 import type { EngineCtx } from './pipeline/context.js';
 import { decide } from './pipeline/decide.js';
 import { hookContext } from './pipeline/hook-context.js';
+import { ownerAnswer } from './pipeline/owned.js';
 import { stateOf, targetAllowed } from './pipeline/instance-state.js';
 import { pinnedRoute } from './pipeline/pinned.js';
 import { serveRespond, writeAnswer } from './pipeline/serve.js';
@@ -44,7 +45,8 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
     if (!body) { res.setHeader('connection', 'close'); return err(413, `request body larger than ${limit} bytes`); }
     let out: RespondOutput;
     try {
-      out = await p.spec.respond!(p.match, body, hookContext(ctx, inst));
+      out = await ownerAnswer(ctx, inst, p.spec, p.match, { method: req.method!, target: t, headers: req.headers, body, requestId })
+        ?? await p.spec.respond!(p.match, body, hookContext(ctx, inst));
     } catch (e) {
       ctx.log.error('respond hook failed', { req_id: requestId, instance: inst.name, key: path.slice(0, 256), err: (e as Error).message });
       return err(500, 'internal error');

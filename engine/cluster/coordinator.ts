@@ -6,11 +6,12 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Instance } from '../instance.js';
 import { m } from '../metrics.js';
 import type { Logger } from '../mode.js';
-import type { FillClaim, FillCoordinator } from '../pipeline/fill-claim.js';
-import type { Work } from '../pipeline/work.js';
+import type { FillClaim, FillCoordinator, OwnedRequest } from '../pipeline/fill-claim.js';
+import type { UpstreamResponse, Work } from '../pipeline/work.js';
 import { redactWith } from '../log.js';
-import { Forwarder, HOP_HEADER, hopPath } from './forward.js';
+import { answerHeaders, Forwarder, HOP_HEADER, hopPath, mountedPath } from './forward.js';
 import { Leases, type Lease } from './leases.js';
+import { RedisNegatives } from './negatives.js';
 import { HEALTH_PATH, Peers } from './peers.js';
 import { ownerOf } from './rendezvous.js';
 
@@ -18,6 +19,7 @@ export class ClusterCoordinator implements FillCoordinator {
   readonly peers: Peers;
   private forwarder: Forwarder;
   readonly leases?: Leases;
+  readonly negatives?: RedisNegatives;
   private events: { at: string; node: string; up: boolean; reason: string }[] = [];
   forwarded = 0;
 
@@ -33,7 +35,10 @@ export class ClusterCoordinator implements FillCoordinator {
         log.warn(up ? 'cluster node up' : 'cluster node down', { node, reason, healthy: this.peers.healthy().length });
       },
     });
-    if (cfg.redis) this.leases = new Leases(cfg.redis, cfg.self, cfg.lease_ttl, cfg.redis_timeout, log);
+    if (cfg.redis) {
+      this.leases = new Leases(cfg.redis, cfg.self, cfg.lease_ttl, cfg.redis_timeout, log);
+      this.negatives = new RedisNegatives(this.leases);
+    }
   }
 
   start(): void { this.peers.start(); }
@@ -61,6 +66,27 @@ export class ClusterCoordinator implements FillCoordinator {
       }
     }
     return this.leased(w, path);
+  }
+
+  /**
+   * A request whose route names an owner key (a git repository, a repository root): answered by that key's
+   * owner among the healthy nodes, one hop, the request relayed whole. Null: answer it here (this node owns
+   * it, it arrived by a hop, its instance is not forwarded, or no other node answers).
+   */
+  async owned(r: OwnedRequest): Promise<UpstreamResponse | null> {
+    if (r.headers[HOP_HEADER] !== undefined || this.guarded(r.inst)) return null;
+    const path = mountedPath(r.inst, r.target);
+    if (path === undefined) return null;
+    const ringKey = `${r.inst.name}#${r.ownerKey}`;
+    for (let tries = 0; tries < this.cfg.nodes.length; tries++) {
+      const owner = ownerOf(ringKey, this.peers.healthy())!;
+      if (owner === this.cfg.self) return null;
+      const hop = await this.forwarder.relay(owner, path, r);
+      if (hop.type === 'answered') { this.forwarded++; m.clusterForwarded.inc({ instance: r.inst.name, result: 'owner_key' }); return { ...hop.resp, headers: answerHeaders(hop.resp.headers) }; }
+      m.clusterForwarded.inc({ instance: r.inst.name, result: 'owner_unreachable' });
+      this.peers.markDown(owner, hop.reason);
+    }
+    return null;
   }
 
   private async leased(w: Work, path: string | undefined): Promise<FillClaim> {

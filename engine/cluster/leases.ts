@@ -62,6 +62,17 @@ export class Leases {
     return false;
   }
 
+  /** one use of the command connection under the same rules (skipped while backing off; a failure starts one): undefined when skipped or failed */
+  async run<T>(fn: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+    if (!this.usable()) return undefined;
+    try {
+      return await fn(this.cmd);
+    } catch (e) {
+      this.failed(e);
+      return undefined;
+    }
+  }
+
   async take(flightKey: string): Promise<Take> {
     if (!this.usable()) return { type: 'unavailable' };
     try {

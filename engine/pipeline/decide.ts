@@ -1,11 +1,13 @@
 // The decision table: from the request's facts, the stored entry, the running flight, the resolved policy and
-// the mode's admission, which Action answers. It starts no upstream exchange and writes nothing.
+// the mode's admission, which Action answers. It starts no upstream exchange and writes nothing (a 404 another
+// process shared is remembered in memory, as if this process had asked).
 import type { Entry } from '../cache/store.js';
 import type { VerifyResult } from '../mode.js';
 import type { Action } from './actions.js';
 import type { EngineCtx } from './context.js';
 import { isFresh, lookup } from './entries.js';
 import { expectationOf } from './expectation.js';
+import { sharedGone } from './gone.js';
 import { hookContext } from './hook-context.js';
 import type { Work } from './work.js';
 
@@ -30,6 +32,10 @@ export async function decide(ctx: EngineCtx, w: Work): Promise<Action> {
     if (entry) return { type: 'entry', entry, label: isFresh(w, entry) ? 'HIT' : 'STALE' };
     return { type: 'alternate', otherwise: { status: 504, message: 'offline: not cached' } };
   }
+  // a miss another process learned is gone (a cluster's shared negatives): not asked upstream again. Asked
+  // before the running flight is read: nothing may await between that read and the flight's start
+  const shared = entry || !ctx.fills?.negatives ? undefined : await sharedGone(ctx, w);
+  if (shared) return { type: 'negative', record: shared };
   const flight = ctx.state.flights.get(w.flightKey);
   if (entry) {
     if (resolved.policy === 'immutable') return { type: 'entry', entry, label: 'HIT' };

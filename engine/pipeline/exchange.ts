@@ -1,6 +1,6 @@
 // Starting a key's flight: a conditional GET (or a HEAD revalidation) of a stored entry, a fill of a missing
 // one, and the upstream HEAD that answers a HEAD miss.
-import { meansGone } from './gone.js';
+import { meansGone, rememberGone } from './gone.js';
 import type { Entry } from '../cache/store.js';
 import type { Answer } from './actions.js';
 import { bindIfCached, revalidateWithHead, revalidated } from './bindings.js';
@@ -23,7 +23,7 @@ async function runFlight(ctx: EngineCtx, w: Work, stale: Entry | undefined): Pro
 /** a miss the engine's coordinator may give to another process: its answer streams through, stored there */
 async function claimedMiss(ctx: EngineCtx, w: Work, fills: FillCoordinator): Promise<FlightOutcome> {
   const claim: FillClaim = await fills.claim(w).catch((): FillClaim => ({ type: 'local' }));
-  if (claim.type === 'peer') return claim.resp.status === 200 ? fillOutcome(ctx, w, claim.resp, { pass: true }) : settleNonOk(ctx, w, undefined, claim.resp);
+  if (claim.type === 'peer') return claim.resp.status === 200 ? fillOutcome(ctx, w, claim.resp, { pass: true }) : settleNonOk(ctx, w, undefined, claim.resp, false);
   const settled = claim.settled ?? (() => undefined);
   if (claim.type === 'recheck') {
     const entry = await lookup(ctx, w);
@@ -74,8 +74,7 @@ export async function probeHead(ctx: EngineCtx, w: Work): Promise<Answer | null>
   if (resp.status === 405 || resp.status === 501) return null;
   const kind = w.inst.def.kinds[w.kind]!;
   if (meansGone(kind, resp.status)) {
-    const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
-    if (ttl > 0) ctx.negative.set(w.flightKey, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0), expiresAt: Date.now() + ttl });
+    rememberGone(ctx, w, { status: resp.status, contentType: resp.headers['content-type'], body: Buffer.alloc(0) });
   }
   if (resp.status === 200 && kind.bind) await bindIfCached(ctx, w, resp.headers);
   const headers: Record<string, string> = resp.status === 200 ? headOf(w, resp).headers : {};

@@ -1,6 +1,6 @@
 // Flights: one upstream exchange per key at a time, and the fill a 200 becomes (the body's stages run here,
 // in this order: head check → verify while streaming → check of the completed file → index → commit).
-import { meansGone } from './gone.js';
+import { meansGone, rememberGone } from './gone.js';
 import { createReadStream } from 'node:fs';
 import { Fill, type FillResult } from '../cache/fill.js';
 import type { Entry } from '../cache/store.js';
@@ -42,15 +42,17 @@ export function fillOutcome(ctx: EngineCtx, w: Work, resp: UpstreamResponse, o: 
   return { type: 'fill', fill, head, release: fill.hold() };
 }
 
-/** an upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through */
-export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefined, resp: UpstreamResponse): Promise<FlightOutcome> {
+/**
+ * An upstream answer other than 200/304: negative record for 404/410, stale copy on 5xx, else passed through.
+ * `share`: false when the answer came from another process (which shared it already).
+ */
+export async function settleNonOk(ctx: EngineCtx, w: Work, stale: Entry | undefined, resp: UpstreamResponse, share = true): Promise<FlightOutcome> {
   const st = resp.status;
   const body = await readSmall(resp.body);
   resp.release();
   if (meansGone(w.inst.def.kinds[w.kind]!, st)) {
     if (stale) await deleteEntry(ctx, w.inst.name, w.keyHash);
-    const ttl = w.inst.cfg.negative_ttl ?? ctx.config.storage.negative_ttl;
-    if (ttl > 0) ctx.negative.set(w.flightKey, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096), expiresAt: Date.now() + ttl });
+    rememberGone(ctx, w, { status: st, contentType: resp.headers['content-type'], body: body.subarray(0, 4096) }, share);
   }
   if (st >= 500 && stale) return { type: 'stale' };
   return { type: 'response', status: st, headers: resp.headers, body };

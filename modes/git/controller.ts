@@ -112,6 +112,12 @@ export class GitInstance implements InstanceController {
     this.ctx.log.warn(first ? 'git mirror clone failed' : 'git mirror sync failed', { instance: this.ctx.instance, repo: r.spec.path, upstream: r.mirror.upstream, err: e.message });
   }
 
+  /** the repository a request is served from (its owner key in a cluster); undefined: none, answered 404 here */
+  ownerKey(m: Match): string | undefined {
+    const at = splitGitPath(m.path);
+    return (at && this.resolver.resolve(at.repo)?.path) ?? undefined;
+  }
+
   /** one smart-HTTP request: info/refs?service=git-upload-pack or POST git-upload-pack */
   async respond(m: Match, body: Buffer): Promise<RespondOutput> {
     const at = splitGitPath(m.path);

@@ -48,7 +48,8 @@ export function defineLinuxRepoMode(spec: LinuxRepoModeSpec): Readonly<ModeDefin
     routes: [
       { match: { regex: spec.artifact }, kind: 'artifact' },
       { match: { regex: spec.auxiliary }, kind: 'auxiliary' },
-      { match: { regex: /^/ }, kind: 'metadata', respond: (m, _body, ctx) => repo(ctx).respond(m) },
+      // in a cluster a root's metadata is served by the node that owns the root (one node refreshes it)
+      { match: { regex: /^/ }, kind: 'metadata', respond: (m, _body, ctx) => repo(ctx).respond(m), owner: (m, ctx) => repo(ctx).ownerKey(m.path) },
     ],
     upstreams: repoUpstreams,
     passHeaders: (c: ModeConfig) => ({ names: (c.pass_headers as string[] | undefined) ?? [], keyed: false }),

@@ -67,6 +67,11 @@ export class RepoInstance implements InstanceController {
   async stop(): Promise<void> { await this.core.flush(); }
 
   respond(m: Match): Promise<RespondOutput> { return this.responder.respond(m); }
+  /** the root a metadata path belongs to (its owner key in a cluster); undefined: passed through, served here */
+  ownerKey(path: string): string | undefined {
+    const c = this.core.format.classify(path, this.core.knownRoot);
+    return c.type === 'passthrough' ? undefined : c.root.id;
+  }
   /** expected digests of an artifact path: union of every retained package index of every root */
   expected(path: string): Promise<VerifyResult> { return this.artifacts.expected(path); }
   /** the format's check of a completed listed artifact (null: passes, or nothing to check) */
