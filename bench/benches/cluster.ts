@@ -91,6 +91,8 @@ async function storm(l: Layout, targets: ProxyHandle[], origin: FixtureServer, t
   if (!l0.matches) throw new Error('the lone transfer straight from the origin is wrong');
   const pids = l.nodes.map((n) => n.pid), others = l.others.map((o) => o.pid);
   const f0 = await forwardedTotal(l), c0 = cpuOf(pids), o0 = cpuOf(others);
+  const perNode0 = l.clustered ? (await Promise.all(targets.map(clusterStatus))).map((x) => x.forwarded) : [];
+  const logAt = targets.map((t) => t.logs().length);
   const t0 = performance.now();
   const timeout = (): Promise<'timeout'> => new Promise((r) => setTimeout(() => r('timeout'), STORM_TIMEOUT_MS).unref());
   const rs = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => Promise.race([
@@ -107,6 +109,15 @@ async function storm(l: Layout, targets: ProxyHandle[], origin: FixtureServer, t
     if (r.status !== 200 || r.aborted) return `${node}: status ${r.status}, ${r.size} bytes${r.aborted ? ', cut' : ''}, first byte ${r.firstByteMs.toFixed(0)} ms`;
     return '';
   }).filter(Boolean);
+  if (failed.length) {
+    // which node owned the key (the one that forwarded nothing), and what every node logged meanwhile
+    const perNode = l.clustered ? (await Promise.all(targets.map(clusterStatus))).map((x, i) => x.forwarded - perNode0[i]!) : [];
+    if (perNode.length) failed.push(`hops per node ${perNode.join('/')}`);
+    for (const [i, t] of targets.entries()) {
+      const said = t.logs().slice(logAt[i]).trim().split('\n').filter(Boolean).slice(-8);
+      if (said.length) failed.push(`node ${i} logged: ${said.join(' ⏎ ')}`);
+    }
+  }
   origin.set(`/lone-${tag}.bin`, { body: Buffer.alloc(0) });
   origin.set(`/storm-${tag}.bin`, { body: Buffer.alloc(0) });
   return {
@@ -191,7 +202,7 @@ export async function clusterBench(): Promise<Row[]> {
     const other = v.layout.others.length ? ` (+ ${v.layout.others.map((o) => o.name).join(' + ')} ${m((r) => r.otherCpu).toFixed(2)} s)` : '';
     rows.push({
       bench: `cluster cold storm ${CLIENTS}×64 MiB @16 MiB/s: ${v.label}`,
-      ours: `upstream GETs ${rs.map((r) => r.gets).join('/')}, ${rs.map((r) => r.ok).join('/')} of ${CLIENTS} right, ${rs.reduce((n, r) => n + r.wrong, 0)} wrong, ${rs.reduce((n, r) => n + r.failed.length, 0)} failed; slowest ${m((r) => r.slowest).toFixed(0)} ms, first byte ≤ ${m((r) => r.first).toFixed(0)} ms, wall ${m((r) => r.wall).toFixed(0)} ms; node CPU ${m((r) => r.nodeCpu).toFixed(2)} s${other}; forwarded ${rs.map((r) => r.forwarded).join('/')}`,
+      ours: `upstream GETs ${rs.map((r) => r.gets).join('/')}, ${rs.map((r) => r.ok).join('/')} of ${CLIENTS} right, ${rs.reduce((n, r) => n + r.wrong, 0)} wrong, ${rs.reduce((n, r) => n + CLIENTS - r.ok - r.wrong, 0)} failed; slowest ${m((r) => r.slowest).toFixed(0)} ms, first byte ≤ ${m((r) => r.first).toFixed(0)} ms, wall ${m((r) => r.wall).toFixed(0)} ms; node CPU ${m((r) => r.nodeCpu).toFixed(2)} s${other}; forwarded ${rs.map((r) => r.forwarded).join('/')}`,
       reference: `lone transfer straight from the origin ${m((r) => r.lone).toFixed(0)} ms`,
       ratio: `${slowestRatio.toFixed(2)}×`,
       goal: '1 upstream GET, every body right, ≤ 1.3× lone',
