@@ -106,7 +106,7 @@ async function storm(l: Layout, targets: ProxyHandle[], origin: FixtureServer, t
     const node = `node ${i % targets.length}`;
     if (r === 'timeout') return `${node}: no answer in ${STORM_TIMEOUT_MS / 1000} s`;
     if (r instanceof Error) return `${node}: ${r.message}`;
-    if (r.status !== 200 || r.aborted) return `${node}: status ${r.status}, ${r.size} bytes${r.aborted ? ', cut' : ''}, first byte ${r.firstByteMs.toFixed(0)} ms`;
+    if (r.status !== 200 || r.aborted) return `${node}: status ${r.status}, ${r.size} bytes${r.aborted ? ', cut' : ''}, ${r.firstByteMs < 0 ? 'no byte at all' : `first byte ${r.firstByteMs.toFixed(0)} ms`}, closed after ${r.totalMs.toFixed(0)} ms`;
     return '';
   }).filter(Boolean);
   if (failed.length) {
