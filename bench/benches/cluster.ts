@@ -1,7 +1,7 @@
 // Scale-out on one machine (so overhead, not scale): 3 cluster nodes against 1 node, each cluster with its own
 // Redis for leases, in two layouts: each node on its own disk, and all three on one shared s3rver bucket.
 // (a) warm hits: 3 wrk processes (21 connections each) on a warm set of objects, all aimed at one node or one per
-//     node; req/s, CPU of the nodes per request, share of requests forwarded to another node.
+//     node; req/s, CPU of the nodes per request, share of requests answered from another node.
 // (b) cold storm: 60 clients on one cold 64 MiB object from an origin throttled to 16 MiB/s, all on one
 //     stand-alone node or spread over the 3 nodes; upstream GETs, slowest client against a lone transfer
 //     straight from the origin, wall time, CPU of the nodes.
@@ -49,7 +49,8 @@ async function healthy(nodes: ProxyHandle[]): Promise<void> {
 
 interface HitRun { rps: number; requests: number; errors: number; timeouts: number; nodeCpuUs: number; otherCpuUs: number; /** hops sent (one per flight: concurrent requests for a key join it) per request */ forwardedShare: number; /** requests answered from another node */ viaPeerShare: number }
 
-/** every object through every node twice, checked; the X-Cache each node then answers (a HEAD, which is never forwarded) */
+/** every object through every node twice, checked; the X-Cache each node then answers to a HEAD (never forwarded: on
+ * own disks a node that does not own the key answers MISS, from an upstream HEAD) */
 async function warm(l: Layout, objects: { path: string; data: Buffer }[]): Promise<string> {
   for (const n of l.nodes) for (const o of objects) for (let i = 0; i < 2; i++) {
     const r = await httpGet(`${n.url}/files${o.path}`);
