@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { ensureDebianPackage } from './peers/nginx.js';
 
-export interface WrkResult { rps: number; mbps: number; p50ms: number; p99ms: number; requests: number; errors: number }
+export interface WrkResult { rps: number; mbps: number; p50ms: number; p99ms: number; requests: number; errors: number; /** of errors: requests with no answer within wrk's 2 s timeout */ timeouts: number }
 
 const ms = (m: RegExpExecArray | null) => (m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : 0);
 
@@ -25,6 +25,7 @@ export async function wrk(url: string, o: { connections: number; seconds: number
     p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/.exec(out)), p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/.exec(out)),
     requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
     errors: Number(errs?.[1] ?? 0) + (sock ? sock.slice(1).reduce((n, x) => n + Number(x), 0) : 0),
+    timeouts: Number(sock?.[4] ?? 0),
   };
 }
 

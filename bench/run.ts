@@ -17,10 +17,11 @@ import { goBench } from './benches/go.js';
 import { mavenBench } from './benches/maven.js';
 import { gitBench } from './benches/git.js';
 import { coldMisses, coldLarge, coldWarmStorm } from './benches/cold-misses.js';
+import { clusterBench } from './benches/cluster.js';
 
 const BENCHES: Record<string, () => Promise<Row[]>> = {
   'small-hits': smallHits, 'large-blob': largeBlob, memory, 'cold-storm': coldStorm, 'engine-storm': engineStorm, 'many-entries': manyEntries, npm: npmBench, oci: ociPull, deb: debBench, rpm: rpmBench, pacman: pacmanBench, pypi: pypiBench, cargo: cargoBench, go: goBench, maven: mavenBench, git: gitBench,
-  'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm,
+  'cold-misses': coldMisses, 'cold-large': coldLarge, 'cold-warm-storm': coldWarmStorm, cluster: clusterBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
