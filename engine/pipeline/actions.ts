@@ -26,7 +26,7 @@ export type Action =
 export type Answer =
   /** a stored entry; `from` is the Work of another representation's key, `derived` a body made from the entry's */
   | { type: 'entry'; entry: Entry; label: string; from?: Work; derived?: Buffer }
-  /** a running fill, read as it arrives; `release` gives up the starter's hold once written */
+  /** a running fill, read as it arrives; `release` gives up the request's hold on it (starter or joiner) once written */
   | { type: 'fill'; fill: Fill; head: Head; label: string; release?: () => void }
   /** an upstream answer passed through as it arrives (bypass) */
   | { type: 'upstream'; resp: UpstreamResponse; label: string }

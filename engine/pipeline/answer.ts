@@ -16,9 +16,13 @@ export async function answerOf(ctx: EngineCtx, w: Work, a: Action): Promise<Answ
     case 'fail': return { type: 'error', failure: a.failure };
     case 'alternate': return alternateOr(ctx, w, a.otherwise);
     case 'bypass': return bypass(ctx, w, a.label);
-    case 'join':
+    case 'join': {
       m.joins.inc({ instance: w.inst.name, kind: w.kind, via: a.flight.revalidation ? 'revalidation' : 'fill' });
-      return settle(ctx, w, await a.flight.outcome, 'JOIN', a.stale);
+      // a joiner holds the fill as the starter does: the starter's client leaving before this request reads
+      // must not look like a fill nobody reads (a pass-through fill would stop)
+      const o = await a.flight.outcome;
+      return settleHeld(ctx, w, o, o.type === 'fill' ? o.fill.hold() : undefined, 'JOIN', a.stale);
+    }
     case 'probe': {
       const head = await probeHead(ctx, w);
       if (head) return head;
@@ -35,13 +39,18 @@ async function ownFlight(ctx: EngineCtx, w: Work, label: string, stale?: Entry):
   const running = ctx.state.flights.get(w.flightKey);
   if (running) return answerOf(ctx, w, { type: 'join', flight: running, stale });
   const o = await startFlight(ctx, w, stale).outcome;
+  return settleHeld(ctx, w, o, o.type === 'fill' ? o.release : undefined, label, stale);
+}
+
+/** settle, keeping the request's hold on a fill (`release`) until its answer is written, else giving it up */
+async function settleHeld(ctx: EngineCtx, w: Work, o: FlightOutcome, release: (() => void) | undefined, label: string, stale?: Entry): Promise<Answer> {
   try {
     const answer = await settle(ctx, w, o, label, stale);
-    if (o.type === 'fill' && answer.type === 'fill') return { ...answer, release: o.release };
-    if (o.type === 'fill') o.release();
+    if (release && answer.type === 'fill') return { ...answer, release };
+    release?.();
     return answer;
   } catch (e) {
-    if (o.type === 'fill') o.release();
+    release?.();
     throw e;
   }
 }
