@@ -57,8 +57,14 @@ export async function handleInstance(ctx: EngineCtx, inst: Instance, req: Incomi
   const r: Reply = { req, res, bytes: 0 };
   res.once('close', () => record(w, r.cache ?? 'ERROR', res.statusCode, r));
   try {
-    const answer = await answerOf(ctx, w, await decide(ctx, w));
-    try { await writeAnswer(ctx, w, r, answer); } finally { if (answer.type === 'fill') answer.release?.(); }
+    // decided anew (at most twice) when the answer could not start: a late joiner of a pass-through fill
+    for (let attempt = 0; ; attempt++) {
+      const answer = await answerOf(ctx, w, await decide(ctx, w));
+      let again: void | 'again';
+      try { again = await writeAnswer(ctx, w, r, answer); } finally { if (answer.type === 'fill') answer.release?.(); }
+      if (again !== 'again') break;
+      if (attempt === 2) { res.destroy(); break; }
+    }
   } catch (e) {
     ctx.log.error('request failed', { req_id: requestId, instance: inst.name, key: w.key.slice(0, 256), err: (e as Error).message });
     if (!res.headersSent) err(500, 'internal error'); else res.destroy();

@@ -23,7 +23,8 @@ import { rememberIfRepeatable } from './remember-hit.js';
 import { representationOf } from './representation.js';
 import { type FailureLike, type Head, type Reply, type UpstreamResponse, type Work, iso } from './work.js';
 
-export async function writeAnswer(ctx: EngineCtx, w: Work, r: Reply, a: Answer): Promise<void> {
+/** 'again': nothing was written and the request should be decided anew (a pass-through fill it joined too late) */
+export async function writeAnswer(ctx: EngineCtx, w: Work, r: Reply, a: Answer): Promise<void | 'again'> {
   switch (a.type) {
     case 'entry': return serveEntry(ctx, a.from ?? w, r, a.entry, a.label, a.derived);
     case 'fill': return serveFill(ctx, w, r, a.fill, a.head, a.label);
@@ -138,7 +139,7 @@ function varyOf(kind: KindSpec): string[] {
   return v;
 }
 
-async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: Head, cache: string): Promise<void> {
+async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: Head, cache: string): Promise<void | 'again'> {
   if (w.inst.def.kinds[w.kind]!.body?.rewrite) {
     // a body that will not be stored (store degraded, too large) is read as it arrives and rewritten from memory
     const unstored = fill.stores ? undefined : bodyOf(fill);
@@ -185,6 +186,9 @@ async function serveFill(ctx: EngineCtx, w: Work, r: Reply, fill: Fill, head: He
     r.res.end();
   } else if (!r.res.headersSent && fill.state === 'failed') {
     fail(w, r, { status: fill.status ?? 502, message: fill.describe(w.match.path) });
+  } else if (!r.res.headersSent && !r.res.destroyed && !fill.joinable) {
+    // joined a fill without a disk copy whose first bytes had already left memory: nothing sent yet
+    return 'again';
   } else r.res.destroy();
 }
 
